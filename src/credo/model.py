@@ -1,0 +1,204 @@
+"""The directory's values: frozen dataclasses shared by every layer.
+
+Names follow Microsoft Graph (``application``, ``servicePrincipal``, ``appRoleAssignment``,
+``keyCredential``, ``passwordCredential``); the JSON shapes live in ``manifest.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, NewType
+
+TenantId = NewType("TenantId", str)
+"""A tenant's GUID (lower-case, hyphenated)."""
+AppId = NewType("AppId", str)
+"""An application's (client) id: the GUID used in protocol messages."""
+ObjectId = NewType("ObjectId", str)
+"""A directory object's id: used only by the management API."""
+
+Profile = Literal["entra", "strict"]
+SignInAudience = Literal["AzureADMyOrg", "AzureADMultipleOrgs"]
+MemberType = Literal["Application", "User"]
+ScopeType = Literal["User", "Admin"]
+KeyState = Literal["next", "active", "retired"]
+
+PROFILES: tuple[Profile, ...] = ("entra", "strict")
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: TenantId
+    domains: tuple[str, ...]
+    display_name: str
+    profile: Profile = "entra"
+    created: datetime | None = None
+
+    @property
+    def default_domain(self) -> str:
+        return self.domains[0]
+
+
+@dataclass(frozen=True)
+class KeyCredential:
+    """An X.509 certificate an application signs client assertions with (usage ``Verify``)."""
+
+    key_id: str
+    der: bytes
+    sha1: bytes
+    sha256: bytes
+    start: datetime
+    end: datetime
+    display_name: str = ""
+    custom_key_identifier: bytes = b""
+    type: Literal["AsymmetricX509Cert"] = "AsymmetricX509Cert"
+    usage: Literal["Verify"] = "Verify"
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.start <= now <= self.end
+
+
+@dataclass(frozen=True)
+class PasswordCredential:
+    """A client secret; only a keyed hash of it is kept (``secret_hash``)."""
+
+    key_id: str
+    secret_hash: bytes
+    hint: str
+    start: datetime
+    end: datetime
+    display_name: str = ""
+
+    def valid_at(self, now: datetime) -> bool:
+        return self.start <= now <= self.end
+
+
+@dataclass(frozen=True)
+class AppRole:
+    id: str
+    value: str
+    display_name: str
+    description: str = ""
+    allowed_member_types: tuple[MemberType, ...] = ("Application",)
+    is_enabled: bool = True
+
+
+@dataclass(frozen=True)
+class PermissionScope:
+    id: str
+    value: str
+    type: ScopeType = "User"
+    admin_consent_display_name: str = ""
+    admin_consent_description: str = ""
+    user_consent_display_name: str = ""
+    user_consent_description: str = ""
+    is_enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ResourceAccess:
+    id: str
+    type: Literal["Role", "Scope"]
+
+
+@dataclass(frozen=True)
+class RequiredResourceAccess:
+    resource_app_id: AppId
+    resource_access: tuple[ResourceAccess, ...]
+
+
+@dataclass(frozen=True)
+class Application:
+    """An app registration, living in its home tenant (``tenant_id``)."""
+
+    id: ObjectId
+    app_id: AppId
+    tenant_id: TenantId
+    display_name: str
+    sign_in_audience: SignInAudience = "AzureADMyOrg"
+    identifier_uris: tuple[str, ...] = ()
+    app_roles: tuple[AppRole, ...] = ()
+    oauth2_permission_scopes: tuple[PermissionScope, ...] = ()
+    requested_access_token_version: int | None = None
+    required_resource_access: tuple[RequiredResourceAccess, ...] = ()
+    web_redirect_uris: tuple[str, ...] = ()
+    public_client_redirect_uris: tuple[str, ...] = ()
+    spa_redirect_uris: tuple[str, ...] = ()
+    oauth2_allow_implicit_flow: bool = False
+    oauth2_allow_id_token_implicit_flow: bool = False
+    is_fallback_public_client: bool = False
+    key_credentials: tuple[KeyCredential, ...] = ()
+    password_credentials: tuple[PasswordCredential, ...] = ()
+    tags: tuple[str, ...] = ()
+    created: datetime | None = None
+
+    @property
+    def multi_tenant(self) -> bool:
+        return self.sign_in_audience == "AzureADMultipleOrgs"
+
+    def role_by_value(self, value: str) -> AppRole | None:
+        return next((r for r in self.app_roles if r.value == value), None)
+
+
+@dataclass(frozen=True)
+class ServicePrincipal:
+    """An application's instance in one tenant."""
+
+    id: ObjectId
+    app_id: AppId
+    tenant_id: TenantId
+    display_name: str
+    account_enabled: bool = True
+    app_role_assignment_required: bool = True
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class AppRoleAssignment:
+    """An application permission granted: client SP (principal) → resource SP → role."""
+
+    id: str
+    tenant_id: TenantId
+    principal_id: ObjectId
+    resource_id: ObjectId
+    app_role_id: str
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A token-signing key; ``kid`` = ``x5t`` = base64url SHA-1 of ``cert_der``.
+
+    ``private_pem`` is the PKCS#8 PEM once decrypted; the store keeps it encrypted.
+    """
+
+    kid: str
+    state: KeyState
+    cert_der: bytes
+    private_pem: bytes
+    created: datetime
+    activated: datetime | None = None
+    retired: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClientSnapshot:
+    """Everything the token endpoint needs about one client in one tenant, read at once."""
+
+    tenant: Tenant
+    application: Application
+    service_principal: ServicePrincipal | None
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One sign-in or management event; never carries a secret or a token."""
+
+    time: datetime
+    tenant_id: str
+    kind: str
+    outcome: Literal["success", "failure"]
+    client_id: str = ""
+    code: int = 0
+    detail: str = ""
+    correlation_id: str = ""
