@@ -6,6 +6,7 @@ Names follow Microsoft Graph (``application``, ``servicePrincipal``, ``appRoleAs
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, NewType
@@ -24,6 +25,14 @@ ScopeType = Literal["User", "Admin"]
 KeyState = Literal["next", "active", "retired"]
 
 PROFILES: tuple[Profile, ...] = ("entra", "strict")
+
+
+def is_guid(text: str) -> bool:
+    """True for a canonical (lower- or upper-case, hyphenated) GUID string."""
+    try:
+        return str(uuid.UUID(text)) == text.lower()
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

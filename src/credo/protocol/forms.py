@@ -1,0 +1,152 @@
+"""Parsing and bounding the token request (RFC 6749 §3.2, §2.3.1; PROTOCOL.md §Client credentials).
+
+Form bodies are decoded strictly: every ``%`` starts a two-digit escape, the decoded text
+is UTF-8, a parameter appears at most once (RFC 6749 §3.2: "Request and response
+parameters MUST NOT be included more than once"), and empty values count as absent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from urllib.parse import parse_qsl, unquote_plus, unquote_to_bytes
+
+from credo.errors import InvalidClient, InvalidRequest
+
+MAX_BODY = 64 * 1024
+"""Largest token request body accepted, in bytes (PROTOCOL.md)."""
+MAX_ASSERTION = 16 * 1024
+"""Largest ``client_assertion`` accepted, in characters (PROTOCOL.md)."""
+
+INVALID_PARAMETER = 90100
+"""AADSTS90100 InvalidRequestParameter: malformed, repeated or misplaced parameters."""
+MISSING_PARAMETER = 900144
+MALFORMED_AUTH = 90023
+"""AADSTS90023 InvalidRequest: a malformed HTTP Basic header or two authentication methods."""
+
+QUERY_REFUSED = frozenset({
+    "client_secret", "client_assertion", "client_assertion_type", "client_id",
+    "grant_type", "scope", "resource", "password", "refresh_token", "code", "assertion",
+})
+"""Parameters that must never travel in the query string (RFC 6749 §2.3.1, §3.2)."""
+
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _name(text: str) -> str:
+    return text[:64]
+
+
+def _decode(part: str) -> str:
+    if _BAD_PERCENT.search(part):
+        raise InvalidRequest(INVALID_PARAMETER, "The request body is not valid "
+                             "application/x-www-form-urlencoded content.",
+                             detail="bad percent-escape")
+    try:
+        return unquote_to_bytes(part.replace("+", " ")).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest(INVALID_PARAMETER, "The request body is not valid UTF-8.",
+                             detail="percent-decoded bytes are not UTF-8") from None
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """Decode an ``application/x-www-form-urlencoded`` body (RFC 6749 §3.2, Appendix B)."""
+    if len(body) > MAX_BODY:
+        raise InvalidRequest(INVALID_PARAMETER, f"The request body is larger than {MAX_BODY} "
+                             "bytes.", status=413)
+    try:
+        text = body.decode("ascii")
+    except UnicodeDecodeError:
+        raise InvalidRequest(INVALID_PARAMETER, "The request body is not valid "
+                             "application/x-www-form-urlencoded content.",
+                             detail="raw non-ASCII bytes in the body") from None
+    form: dict[str, str] = {}
+    for pair in text.split("&"):
+        if not pair:
+            continue
+        raw_name, _, raw_value = pair.partition("=")
+        name = _decode(raw_name)
+        if not name:
+            continue
+        if name in form:
+            raise InvalidRequest(INVALID_PARAMETER, "The request body must contain a single "
+                                 f"value for parameter '{_name(name)}'.")
+        form[name] = _decode(raw_value)
+    return form
+
+
+@dataclass(frozen=True)
+class TokenRequest:
+    """A parsed token request; empty parameters are ``None`` (RFC 6749 §3.1)."""
+
+    grant_type: str
+    client_id: str | None
+    scope: str | None
+    resource: str | None
+    client_assertion: str | None
+    client_assertion_type: str | None
+    client_secret: str | None
+    basic: tuple[str, str] | None
+    params: Mapping[str, str]
+
+
+def _refuse_query(query: str) -> None:
+    """RFC 6749 §2.3.1: credentials "MUST NOT be included in the request URI"."""
+    for name, _ in parse_qsl(query, keep_blank_values=True, errors="replace"):
+        if name in QUERY_REFUSED:
+            raise InvalidRequest(INVALID_PARAMETER, f"The parameter '{_name(name)}' must be "
+                                 "sent in the request body, not in the query string.")
+
+
+def _malformed_basic(detail: str) -> InvalidClient:
+    return InvalidClient(MALFORMED_AUTH, "The HTTP Basic authorization header is malformed.",
+                         detail=detail)
+
+
+def parse_basic(authorization: str | None) -> tuple[str, str] | None:
+    """Decode HTTP Basic client credentials (RFC 6749 §2.3.1; RFC 7617 §2); other schemes: None.
+
+    Both parts are form-decoded as RFC 6749 §2.3.1 asks; raw values (requests-oauthlib)
+    decode to themselves when they use the secret alphabet ``[A-Za-z0-9~._-]``.
+    """
+    if authorization is None:
+        return None
+    scheme, _, encoded = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        user, sep, password = decoded.partition(":")
+        client_id = unquote_plus(user, errors="strict")
+        secret = unquote_plus(password, errors="strict")
+    except (binascii.Error, ValueError):
+        raise _malformed_basic("not base64 of UTF-8 text") from None
+    if not sep or not client_id or not secret:
+        raise _malformed_basic("client id or secret missing")
+    return client_id, secret
+
+
+def parse_token_request(body: bytes, *, authorization: str | None, query: str) -> TokenRequest:
+    """Parse a token request (RFC 6749 §3.2, §4.4.2) without authenticating anything."""
+    _refuse_query(query)
+    form = parse_form(body)
+    basic = parse_basic(authorization)
+    grant_type = form.get("grant_type") or None
+    if grant_type is None:
+        raise InvalidRequest(MISSING_PARAMETER, "The request body must contain the following "
+                             "parameter: 'grant_type'.")
+    return TokenRequest(
+        grant_type=grant_type,
+        client_id=form.get("client_id") or None,
+        scope=form.get("scope") or None,
+        resource=form.get("resource") or None,
+        client_assertion=form.get("client_assertion") or None,
+        client_assertion_type=form.get("client_assertion_type") or None,
+        client_secret=form.get("client_secret") or None,
+        basic=basic,
+        params=MappingProxyType(form),
+    )

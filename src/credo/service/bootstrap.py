@@ -1,0 +1,89 @@
+"""The built-in management API app, the operator app, and tenant onboarding (docs/CONTRACTS.md).
+
+The management API is itself a multi-tenant resource app with application permissions;
+the CLI is a daemon app (the operator) whose certificate lives in the data dir (D6).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from credo import certs
+from credo.model import AppRole, Profile, Tenant
+from credo.service.directory import DirectoryService, new_id
+
+MANAGEMENT_APP_ID = "c4ed0000-0000-4000-8000-000000000001"
+MANAGEMENT_URI = "api://credo"
+MANAGEMENT_SCOPE = f"{MANAGEMENT_URI}/.default"
+ROLE_APPS = "Application.ReadWrite.All"
+ROLE_GRANTS = "AppRoleAssignment.ReadWrite.All"
+ROLE_READ = "Directory.Read.All"
+ROLE_TENANTS = "Tenant.ReadWrite.All"
+TENANT_ADMIN_ROLES = (ROLE_APPS, ROLE_GRANTS, ROLE_READ)
+
+_DESCRIPTIONS = {
+    ROLE_APPS: "Create, change and delete applications, their credentials and service "
+               "principals in the tenant.",
+    ROLE_GRANTS: "Grant and revoke application permissions (admin consent) in the tenant.",
+    ROLE_READ: "Read the tenant's applications, service principals and grants.",
+    ROLE_TENANTS: "Create and list tenants (bootstrap tenant only).",
+}
+
+
+def management_roles() -> tuple[AppRole, ...]:
+    """Stable role ids (UUIDv5 of the value) so tokens and grants survive re-creation."""
+    return tuple(
+        AppRole(str(uuid.uuid5(uuid.UUID(MANAGEMENT_APP_ID), value)), value, value, text)
+        for value, text in _DESCRIPTIONS.items())
+
+
+@dataclass(frozen=True)
+class Bootstrapped:
+    tenant: Tenant
+    operator_app_id: str
+
+
+async def bootstrap(directory: DirectoryService, domain: str,
+                    operator_cert: x509.Certificate) -> Bootstrapped:
+    """First start: the bootstrap tenant, the management API, the operator app and its grants."""
+    tenant = await directory.create_tenant(domain, display_name=domain)
+    await directory.create_application(
+        tenant, "Credo Management API", identifier_uris=[MANAGEMENT_URI],
+        app_roles=management_roles(), sign_in_audience="AzureADMultipleOrgs",
+        app_id=MANAGEMENT_APP_ID, requested_access_token_version=2)
+    operator, _ = await directory.create_application(
+        tenant, "Credo operator (CLI)", sign_in_audience="AzureADMultipleOrgs")
+    await directory.add_key(operator, certs.key_credential(
+        operator_cert, key_id=new_id(), display_name="credo operator"))
+    await grant_operator(directory, tenant, operator.app_id, bootstrap_tenant=True)
+    return Bootstrapped(tenant, operator.app_id)
+
+
+async def onboard_tenant(directory: DirectoryService, domain: str, *, profile: Profile,
+                         operator_app_id: str, display_name: str = "") -> Tenant:
+    """A new tenant with the management API's and the operator's service principals."""
+    tenant = await directory.create_tenant(domain, display_name=display_name, profile=profile)
+    management = await directory.find_application(MANAGEMENT_APP_ID)
+    if management is None:
+        raise RuntimeError("the management API app is missing: run `credo init`")
+    await directory.create_service_principal(tenant, management)
+    await grant_operator(directory, tenant, operator_app_id, bootstrap_tenant=False)
+    return tenant
+
+
+async def grant_operator(directory: DirectoryService, tenant: Tenant, operator_app_id: str,
+                         *, bootstrap_tenant: bool) -> None:
+    operator = await directory.find_application(operator_app_id)
+    if operator is None:
+        raise RuntimeError("the operator app is missing: run `credo init`")
+    store = directory.store
+    principal = (await store.service_principal_for(tenant.id, operator.app_id)
+                 or await directory.create_service_principal(tenant, operator))
+    resource = await directory.service_principal(tenant, MANAGEMENT_APP_ID)
+    for role in management_roles():
+        if role.value == ROLE_TENANTS and not bootstrap_tenant:
+            continue
+        await directory.grant(tenant, principal, resource, role.id)

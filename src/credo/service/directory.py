@@ -1,0 +1,217 @@
+"""Directory operations: tenants, apps, credentials, service principals, app-role grants.
+
+Every change goes through here (the management API, the CLI through it, ``credo init``),
+validates before it writes, writes one transaction, and drops this process's snapshot
+cache; other processes follow within ``cache_seconds`` (service/snapshots.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from credo.errors import BadRequest, Conflict, FieldError, NotFound
+from credo.model import (
+    AppId,
+    Application,
+    AppRole,
+    AppRoleAssignment,
+    KeyCredential,
+    ObjectId,
+    PasswordCredential,
+    Profile,
+    ServicePrincipal,
+    SignInAudience,
+    Tenant,
+    TenantId,
+    is_guid,
+)
+from credo.service.secrets import HINT_LENGTH, generate_secret
+from credo.store.api import Directory
+
+MAX_SECRET_DAYS = 730
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DirectoryService:
+    def __init__(self, store: Directory, *, secret_hasher: Callable[[str], bytes],
+                 on_change: Callable[[], None] = lambda: None) -> None:
+        self.store = store
+        self._hasher = secret_hasher
+        self._changed = on_change
+
+    # -- tenants -----------------------------------------------------------------------
+    async def create_tenant(self, domain: str, *, display_name: str = "",
+                            profile: Profile = "entra", tenant_id: str | None = None) -> Tenant:
+        domain = domain.strip().lower()
+        _check_domain(domain)
+        tenant = Tenant(TenantId(tenant_id or new_id()), (domain,), display_name or domain,
+                        profile, _now())
+        await self.store.add_tenant(tenant)
+        self._changed()
+        return tenant
+
+    async def tenant(self, segment: str) -> Tenant:
+        segment = segment.strip().lower()
+        found = (await self.store.tenant(TenantId(segment)) if is_guid(segment)
+                 else await self.store.tenant_by_domain(segment))
+        if found is None:
+            raise NotFound(f"Tenant '{segment}' does not exist.")
+        return found
+
+    async def set_profile(self, tenant: Tenant, profile: Profile) -> Tenant:
+        updated = dataclasses.replace(tenant, profile=profile)
+        await self.store.update_tenant(updated)
+        self._changed()
+        return updated
+
+    # -- applications ------------------------------------------------------------------
+    async def create_application(
+        self, tenant: Tenant, display_name: str, *, identifier_uris: Sequence[str] = (),
+        app_roles: Sequence[AppRole] = (), sign_in_audience: SignInAudience = "AzureADMyOrg",
+        app_id: str | None = None, requested_access_token_version: int | None = None,
+    ) -> tuple[Application, ServicePrincipal]:
+        """Register an app and its service principal in the home tenant (as the portal does)."""
+        if not display_name.strip():
+            raise BadRequest("displayName is required.",
+                             details=[FieldError("displayName", "must not be empty")])
+        app = Application(
+            id=ObjectId(new_id()), app_id=AppId(app_id or new_id()), tenant_id=tenant.id,
+            display_name=display_name.strip(), sign_in_audience=sign_in_audience,
+            identifier_uris=tuple(identifier_uris), app_roles=tuple(app_roles),
+            requested_access_token_version=requested_access_token_version, created=_now())
+        await self.store.save_application(app)
+        sp = await self.create_service_principal(tenant, app)
+        return app, sp
+
+    async def application(self, tenant: Tenant, ref: str) -> Application:
+        """An app homed in ``tenant`` by object id, app id or identifier URI."""
+        app = await self.find_application(ref)
+        if app is None or app.tenant_id != tenant.id:
+            raise NotFound(f"Resource '{ref}' does not exist or one of its queried reference-"
+                           "property objects are not present.")
+        return app
+
+    async def find_application(self, ref: str) -> Application | None:
+        """Any app in the directory by object id, app id or identifier URI (not tenant-scoped)."""
+        if is_guid(ref):
+            return (await self.store.application(ObjectId(ref.lower()))
+                    or await self.store.application_by_app_id(ref.lower()))
+        return await self.store.application_by_identifier_uri(ref)
+
+    async def save_application(self, app: Application) -> Application:
+        await self.store.save_application(app)
+        self._changed()
+        return app
+
+    async def delete_application(self, app: Application) -> None:
+        await self.store.delete_application(app.id)
+        self._changed()
+
+    async def add_key(self, app: Application, credential: KeyCredential) -> Application:
+        if any(k.key_id == credential.key_id for k in app.key_credentials):
+            raise Conflict(f"A key credential with keyId '{credential.key_id}' already exists.")
+        if any(k.sha1 == credential.sha1 for k in app.key_credentials):
+            raise Conflict("This certificate is already registered on the application.")
+        return await self.save_application(dataclasses.replace(
+            app, key_credentials=(*app.key_credentials, credential)))
+
+    async def remove_key(self, app: Application, key_id: str) -> Application:
+        kept = tuple(k for k in app.key_credentials if k.key_id != key_id.lower())
+        if len(kept) == len(app.key_credentials):
+            raise NotFound(f"No key credential with keyId '{key_id}' on this application.")
+        return await self.save_application(dataclasses.replace(app, key_credentials=kept))
+
+    async def add_password(self, app: Application, *, display_name: str = "",
+                           days: int = 180) -> tuple[Application, PasswordCredential, str]:
+        """Graph ``addPassword``: the server makes the secret; only its keyed hash is kept."""
+        if not 1 <= days <= MAX_SECRET_DAYS:
+            raise BadRequest(f"A secret's lifetime must be 1 to {MAX_SECRET_DAYS} days.",
+                             details=[FieldError("endDateTime", "out of range")])
+        secret = generate_secret()
+        start = _now()
+        credential = PasswordCredential(new_id(), self._hasher(secret), secret[:HINT_LENGTH],
+                                        start, start + timedelta(days=days), display_name[:90])
+        app = await self.save_application(dataclasses.replace(
+            app, password_credentials=(*app.password_credentials, credential)))
+        return app, credential, secret
+
+    async def remove_password(self, app: Application, key_id: str) -> Application:
+        kept = tuple(p for p in app.password_credentials if p.key_id != key_id.lower())
+        if len(kept) == len(app.password_credentials):
+            raise NotFound(f"No password credential with keyId '{key_id}' on this application.")
+        return await self.save_application(dataclasses.replace(app, password_credentials=kept))
+
+    # -- service principals and grants -------------------------------------------------
+    async def create_service_principal(self, tenant: Tenant, app: Application,
+                                       *, assignment_required: bool = True) -> ServicePrincipal:
+        """Graph ``POST /servicePrincipals``: an app's instance in ``tenant``."""
+        if app.tenant_id != tenant.id and not app.multi_tenant:
+            raise BadRequest(f"Application '{app.app_id}' is not multi-tenant; it cannot have a "
+                             f"service principal in tenant '{tenant.default_domain}'.")
+        sp = ServicePrincipal(ObjectId(new_id()), app.app_id, tenant.id, app.display_name,
+                              True, assignment_required, _now())
+        await self.store.save_service_principal(sp)
+        self._changed()
+        return sp
+
+    async def service_principal(self, tenant: Tenant, ref: str) -> ServicePrincipal:
+        """An SP in ``tenant`` by object id, app id, or the app's identifier URI."""
+        sp = await self.store.service_principal(ObjectId(ref.lower())) if is_guid(ref) else None
+        if sp is None:
+            app = await self.find_application(ref)
+            sp = await self.store.service_principal_for(tenant.id, app.app_id) if app else None
+        if sp is None or sp.tenant_id != tenant.id:
+            raise NotFound(f"Service principal '{ref}' does not exist in this tenant.")
+        return sp
+
+    async def update_service_principal(self, sp: ServicePrincipal) -> ServicePrincipal:
+        await self.store.save_service_principal(sp)
+        self._changed()
+        return sp
+
+    async def grant(self, tenant: Tenant, principal: ServicePrincipal,
+                    resource: ServicePrincipal, app_role_id: str) -> AppRoleAssignment:
+        """Admin consent to one application permission (Graph ``appRoleAssignedTo``)."""
+        if principal.tenant_id != tenant.id or resource.tenant_id != tenant.id:
+            raise NotFound("Both service principals must belong to this tenant.")
+        resource_app = await self.store.application_by_app_id(resource.app_id)
+        role = next((r for r in resource_app.app_roles if r.id == app_role_id.lower()),
+                    None) if resource_app else None
+        if role is None or not role.is_enabled or "Application" not in role.allowed_member_types:
+            raise BadRequest(
+                f"Permission (appRoleId '{app_role_id}') does not exist on resource "
+                f"'{resource.display_name}' or is not an enabled application permission.",
+                details=[FieldError("appRoleId", "not an enabled Application app role")])
+        assignment = AppRoleAssignment(new_id(), tenant.id, principal.id, resource.id,
+                                       role.id, _now())
+        await self.store.add_assignment(assignment)
+        self._changed()
+        return assignment
+
+    async def revoke(self, tenant: Tenant, assignment_id: str) -> AppRoleAssignment:
+        found = await self.store.assignment(assignment_id.lower())
+        if found is None or found.tenant_id != tenant.id:
+            raise NotFound(f"App role assignment '{assignment_id}' does not exist.")
+        await self.store.delete_assignment(found.id)
+        self._changed()
+        return found
+
+
+def _check_domain(domain: str) -> None:
+    labels = domain.split(".")
+    ok = len(domain) <= 253 and len(labels) >= 2 and all(
+        0 < len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
+        and not label.startswith("-") and not label.endswith("-") for label in labels)
+    if not ok or domain in {"common", "organizations", "consumers"}:
+        raise BadRequest(f"'{domain}' is not a valid domain name.",
+                         details=[FieldError("domain", "not a DNS name")])

@@ -1,0 +1,111 @@
+"""Per-process read-through cache of the directory: the token path's only reads (D7).
+
+Every entry (hits and misses alike) is dropped when the store's directory version moves.
+Each process polls ``Directory.version()`` every ``cache_seconds`` (one indexed read of a
+one-row table), so a revoked grant, disabled app or removed credential stops working for
+new tokens within ``cache_seconds`` on every worker and every node sharing the database.
+Writes made through this process also invalidate at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from credo.model import (
+    Application,
+    ClientSnapshot,
+    ObjectId,
+    ServicePrincipal,
+    Tenant,
+    TenantId,
+    is_guid,
+)
+from credo.protocol.scopes import candidate_identifiers
+from credo.store.api import Directory
+
+log = logging.getLogger("credo.cache")
+T = TypeVar("T")
+_MISSING = object()
+
+
+class DirectoryCache:
+    """Cached look-ups for the protocol endpoints; bounded to ``max_entries`` entries."""
+
+    def __init__(self, directory: Directory, *, max_entries: int = 500_000) -> None:
+        self._dir = directory
+        self._max = max_entries
+        self._entries: dict[tuple[str, ...], object] = {}
+        self._version: int | None = None
+
+    async def _get(self, key: tuple[str, ...], load: Callable[[], Awaitable[T]]) -> T:
+        value = self._entries.get(key, _MISSING)
+        if value is _MISSING:
+            value = await load()
+            if len(self._entries) >= self._max:
+                self._entries.clear()
+            self._entries[key] = value
+        return value  # type: ignore[return-value]
+
+    def invalidate(self) -> None:
+        self._entries.clear()
+
+    async def refresh(self) -> bool:
+        """Drop everything when the directory version moved; True when it did."""
+        version = await self._dir.version()
+        if version == self._version:
+            return False
+        self._version = version
+        self.invalidate()
+        return True
+
+    async def tenant(self, segment: str) -> Tenant | None:
+        """A tenant by GUID or by any of its domains (case-insensitive)."""
+        key = segment.lower()
+        if is_guid(key):
+            return await self._get(("t", key), lambda: self._dir.tenant(TenantId(key)))
+        return await self._get(("d", key), lambda: self._dir.tenant_by_domain(key))
+
+    async def client(self, tenant: Tenant, client_id: str) -> ClientSnapshot | None:
+        """The client application and its service principal in ``tenant``."""
+        async def load() -> ClientSnapshot | None:
+            app = await self._dir.application_by_app_id(client_id.lower())
+            if app is None:
+                return None
+            sp = await self._dir.service_principal_for(tenant.id, app.app_id)
+            return ClientSnapshot(tenant, app, sp)
+        return await self._get(("c", tenant.id, client_id.lower()), load)
+
+    async def resource(self, tenant: Tenant, identifier: str
+                       ) -> tuple[Application, ServicePrincipal | None] | None:
+        """The resource app named by an App ID URI or app id, and its SP in ``tenant``."""
+        async def load() -> tuple[Application, ServicePrincipal | None] | None:
+            for candidate in candidate_identifiers(identifier):
+                app = (await self._dir.application_by_app_id(candidate.lower())
+                       if is_guid(candidate)
+                       else await self._dir.application_by_identifier_uri(candidate))
+                if app is not None:
+                    return app, await self._dir.service_principal_for(tenant.id, app.app_id)
+            return None
+        return await self._get(("r", tenant.id, identifier), load)
+
+    async def role_ids(self, principal_id: ObjectId, resource_id: ObjectId) -> frozenset[str]:
+        """App-role ids assigned to ``principal_id`` on ``resource_id``."""
+        async def load() -> frozenset[str]:
+            found = await self._dir.assignments_of(principal_id)
+            return frozenset(a.app_role_id for a in found if a.resource_id == resource_id)
+        return await self._get(("a", principal_id, resource_id), load)
+
+
+async def poll_versions(cache: DirectoryCache, interval: float,
+                        on_change: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Background task: keep ``cache`` fresh; never dies on a transient store error."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            if await cache.refresh() and on_change is not None:
+                await on_change()
+        except Exception:  # noqa: BLE001 - the poller must outlive a database hiccup
+            log.warning("directory version poll failed", exc_info=True)

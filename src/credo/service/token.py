@@ -1,0 +1,153 @@
+"""The token endpoint's pipeline: load, verify (pure), replay-check, authorize (pure), sign.
+
+One explicit list of steps in PROTOCOL.md's validation order (ARCHITECTURE.md §3).
+Nothing here writes to the database on success: the only write on the hot path is the
+strict profile's replay record (one atomic add-if-absent); the audit event is buffered.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from credo.errors import (
+    InvalidClient,
+    OAuthError,
+    StoreUnavailable,
+    TemporarilyUnavailable,
+    UnauthorizedClient,
+)
+from credo.model import AuditEvent, ClientSnapshot, Tenant
+from credo.protocol import claims, forms, metadata, scopes
+from credo.protocol.client_auth import METHODS, AuthContext, AuthenticatedClient, detect
+from credo.protocol.grants import grant_for
+from credo.protocol.profiles import PROFILES
+from credo.service.audit import AuditBuffer
+from credo.service.keys import KeyService
+from credo.service.snapshots import DirectoryCache
+from credo.service.tenants import resolve_tenant
+from credo.store.api import ReplayStore
+
+log = logging.getLogger("credo.token")
+
+
+@dataclass(frozen=True)
+class TokenCall:
+    """What the web layer hands over: the raw request parts, nothing parsed."""
+
+    tenant_segment: str
+    version: Literal[1, 2]
+    body: bytes
+    authorization: str | None
+    query: str
+    correlation_id: str
+
+
+class TokenService:
+    def __init__(self, *, base_url: str, cache: DirectoryCache, keys: KeyService,
+                 replay: ReplayStore, audit: AuditBuffer, secret_hasher: Callable[[str], bytes],
+                 token_lifetime: int = 3600, clock: Callable[[], float] = time.time) -> None:
+        self._base = base_url
+        self._cache = cache
+        self._keys = keys
+        self._replay = replay
+        self._audit = audit
+        self._hasher = secret_hasher
+        self._lifetime = token_lifetime
+        self._clock = clock
+
+    async def token(self, call: TokenCall) -> dict[str, Any]:
+        """Run the pipeline; on any ``OAuthError`` record the failure and re-raise it."""
+        now = self._clock()
+        tenant: Tenant | None = None
+        client_id = ""
+        try:
+            req = forms.parse_token_request(call.body, authorization=call.authorization,
+                                            query=call.query)
+            tenant = await resolve_tenant(self._cache, call.tenant_segment, for_token=True)
+            grant = grant_for(req.grant_type)
+            presented = detect(req)
+            client_id = presented.client_id
+            snap = await self._client(tenant, client_id)
+            auth = METHODS[presented.method].verify(presented, self._auth_context(snap, now))
+            await self._check_replay(auth)
+            ref = scopes.resource_from_request(req, call.version)
+            found = await self._cache.resource(tenant, ref.identifier)
+            sp = snap.service_principal
+            role_ids = (await self._cache.role_ids(sp.id, found[1].id)
+                        if sp is not None and found is not None and found[1] is not None
+                        else frozenset())
+            decision = grant.authorize(
+                client=auth, client_sp=sp, resource_app=found[0] if found else None,
+                resource_sp=found[1] if found else None, assigned_role_ids=role_ids,
+                ref=ref, tenant=tenant)
+            body = self._mint(tenant, snap, auth, decision, ref, now)
+        except OAuthError as err:
+            self._record(now, tenant, client_id, call, err)
+            raise
+        self._record(now, tenant, client_id, call, None)
+        return body
+
+    async def _client(self, tenant: Tenant, client_id: str) -> ClientSnapshot:
+        """PROTOCOL.md step 3: the client must have a service principal in the path's tenant."""
+        snap = await self._cache.client(tenant, client_id)
+        if snap is None or snap.service_principal is None:
+            raise UnauthorizedClient(
+                700016, f"Application with identifier '{client_id}' was not found in the "
+                f"directory '{tenant.default_domain}'. This can happen if the application has "
+                "not been installed by the administrator of the tenant or consented to by any "
+                "user in the tenant. You may have sent your authentication request to the "
+                "wrong tenant.")
+        return snap
+
+    def _auth_context(self, snap: ClientSnapshot, now: float) -> AuthContext:
+        profile = PROFILES[snap.tenant.profile]
+        return AuthContext(
+            tenant=snap.tenant, application=snap.application,
+            audiences=metadata.assertion_audiences(self._base, snap.tenant, snap.tenant.profile),
+            profile=profile, now=now, secret_hasher=self._hasher)
+
+    async def _check_replay(self, auth: AuthenticatedClient) -> None:
+        """PROTOCOL.md step 7 (strict): one atomic add-if-absent; the store down fails closed."""
+        if auth.replay_key is None or auth.assertion_exp is None:
+            return
+        try:
+            fresh = await self._replay.add_if_absent(auth.replay_key, auth.assertion_exp + 60)
+        except StoreUnavailable as exc:
+            raise TemporarilyUnavailable(
+                90033, "A transient error has occurred. Please try again.",
+                detail=f"replay store unavailable: {exc}") from exc
+        if not fresh:
+            raise InvalidClient(
+                700024, "Client assertion has already been used. A new assertion with a "
+                "unique 'jti' is required.", detail=f"replayed jti {auth.jti!r}")
+
+    def _mint(self, tenant: Tenant, snap: ClientSnapshot, auth: AuthenticatedClient,
+              decision: Any, ref: scopes.ResourceRef, now: float) -> dict[str, Any]:
+        sp = snap.service_principal
+        assert sp is not None  # checked by _client
+        version = decision.version
+        issuer = (metadata.issuer_v1 if version == 1 else metadata.issuer_v2)(self._base, tenant.id)
+        token_claims = claims.app_token_claims(
+            version=version, issuer=issuer, tenant_id=tenant.id, client_app=snap.application,
+            client_sp=sp, audience=decision.audience, roles=decision.roles, acr=auth.acr,
+            now=now, uti=uuid.uuid4().hex, lifetime=self._lifetime)
+        token = self._keys.sign(token_claims, version)
+        return claims.token_response(version=version, access_token=token, now=now,
+                                     lifetime=self._lifetime, resource_requested=ref.requested)
+
+    def _record(self, now: float, tenant: Tenant | None, client_id: str, call: TokenCall,
+                err: OAuthError | None) -> None:
+        self._audit.add(AuditEvent(
+            time=datetime.fromtimestamp(now, UTC), tenant_id=tenant.id if tenant else "",
+            kind="token.client_credentials", outcome="failure" if err else "success",
+            client_id=client_id[:64], code=err.code if err else 0,
+            detail=(err.detail or err.description)[:500] if err else "",
+            correlation_id=call.correlation_id))
+        if err is not None:
+            log.info("token refused: %s %s (%s)", err.aadsts, err.description[:120], err.detail)

@@ -1,0 +1,65 @@
+"""Discovery (OpenID Connect Discovery 1.0 §4) and JWKS (RFC 7517 §5) routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from credo.errors import OAuthError
+from credo.protocol import metadata
+from credo.service.keys import KeyService
+from credo.service.snapshots import DirectoryCache
+from credo.service.tenants import ALIASES, resolve_tenant
+from credo.web import render
+
+
+class ProtocolRoutes:
+    def __init__(self, base_url: str, cache: DirectoryCache, keys: KeyService) -> None:
+        self._base = base_url
+        self._cache = cache
+        self._keys = keys
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/{tenant}/v2.0/.well-known/openid-configuration", self.discovery_v2),
+            Route("/{tenant}/.well-known/openid-configuration", self.discovery_v1),
+            Route("/{tenant}/discovery/v2.0/keys", self.jwks),
+            Route("/{tenant}/discovery/keys", self.jwks),
+        ]
+
+    async def _document(self, request: Request, version: int) -> Response:
+        segment = request.path_params["tenant"]
+        build = metadata.discovery_v2 if version == 2 else metadata.discovery_v1
+        correlation = render.correlation_id(request.headers.get("client-request-id"))
+        try:
+            doc: dict[str, Any]
+            if segment.lower() in ALIASES:
+                # Multi-tenant validators read the templated issuer (entra-protocol-facts §1.4).
+                doc = build(self._base, segment.lower())
+                doc["issuer"] = build(self._base, "{tenantid}")["issuer"]
+            else:
+                tenant = await resolve_tenant(self._cache, segment, for_token=False)
+                doc = build(self._base, tenant.id)
+        except OAuthError as err:
+            return render.oauth_error_response(err, correlation)
+        return render.raw_response(200, render.DISCOVERY, render.json_bytes(doc))
+
+    async def discovery_v2(self, request: Request) -> Response:
+        return await self._document(request, 2)
+
+    async def discovery_v1(self, request: Request) -> Response:
+        return await self._document(request, 1)
+
+    async def jwks(self, request: Request) -> Response:
+        """Same keys for every tenant: the key ring is deployment-wide (no redirect)."""
+        segment = request.path_params["tenant"]
+        if segment.lower() not in ALIASES:
+            try:
+                await resolve_tenant(self._cache, segment, for_token=False)
+            except OAuthError as err:
+                return render.oauth_error_response(
+                    err, render.correlation_id(request.headers.get("client-request-id")))
+        return render.raw_response(200, render.DISCOVERY, self._keys.jwks)
