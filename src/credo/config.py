@@ -1,17 +1,10 @@
-"""Settings, read once at start: ``<data dir>/credo.toml``, then ``CREDO_*`` environment variables.
+"""Settings, read once at start: ``<data dir>/credo.toml``, then ``CREDO_<NAME>`` variables.
 
-| setting | env | default |
-|---|---|---|
-| data_dir | CREDO_DATA_DIR | ``~/.credo`` |
-| base_url (the issuer base; never taken from ``Host``) | CREDO_BASE_URL | ``https://127.0.0.1:8443`` |
-| host, port | CREDO_HOST, CREDO_PORT | ``127.0.0.1``, 8443 |
-| database_url | CREDO_DATABASE_URL | ``sqlite+aiosqlite:///<data dir>/credo.db`` |
-| redis_url (replay store + invalidation for several nodes) | CREDO_REDIS_URL | unset |
-| insecure_http (TLS terminated by a proxy in front) | CREDO_INSECURE_HTTP | false |
-| cache_seconds (bound on how long a revoked grant or credential can still be used) | CREDO_CACHE_SECONDS | 2 |
-| token_lifetime | CREDO_TOKEN_LIFETIME | 3600 |
-| key_rotation_days, key_retention_days | CREDO_KEY_ROTATION_DAYS, CREDO_KEY_RETENTION_DAYS | 30, 2 |
-| workers | CREDO_WORKERS | 1 |
+Every field of ``Settings`` has a variable of its upper-cased name (``CREDO_BASE_URL``,
+``CREDO_DATABASE_URL`` …); README.md §Configuration tables them for users. ``base_url`` is
+the issuer base and is never taken from ``Host``; ``cache_seconds`` bounds how long a
+revoked grant or credential can still be used; ``bootstrap_tenant`` and ``operator_app_id``
+are written by ``credo init``.
 """
 
 from __future__ import annotations
@@ -30,7 +23,7 @@ CONFIG_FILE = "credo.toml"
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    base_url: str = f"https://127.0.0.1:{DEFAULT_PORT}"
+    base_url: str = ""
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
     database_url: str = ""
@@ -42,6 +35,7 @@ class Settings:
     key_retention_days: float = 2.0
     workers: int = 1
     bootstrap_tenant: str = ""
+    operator_app_id: str = ""
     log_level: str = "info"
 
     @property
@@ -92,6 +86,9 @@ def load_settings(data_dir: Path | None = None, env: Mapping[str, str] = os.envi
     known = {f.name for f in fields(Settings)} - {"data_dir"}
     typed = {k: _coerce(v, getattr(settings, k)) for k, v in values.items() if k in known}
     settings = replace(settings, **typed)
+    if not settings.base_url:
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        settings = replace(settings, base_url=f"https://{host}:{settings.port}")
     if not settings.database_url:
         settings = replace(settings, database_url=f"sqlite+aiosqlite:///{root / 'credo.db'}")
     return replace(settings, base_url=settings.base_url.rstrip("/"))

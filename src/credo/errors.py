@@ -3,7 +3,7 @@
 The hierarchy::
 
     CredoError
-    ├── OAuthError                      RFC 6749 §5.2 error response; knows error, status, AADSTS code
+    ├── OAuthError                      RFC 6749 §5.2 error: wire name, status, AADSTS code
     │   ├── InvalidRequest              400 invalid_request
     │   ├── InvalidClient               401 invalid_client
     │   ├── InvalidGrant                400 invalid_grant
@@ -24,7 +24,7 @@ The hierarchy::
     │   ├── NotFound                    404 Request_ResourceNotFound
     │   └── Conflict                    409 Request_MultipleObjectsWithSameKeyValue
     ├── CertificateError (ValueError)   a certificate or key that cannot be used
-    ├── JoseError (ValueError)          a JWS that is malformed, uses a refused alg, or fails to verify
+    ├── JoseError (ValueError)          a malformed JWS, a refused alg, a failed verification
     ├── StoreUnavailable                the database or replay store cannot be reached
     └── TokenValidationError            resource SDK: RFC 6750 §3.1 ``invalid_token``
         └── InsufficientScope           RFC 6750 §3.1 ``insufficient_scope`` (403)
@@ -250,7 +250,7 @@ class Conflict(GraphError):
 
 
 class CertificateError(CredoError, ValueError):
-    """A certificate, key or PKCS#12 file that cannot be used (wrong type, too small, bad password)."""
+    """A certificate, key or PKCS#12 file that cannot be used (type, size, password)."""
 
 
 class JoseError(CredoError, ValueError):

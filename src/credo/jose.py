@@ -69,7 +69,7 @@ class CompactJWS:
 def _json_object(segment: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(b64url_decode(segment))
-    except (JoseError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (JoseError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise JoseError(f"the {what} is not base64url-encoded JSON") from exc
     if not isinstance(value, dict):
         raise JoseError(f"the {what} is not a JSON object")

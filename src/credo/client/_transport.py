@@ -51,6 +51,9 @@ MAX_RETRY_WAIT = 60.0
 """A ``Retry-After`` longer than this is never slept on: the error is raised instead."""
 
 _DEFAULT_RETRY_AFTER = 5  # MSAL's default for confidential clients
+_NETWORK_RETRY_AFTER = 1  # after a failed connection or a timeout
+_sleep = time.sleep
+_async_sleep = asyncio.sleep
 
 try:
     _VERSION = metadata.version("credo")
@@ -131,7 +134,8 @@ def error_from_response(status: int, headers: httpx.Headers, body: Any, *,
 def unreachable(request: httpx.Request, exc: httpx.TransportError) -> TemporarilyUnavailable:
     """The error thrown into a flow when the request never got an answer."""
     error = TemporarilyUnavailable(
-        0, f"no answer from {request.url.host}: {type(exc).__name__}", detail=str(exc))
+        0, f"no answer from {request.url.host}: {type(exc).__name__}", detail=str(exc),
+        retry_after=_NETWORK_RETRY_AFTER)
     error.__cause__ = exc
     return error
 
@@ -162,7 +166,7 @@ def run_sync(flow: Flow[T], client: httpx.Client) -> T:
         step = next(flow)
         while True:
             if isinstance(step, Sleep):
-                time.sleep(step.seconds)
+                _sleep(step.seconds)
                 step = flow.send(None)
                 continue
             try:
@@ -182,7 +186,7 @@ async def run_async(flow: Flow[T], client: httpx.AsyncClient) -> T:
         step = next(flow)
         while True:
             if isinstance(step, Sleep):
-                await asyncio.sleep(step.seconds)
+                await _async_sleep(step.seconds)
                 step = flow.send(None)
                 continue
             try:

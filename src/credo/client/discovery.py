@@ -8,6 +8,7 @@ or ``https://login.microsoftonline.com/<tenant GUID>``. Like MSAL, the client re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ import httpx
 
 TENANT_INDEPENDENT = frozenset({"common", "organizations", "consumers"})
 """Tenant segments that name no tenant; Entra refuses them for client credentials."""
+
+_TENANT = re.compile(r"[A-Za-z0-9.-]+")  # a GUID or a domain name (azure-identity's rule)
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class Authority:
 
     def with_tenant(self, tenant: str) -> Authority:
         """The same host with ``tenant`` as the only path segment."""
-        if not tenant or "/" in tenant or tenant.lower() in TENANT_INDEPENDENT:
+        if not _TENANT.fullmatch(tenant) or tenant.lower() in TENANT_INDEPENDENT:
             raise ValueError(f"{tenant!r} is not a tenant id or domain name")
         return Authority(self.base, tenant, tenant)
 
@@ -78,8 +81,9 @@ def parse_authority(authority: str, *, allow_insecure_http: bool = False,
         wanted = "exactly one" if single_segment else "at least one"
         raise ValueError(f"the authority {authority!r} needs {wanted} path segment "
                          "(the tenant id or a domain name)")
-    port = f":{parsed.port}" if parsed.port else ""
-    base = f"{parsed.scheme}://{parsed.host}{port}"
+    if not _TENANT.fullmatch(segments[0]):
+        raise ValueError(f"the tenant {segments[0]!r} may hold only letters, digits, '-' and '.'")
+    base = str(parsed.copy_with(path="", query=None, fragment=None))
     return Authority(base, segments[0], "/".join(segments))
 
 

@@ -9,7 +9,7 @@ over a document finds every bad field. Callers raise once at the end
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -29,17 +29,23 @@ class Problems:
 
     def __init__(self) -> None:
         self._errors: list[FieldError] = []
+        self._seen: set[tuple[str, str]] = set()
+        self._count = 0
 
     def add(self, target: str, message: str) -> None:
-        self._errors.append(FieldError(target=target, message=message))
+        """Record a problem; the same message for the same target is kept once."""
+        self._count += 1
+        if (target, message) not in self._seen:
+            self._seen.add((target, message))
+            self._errors.append(FieldError(target=target, message=message))
 
     def mark(self) -> int:
         """A position to pass to :meth:`clean_since`."""
-        return len(self._errors)
+        return self._count
 
     def clean_since(self, mark: int) -> bool:
         """Whether nothing was recorded after ``mark`` (cross-field checks run only then)."""
-        return len(self._errors) == mark
+        return self._count == mark
 
     def raise_if_any(self, message: str) -> None:
         """Raise :class:`BadRequest` carrying every recorded error, if there is one."""
@@ -102,12 +108,17 @@ def as_object(value: Any, target: str, p: Problems) -> Mapping[str, Any]:
     return {}
 
 
-def as_entry(value: Any, target: str, p: Problems) -> Mapping[str, Any]:
-    """An array element that must be an object (``null`` is not one)."""
-    if isinstance(value, Mapping):
-        return value
-    p.add(target, "Expected an object.")
-    return {}
+def entries(value: Any, target: str, p: Problems) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The objects of an array (``null`` reads as empty) with their paths.
+
+    An element that is not an object is recorded once and skipped, so its fields are not
+    reported again one by one.
+    """
+    for i, item in enumerate(as_list(value, target, p)):
+        if isinstance(item, Mapping):
+            yield at(target, i), item
+        else:
+            p.add(at(target, i), "Expected an object.")
 
 
 def as_list(value: Any, target: str, p: Problems) -> list[Any]:
@@ -181,3 +192,12 @@ def parse(read: Callable[[Any, str, Problems], T], value: Any, target: str,
     result = read(value, target, p)
     p.raise_if_any(message)
     return result
+
+
+def parse_object(read: Callable[[Mapping[str, Any], str, Problems], T], value: Any,
+                 target: str, message: str = "The request is not valid.") -> T:
+    """As :func:`parse`, for a reader of one JSON object."""
+    if not isinstance(value, Mapping):
+        raise BadRequest(message, details=[FieldError(target=target,
+                                                      message="Expected an object.")])
+    return parse(read, value, target, message)

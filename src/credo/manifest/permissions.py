@@ -10,20 +10,20 @@ https://learn.microsoft.com/entra/identity-platform/reference-microsoft-graph-ap
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, cast
 
 from credo.manifest._reader import (
     Problems,
     as_bool,
-    as_entry,
     as_guid,
-    as_list,
     as_str,
     as_strings,
     at,
     check_keys,
+    entries,
     parse,
+    parse_object,
 )
 from credo.model import (
     AppId,
@@ -100,15 +100,14 @@ def _member_types(value: Any, target: str, p: Problems) -> tuple[MemberType, ...
         if item not in _MEMBER_TYPES:
             p.add(at(target, i), "Must be 'Application' or 'User'.")
         elif item not in found:
-            found.append(cast(MemberType, item))
+            found.append(item)
     if not found:
         p.add(target, "At least one of 'Application' or 'User' is required.")
     return tuple(found)
 
 
-def read_app_role(entry: Any, target: str, p: Problems) -> AppRole:
+def read_app_role(obj: Mapping[str, Any], target: str, p: Problems) -> AppRole:
     """One ``appRoles`` entry, every field checked."""
-    obj = as_entry(entry, target, p)
     check_keys(obj, _ROLE_KEYS, target, p)
     return AppRole(
         id=as_guid(obj.get("id"), at(target, "id"), p),
@@ -132,9 +131,9 @@ def _scope_type(value: Any, target: str, p: Problems) -> ScopeType:
     return "User"
 
 
-def read_permission_scope(entry: Any, target: str, p: Problems) -> PermissionScope:
+def read_permission_scope(obj: Mapping[str, Any], target: str, p: Problems
+                          ) -> PermissionScope:
     """One ``oauth2PermissionScopes`` (AAD Graph ``oauth2Permissions``) entry."""
-    obj = as_entry(entry, target, p)
     check_keys(obj, _SCOPE_KEYS, target, p)
 
     def text(key: str) -> str:
@@ -166,7 +165,7 @@ def _unique(items: Sequence[AppRole | PermissionScope], target: str, p: Problems
         values.add(item.value)
 
 
-def _removals(kind: str, current: Sequence[AppRole | PermissionScope],
+def check_removals(kind: str, current: Sequence[AppRole | PermissionScope],
               kept: Sequence[AppRole | PermissionScope], target: str, p: Problems) -> None:
     """An enabled role or scope "must be disabled before it can be deleted"."""
     kept_ids = {item.id for item in kept}
@@ -180,11 +179,10 @@ def read_app_roles(value: Any, target: str, p: Problems,
                    current: Sequence[AppRole] = ()) -> tuple[AppRole, ...]:
     """``appRoles``: valid entries, unique ids and values, no enabled role dropped."""
     mark = p.mark()
-    roles = tuple(read_app_role(e, at(target, i), p)
-                  for i, e in enumerate(as_list(value, target, p)))
+    roles = tuple(read_app_role(obj, here, p) for here, obj in entries(value, target, p))
     _unique(roles, target, p)
     if p.clean_since(mark):
-        _removals("App role", current, roles, target, p)
+        check_removals("App role", current, roles, target, p)
     return roles
 
 
@@ -193,33 +191,29 @@ def read_permission_scopes(value: Any, target: str, p: Problems,
                            ) -> tuple[PermissionScope, ...]:
     """``api.oauth2PermissionScopes``: as :func:`read_app_roles`, for delegated scopes."""
     mark = p.mark()
-    scopes = tuple(read_permission_scope(e, at(target, i), p)
-                   for i, e in enumerate(as_list(value, target, p)))
+    scopes = tuple(read_permission_scope(obj, here, p)
+                   for here, obj in entries(value, target, p))
     _unique(scopes, target, p)
     if p.clean_since(mark):
-        _removals("Permission scope", current, scopes, target, p)
+        check_removals("Permission scope", current, scopes, target, p)
     return scopes
 
 
-def _resource_access(entry: Any, target: str, p: Problems) -> ResourceAccess:
-    obj = as_entry(entry, target, p)
+def _resource_access(obj: Mapping[str, Any], target: str, p: Problems) -> ResourceAccess:
     check_keys(obj, ("id", "type"), target, p)
-    kind = obj.get("type")
-    if kind not in ("Role", "Scope"):
+    kind: Literal["Role", "Scope"] = "Scope" if obj.get("type") == "Scope" else "Role"
+    if obj.get("type") not in ("Role", "Scope"):
         p.add(at(target, "type"), "Must be 'Role' or 'Scope'.")
-        kind = "Role"
     return ResourceAccess(id=as_guid(obj.get("id"), at(target, "id"), p), type=kind)
 
 
-def _one_resource(entry: Any, target: str, p: Problems) -> RequiredResourceAccess:
-    obj = as_entry(entry, target, p)
+def _one_resource(obj: Mapping[str, Any], target: str, p: Problems) -> RequiredResourceAccess:
     check_keys(obj, ("resourceAppId", "resourceAccess"), target, p)
-    inner = at(target, "resourceAccess")
     access: list[ResourceAccess] = []
-    for i, item in enumerate(as_list(obj.get("resourceAccess"), inner, p)):
-        ra = _resource_access(item, at(inner, i), p)
+    for here, item in entries(obj.get("resourceAccess"), at(target, "resourceAccess"), p):
+        ra = _resource_access(item, here, p)
         if ra.id and ra in access:
-            p.add(at(inner, i), "Must be unique within resourceAccess.")
+            p.add(here, "Must be unique within resourceAccess.")
         access.append(ra)
     app_id = as_guid(obj.get("resourceAppId"), at(target, "resourceAppId"), p)
     return RequiredResourceAccess(resource_app_id=AppId(app_id), resource_access=tuple(access))
@@ -229,18 +223,17 @@ def read_required_resource_access(value: Any, target: str,
                                   p: Problems) -> tuple[RequiredResourceAccess, ...]:
     """``requiredResourceAccess``: one entry per resource app, each permission listed once."""
     out: list[RequiredResourceAccess] = []
-    for i, entry in enumerate(as_list(value, target, p)):
-        rra = _one_resource(entry, at(target, i), p)
+    for here, obj in entries(value, target, p):
+        rra = _one_resource(obj, here, p)
         if rra.resource_app_id and any(o.resource_app_id == rra.resource_app_id for o in out):
-            p.add(at(at(target, i), "resourceAppId"), "Must be unique within "
-                  "requiredResourceAccess.")
+            p.add(at(here, "resourceAppId"), "Must be unique within requiredResourceAccess.")
         out.append(rra)
     return tuple(out)
 
 
 def app_role_from_json(entry: Any, *, target: str = "appRole") -> AppRole:
     """One Graph ``appRole``; raises :class:`~credo.errors.BadRequest` listing every bad field."""
-    return parse(read_app_role, entry, target)
+    return parse_object(read_app_role, entry, target)
 
 
 def app_roles_from_json(value: Any, *, target: str = "appRoles",
@@ -252,7 +245,7 @@ def app_roles_from_json(value: Any, *, target: str = "appRoles",
 def permission_scope_from_json(entry: Any, *, target: str = "permissionScope"
                                ) -> PermissionScope:
     """One Graph ``permissionScope``; raises ``BadRequest`` listing every bad field."""
-    return parse(read_permission_scope, entry, target)
+    return parse_object(read_permission_scope, entry, target)
 
 
 def permission_scopes_from_json(value: Any, *, target: str = "api.oauth2PermissionScopes",

@@ -40,5 +40,5 @@ class AuditBuffer:
             await asyncio.sleep(interval)
             try:
                 await self.flush()
-            except Exception:  # noqa: BLE001 - an audit hiccup must not stop tokens
+            except Exception:
                 log.warning("audit flush failed", exc_info=True)

@@ -93,6 +93,15 @@ class DirectoryService:
         sp = await self.create_service_principal(tenant, app)
         return app, sp
 
+    async def register_application(self, tenant: Tenant, app: Application
+                                   ) -> tuple[Application, ServicePrincipal]:
+        """Graph ``POST /applications`` of an already validated manifest, plus its SP."""
+        if app.tenant_id != tenant.id:
+            raise ValueError("an application is registered in its home tenant")
+        await self.store.save_application(app)
+        sp = await self.create_service_principal(tenant, app)
+        return app, sp
+
     async def application(self, tenant: Tenant, ref: str) -> Application:
         """An app homed in ``tenant`` by object id, app id or identifier URI."""
         app = await self.find_application(ref)
@@ -178,6 +187,11 @@ class DirectoryService:
         await self.store.save_service_principal(sp)
         self._changed()
         return sp
+
+    async def delete_service_principal(self, sp: ServicePrincipal) -> None:
+        """Graph ``DELETE /servicePrincipals/{id}``: the SP and every grant to or on it."""
+        await self.store.delete_service_principal(sp.id)
+        self._changed()
 
     async def grant(self, tenant: Tenant, principal: ServicePrincipal,
                     resource: ServicePrincipal, app_role_id: str) -> AppRoleAssignment:

@@ -107,5 +107,5 @@ async def poll_versions(cache: DirectoryCache, interval: float,
         try:
             if await cache.refresh() and on_change is not None:
                 await on_change()
-        except Exception:  # noqa: BLE001 - the poller must outlive a database hiccup
+        except Exception:
             log.warning("directory version poll failed", exc_info=True)

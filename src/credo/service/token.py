@@ -25,7 +25,7 @@ from credo.errors import (
 from credo.model import AuditEvent, ClientSnapshot, Tenant
 from credo.protocol import claims, forms, metadata, scopes
 from credo.protocol.client_auth import METHODS, AuthContext, AuthenticatedClient, detect
-from credo.protocol.grants import grant_for
+from credo.protocol.grants import Grant, grant_for
 from credo.protocol.profiles import PROFILES
 from credo.service.audit import AuditBuffer
 from credo.service.keys import KeyService
@@ -86,7 +86,7 @@ class TokenService:
                 client=auth, client_sp=sp, resource_app=found[0] if found else None,
                 resource_sp=found[1] if found else None, assigned_role_ids=role_ids,
                 ref=ref, tenant=tenant)
-            body = self._mint(tenant, snap, auth, decision, ref, now)
+            body = self._mint(tenant, snap, auth, decision, ref, now, call.version)
         except OAuthError as err:
             self._record(now, tenant, client_id, call, err)
             raise
@@ -114,10 +114,10 @@ class TokenService:
 
     async def _check_replay(self, auth: AuthenticatedClient) -> None:
         """PROTOCOL.md step 7 (strict): one atomic add-if-absent; the store down fails closed."""
-        if auth.replay_key is None or auth.assertion_exp is None:
+        if auth.replay_key is None or auth.replay_until is None:
             return
         try:
-            fresh = await self._replay.add_if_absent(auth.replay_key, auth.assertion_exp + 60)
+            fresh = await self._replay.add_if_absent(auth.replay_key, auth.replay_until)
         except StoreUnavailable as exc:
             raise TemporarilyUnavailable(
                 90033, "A transient error has occurred. Please try again.",
@@ -128,7 +128,9 @@ class TokenService:
                 "unique 'jti' is required.", detail=f"replayed jti {auth.jti!r}")
 
     def _mint(self, tenant: Tenant, snap: ClientSnapshot, auth: AuthenticatedClient,
-              decision: Any, ref: scopes.ResourceRef, now: float) -> dict[str, Any]:
+              decision: Grant, ref: scopes.ResourceRef, now: float,
+              endpoint: Literal[1, 2]) -> dict[str, Any]:
+        """The token's shape follows the resource; the response's follows the endpoint."""
         sp = snap.service_principal
         assert sp is not None  # checked by _client
         version = decision.version
@@ -138,7 +140,7 @@ class TokenService:
             client_sp=sp, audience=decision.audience, roles=decision.roles, acr=auth.acr,
             now=now, uti=uuid.uuid4().hex, lifetime=self._lifetime)
         token = self._keys.sign(token_claims, version)
-        return claims.token_response(version=version, access_token=token, now=now,
+        return claims.token_response(version=endpoint, access_token=token, now=now,
                                      lifetime=self._lifetime, resource_requested=ref.requested)
 
     def _record(self, now: float, tenant: Tenant | None, client_id: str, call: TokenCall,

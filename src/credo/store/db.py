@@ -7,7 +7,8 @@
 * Reads of several tables see one snapshot (a deferred SQLite transaction; REPEATABLE READ on
   PostgreSQL), so an application is never read half-saved.
 * Driver errors that mean "cannot reach the database" become ``StoreUnavailable``; constraint
-  violations become ``Conflict`` (unique) or ``NotFound`` (a missing referenced object).
+  violations become ``Conflict`` (unique) or ``NotFound`` (a missing referenced object); a
+  value refused while binding (a naive datetime) is re-raised as its ``ValueError``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StatementError,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -123,6 +130,10 @@ def translate_errors() -> Iterator[None]:
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise _unavailable(exc) from exc
+        raise
+    except StatementError as exc:  # a value refused while binding (e.g. a naive datetime)
+        if isinstance(exc.orig, ValueError):
+            raise exc.orig from exc
         raise
 
 

@@ -1,4 +1,4 @@
-"""The directory's tables: SQLAlchemy Core, one schema for SQLite and PostgreSQL (ARCHITECTURE.md D5).
+"""The tables: SQLAlchemy Core, one schema for SQLite and PostgreSQL (ARCHITECTURE.md D5).
 
 Migrations in ``store/migrations`` create exactly these tables; a test compares them.
 List-valued manifest fields are JSON text; identifier URIs also live in their own table so
@@ -165,7 +165,7 @@ directory_version = sa.Table(
     sa.Column("version", sa.BigInteger, nullable=False),
 )
 
-_state = sa.column("state")
+_state: sa.ColumnClause[str] = sa.column("state", sa.String)
 signing_keys = sa.Table(
     "signing_keys", metadata,
     sa.Column("kid", sa.String(64), primary_key=True),

@@ -73,7 +73,8 @@ class TokenEndpoint:
             try:
                 body = await _read_body(scope, receive)
             except _TooLarge:
-                raise InvalidRequest(90014, "The request body is too large.", status=413) from None
+                raise InvalidRequest(90100, "The request body is too large.",
+                                     status=413) from None
             call = TokenCall(match.group(1), version, body, _header(scope, b"authorization"),
                              scope.get("query_string", b"").decode("latin-1"), correlation)
             result = await self._tokens.token(call)

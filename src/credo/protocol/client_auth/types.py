@@ -74,6 +74,6 @@ class AuthenticatedClient:
 
 
 class ClientAuthMethod(Protocol):
-    """One registry entry of ``METHODS``: verification raises ``InvalidClient``, never returns False."""
+    """An entry of ``METHODS``: ``verify`` raises ``InvalidClient``, never returns False."""
 
     def verify(self, presented: Presented, ctx: AuthContext) -> AuthenticatedClient: ...

@@ -1,0 +1,276 @@
+"""Manage Manifest: an edited application document → the updated :class:`Application`.
+
+Accepts the Microsoft Graph shape (https://learn.microsoft.com/graph/api/resources/application)
+and the AAD Graph names of https://learn.microsoft.com/entra/identity-platform/reference-app-manifest.
+Members left out keep their current value (Graph ``PATCH`` semantics); every bad member is
+reported at once and nothing is applied unless all are valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from credo.errors import BadRequest, FieldError
+from credo.manifest import fields
+from credo.manifest._reader import (
+    Problems,
+    as_bool,
+    as_object,
+    as_str,
+    as_strings,
+    at,
+    check_keys,
+    entries,
+)
+from credo.manifest.credentials import read_key_credentials
+from credo.manifest.passwords import read_password_credentials
+from credo.manifest.permissions import (
+    check_removals,
+    read_app_roles,
+    read_permission_scopes,
+    read_required_resource_access,
+)
+from credo.manifest.uris import read_identifier_uris, read_redirect_uris, redirect_uri_problem
+from credo.model import Application, SignInAudience
+
+MANIFEST_INVALID = "The manifest is not valid."
+MAX_ENTRIES = 1200
+DISPLAY_NAME_LIMIT = 256
+_AUDIENCES: tuple[SignInAudience, ...] = ("AzureADMyOrg", "AzureADMultipleOrgs")
+_REPLY_TYPES = ("Web", "Spa", "InstalledClient")
+T = TypeVar("T")
+Reader = Callable[[Any, str, Problems], T]
+
+
+@dataclass(frozen=True)
+class _Found(Generic[T]):
+    """A member that was present: where, what it read as, and whether it read cleanly."""
+
+    target: str
+    value: T
+    ok: bool
+
+
+@dataclass(frozen=True)
+class _Doc:
+    """The manifest's objects, each already checked to be an object with known members."""
+
+    root: Mapping[str, Any]
+    api: Mapping[str, Any]
+    web: Mapping[str, Any]
+    implicit: Mapping[str, Any]
+    spa: Mapping[str, Any]
+    public: Mapping[str, Any]
+    p: Problems
+
+    def read(self, obj: Mapping[str, Any], key: str, prefix: str, reader: Reader[T], *,
+             alias: bool = False) -> _Found[T] | None:
+        """Read ``obj[key]`` if present; an AAD Graph alias set to null counts as absent."""
+        if key not in obj or (alias and obj[key] is None):
+            return None
+        target, mark = at(prefix, key), self.p.mark()
+        value = reader(obj[key], target, self.p)
+        return _Found(target, value, self.p.clean_since(mark))
+
+    def agree(self, *found: _Found[T] | None) -> _Found[T] | None:
+        """The first present member; later ones (aliases) must read the same."""
+        present = [f for f in found if f is not None]
+        for other in present[1:]:
+            if present[0].ok and other.ok and other.value != present[0].value:
+                self.p.add(other.target, f"Conflicts with '{present[0].target}'.")
+        return present[0] if present else None
+
+
+def _sections(doc: Mapping[str, Any], p: Problems) -> _Doc:
+    api = as_object(doc.get("api"), "api", p)
+    check_keys(api, fields.API_EDITABLE | fields.API_UNSUPPORTED, "api", p)
+    fields.check_unsupported(api, fields.API_UNSUPPORTED, "api", p)
+    web = as_object(doc.get("web"), "web", p)
+    check_keys(web, fields.WEB_EDITABLE | fields.WEB_INFORMATIONAL, "web", p)
+    implicit = as_object(web.get("implicitGrantSettings"), "web.implicitGrantSettings", p)
+    check_keys(implicit, ("enableAccessTokenIssuance", "enableIdTokenIssuance"),
+               "web.implicitGrantSettings", p)
+    spa = as_object(doc.get("spa"), "spa", p)
+    check_keys(spa, ("redirectUris",), "spa", p)
+    public = as_object(doc.get("publicClient"), "publicClient", p)
+    check_keys(public, ("redirectUris",), "publicClient", p)
+    return _Doc(doc, api, web, implicit, spa, public, p)
+
+
+def _display_name(value: Any, target: str, p: Problems) -> str:
+    return as_str(value, target, p, max_len=DISPLAY_NAME_LIMIT)
+
+
+def _audience(value: Any, target: str, p: Problems) -> SignInAudience:
+    if isinstance(value, str) and value in _AUDIENCES:
+        return value
+    p.add(target, "Must be 'AzureADMyOrg' or 'AzureADMultipleOrgs'; "
+                  "personal Microsoft accounts are not supported.")
+    return "AzureADMyOrg"
+
+
+def _other_tenants(value: Any, target: str, p: Problems) -> SignInAudience:
+    return "AzureADMultipleOrgs" if as_bool(value, target, p, default=False) else "AzureADMyOrg"
+
+
+def _token_version(value: Any, target: str, p: Problems) -> int | None:
+    if value is None or (type(value) is int and value in (1, 2)):
+        return value
+    p.add(target, "Must be null, 1 or 2.")
+    return None
+
+
+def _flag(value: Any, target: str, p: Problems) -> bool:
+    return as_bool(value, target, p, default=False)
+
+
+def _tags(value: Any, target: str, p: Problems) -> tuple[str, ...]:
+    tags = as_strings(value, target, p)
+    for i, tag in enumerate(tags):
+        if not tag or len(tag) > DISPLAY_NAME_LIMIT:
+            p.add(at(target, i), f"Must be 1 to {DISPLAY_NAME_LIMIT} characters long.")
+    return tuple(tags)
+
+
+def _reply_urls(value: Any, target: str, p: Problems) -> tuple[tuple[str, ...], ...]:
+    """AAD Graph ``replyUrlsWithType`` → (web, spa, publicClient) redirect URIs."""
+    buckets: dict[str, list[str]] = {kind: [] for kind in _REPLY_TYPES}
+    for here, obj in entries(value, target, p):
+        check_keys(obj, ("url", "type"), here, p)
+        kind, url = obj.get("type"), as_str(obj.get("url"), at(here, "url"), p)
+        if not isinstance(kind, str) or kind not in buckets:
+            p.add(at(here, "type"), "Must be 'Web', 'Spa' or 'InstalledClient'.")
+            continue
+        problem = redirect_uri_problem(url, private_scheme=kind == "InstalledClient")
+        if problem is not None:
+            p.add(at(here, "url"), problem)
+        buckets[kind].append(url)
+    return tuple(tuple(buckets[kind]) for kind in _REPLY_TYPES)
+
+
+def _changes(name: str, found: _Found[Any] | None) -> dict[str, Any]:
+    """The change a member makes; one that did not read cleanly keeps the current value, so
+    it causes no second, derived error."""
+    return {} if found is None or not found.ok else {name: found.value}
+
+
+def _identity(d: _Doc) -> dict[str, Any]:
+    """Display name, audience, identifier URIs, token version, tags."""
+    root = d.root
+    return (_changes("display_name", d.agree(d.read(root, "displayName", "", _display_name),
+                                             d.read(root, "name", "", _display_name,
+                                                    alias=True)))
+            | _changes("sign_in_audience", d.agree(
+                d.read(root, "signInAudience", "", _audience),
+                d.read(root, "availableToOtherTenants", "", _other_tenants, alias=True)))
+            | _changes("identifier_uris", d.read(root, "identifierUris", "",
+                                                 read_identifier_uris))
+            | _changes("requested_access_token_version", d.agree(
+                d.read(d.api, "requestedAccessTokenVersion", "api", _token_version),
+                d.read(root, "accessTokenAcceptedVersion", "", _token_version, alias=True)))
+            | _changes("tags", d.read(root, "tags", "", _tags)))
+
+
+def _permissions(d: _Doc, current: Application) -> dict[str, Any]:
+    """App roles, delegated scopes (removal needs disabling first), required access."""
+    roles = d.read(d.root, "appRoles", "",
+                   lambda v, t, p: read_app_roles(v, t, p, current.app_roles))
+    scopes = d.agree(d.read(d.api, "oauth2PermissionScopes", "api", read_permission_scopes),
+                     d.read(d.root, "oauth2Permissions", "", read_permission_scopes,
+                            alias=True))
+    if scopes is not None and scopes.ok:
+        check_removals("Permission scope", current.oauth2_permission_scopes, scopes.value,
+                       scopes.target, d.p)
+    return (_changes("app_roles", roles) | _changes("oauth2_permission_scopes", scopes)
+            | _changes("required_resource_access",
+                       d.read(d.root, "requiredResourceAccess", "",
+                              read_required_resource_access)))
+
+
+def _platforms(d: _Doc) -> dict[str, Any]:
+    """Redirect URIs per platform, implicit grant switches, public-client fallback."""
+    reply = d.read(d.root, "replyUrlsWithType", "", _reply_urls, alias=True)
+
+    def part(i: int) -> _Found[tuple[str, ...]] | None:
+        return None if reply is None else _Found(reply.target, reply.value[i], reply.ok)
+
+    def public_uris(v: Any, t: str, p: Problems) -> tuple[str, ...]:
+        return read_redirect_uris(v, t, p, private_scheme=True)
+
+    implicit = "web.implicitGrantSettings"
+    return (_changes("web_redirect_uris", d.agree(
+                d.read(d.web, "redirectUris", "web", read_redirect_uris), part(0)))
+            | _changes("spa_redirect_uris", d.agree(
+                d.read(d.spa, "redirectUris", "spa", read_redirect_uris), part(1)))
+            | _changes("public_client_redirect_uris", d.agree(
+                d.read(d.public, "redirectUris", "publicClient", public_uris), part(2)))
+            | _changes("oauth2_allow_implicit_flow", d.agree(
+                d.read(d.implicit, "enableAccessTokenIssuance", implicit, _flag),
+                d.read(d.root, "oauth2AllowImplicitFlow", "", _flag, alias=True)))
+            | _changes("oauth2_allow_id_token_implicit_flow", d.agree(
+                d.read(d.implicit, "enableIdTokenIssuance", implicit, _flag),
+                d.read(d.root, "oauth2AllowIdTokenImplicitFlow", "", _flag, alias=True)))
+            | _changes("is_fallback_public_client", d.agree(
+                d.read(d.root, "isFallbackPublicClient", "", _flag),
+                d.read(d.root, "allowPublicClient", "", _flag, alias=True))))
+
+
+def _credentials(d: _Doc, current: Application, now: datetime,
+                 new_id: Callable[[], str]) -> dict[str, Any]:
+    """Certificates (new ones checked, echoed ones kept) and secrets (removal only)."""
+    taken = {pc.key_id for pc in current.password_credentials}
+
+    def keys(v: Any, t: str, p: Problems) -> Any:
+        return read_key_credentials(v, t, p, current=current.key_credentials, taken=taken,
+                                    new_id=new_id, now=now)
+
+    def passwords(v: Any, t: str, p: Problems) -> Any:
+        return read_password_credentials(v, t, p, current=current.password_credentials)
+
+    return (_changes("key_credentials", d.read(d.root, "keyCredentials", "", keys))
+            | _changes("password_credentials",
+                       d.read(d.root, "passwordCredentials", "", passwords)))
+
+
+def _entry_count(app: Application) -> int:
+    collections: tuple[tuple[object, ...], ...] = (
+        app.identifier_uris, app.app_roles, app.oauth2_permission_scopes,
+        app.required_resource_access, app.web_redirect_uris, app.spa_redirect_uris,
+        app.public_client_redirect_uris, app.key_credentials, app.password_credentials,
+        app.tags)
+    nested = sum(len(r.resource_access) for r in app.required_resource_access)
+    return sum(len(c) for c in collections) + nested
+
+
+def _check_result(app: Application, p: Problems) -> None:
+    if not app.display_name.strip():
+        p.add("displayName", "A display name is required.")
+    if _entry_count(app) > MAX_ENTRIES:
+        p.add("$", f"The manifest may hold at most {MAX_ENTRIES} entries across all "
+                   "collections combined.")
+
+
+def application_from_json(doc: Any, *, current: Application, now: datetime,
+                          new_id: Callable[[], str]) -> Application:
+    """Apply an edited manifest to ``current`` ("Manage Manifest").
+
+    ``id``, ``appId`` and ``createdDateTime`` are read-only; password credentials may only be
+    removed; a certificate sent back with ``key: null`` keeps the stored one. ``new_id``
+    draws the keyId of a new certificate sent without one; ``now`` refuses certificates that
+    have already expired. Raises :class:`BadRequest` listing every bad member.
+    """
+    if not isinstance(doc, Mapping):
+        raise BadRequest(MANIFEST_INVALID, details=[
+            FieldError(target="$", message="The manifest must be a JSON object.")])
+    p = Problems()
+    fields.check_top_level(doc, current, p)
+    d = _sections(doc, p)
+    changes = (_identity(d) | _permissions(d, current) | _platforms(d)
+               | _credentials(d, current, now, new_id))
+    updated = replace(current, **changes)
+    _check_result(updated, p)
+    p.raise_if_any(MANIFEST_INVALID)
+    return updated

@@ -1,0 +1,192 @@
+"""``private_key_jwt``: a certificate-signed client assertion (RFC 7523 §3; RFC 7521 §4.2).
+
+PROTOCOL.md steps 4-6: choose the certificate by thumbprint among the client's own
+credentials, verify with that key only, then check ``aud``, ``exp``, ``nbf``, ``iat`` and
+``jti`` per the tenant's profile. RFC 7521 §4.2.1: a failure "MUST" be ``invalid_client``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from credo.errors import InvalidClient, JoseError
+from credo.jose import b64url_decode, verify_rsa
+from credo.model import KeyCredential
+from credo.protocol.client_auth.detect import CLIENT_ID_MISMATCH, invalid_jwt
+from credo.protocol.client_auth.types import AuthContext, AuthenticatedClient, Presented
+from credo.protocol.profiles import ProfileRules
+
+INVALID_SIGNATURE = 700027
+AUDIENCE_MISMATCH = 700023
+TIME_RANGE = 700024
+CERT_OUT_OF_RANGE = 1000502
+MAX_JTI = 256
+MAX_NUMERIC_DATE = 253402300799.0
+"""9999-12-31T23:59:59Z: the largest NumericDate that ``datetime`` can render."""
+
+_SIGNATURE = "Client assertion contains an invalid signature."
+_THUMBPRINTS = (("x5t", "sha1"), ("x5t#S256", "sha256"))
+
+
+def _thumbprints(header: Mapping[str, Any]) -> dict[str, bytes]:
+    """Decode ``x5t`` / ``x5t#S256`` (RFC 7515 §4.1.7-4.1.8); ``=`` padding is tolerated."""
+    found: dict[str, bytes] = {}
+    for name, _ in _THUMBPRINTS:
+        value = header.get(name)
+        if value is None:
+            continue
+        try:
+            if not isinstance(value, str):
+                raise JoseError("not a string")
+            found[name] = b64url_decode(value)
+        except JoseError:
+            raise invalid_jwt(f"The '{name}' header parameter is not a base64url "
+                              "thumbprint.") from None
+    if not found:
+        raise invalid_jwt("No certificate thumbprint specified in token header.")
+    return found
+
+
+def _not_found(thumbprint: bytes, app_id: str) -> InvalidClient:
+    hexed = thumbprint.hex().upper()[:128]
+    return InvalidClient(
+        INVALID_SIGNATURE, f"{_SIGNATURE} [Reason - The key was not found., Thumbprint of key "
+        f"used by client: '{hexed}', Please use the management API to see the configured keys "
+        f"for app Id '{app_id}'.]", detail=f"no key credential with thumbprint {hexed}")
+
+
+def choose_credential(header: Mapping[str, Any], ctx: AuthContext) -> KeyCredential:
+    """PROTOCOL.md step 4: the certificate both thumbprints name, valid now (RFC 7515 §4.1.7)."""
+    app = ctx.application
+    wanted = _thumbprints(header)
+    matching = {name: [c for c in app.key_credentials if getattr(c, attr) == wanted[name]]
+                for name, attr in _THUMBPRINTS if name in wanted}
+    named = [c for c in app.key_credentials if all(c in m for m in matching.values())]
+    if not named:
+        for name, creds in matching.items():
+            if not creds:
+                raise _not_found(wanted[name], app.app_id)
+        raise InvalidClient(INVALID_SIGNATURE, f"{_SIGNATURE} [Reason - The 'x5t' and "
+                            "'x5t#S256' header parameters name different certificates.]")
+    now_dt = datetime.fromtimestamp(ctx.now, UTC)
+    valid = [c for c in named if c.valid_at(now_dt)]
+    if not valid:
+        raise InvalidClient(CERT_OUT_OF_RANGE, "The client certificate is not within its valid "
+                            f"time range for app Id '{app.app_id}'.",
+                            detail=f"key credential(s) {[c.key_id for c in named]} not valid "
+                            f"at {now_dt.isoformat()}")
+    return valid[0]
+
+
+def _verify_signature(presented: Presented, cred: KeyCredential, rules: ProfileRules) -> None:
+    """PROTOCOL.md step 5: verify with the chosen certificate's key only (RFC 7515 §5.2 step 8)."""
+    assertion = presented.assertion
+    if assertion is None:
+        raise invalid_jwt("The client assertion is missing.")
+    if assertion.alg not in rules.allowed_algs:
+        raise invalid_jwt(f"The '{assertion.alg}' algorithm is not allowed by this tenant's "
+                          f"security profile; use {' or '.join(sorted(rules.allowed_algs))}.")
+    thumb = cred.sha1.hex().upper()
+    try:
+        key = x509.load_der_x509_certificate(cred.der).public_key()
+    except ValueError:
+        key = None
+    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
+        raise InvalidClient(INVALID_SIGNATURE, f"{_SIGNATURE} [Reason - The key is not an RSA "
+                            "key of at least 2048 bits.]", detail=f"key credential {cred.key_id}")
+    try:
+        verify_rsa(assertion.alg, key, assertion.signing_input, assertion.signature,
+                   allowed=rules.allowed_algs)
+    except JoseError as exc:
+        raise InvalidClient(
+            INVALID_SIGNATURE, f"{_SIGNATURE} [Reason - Key was found, but use of the key to "
+            f"verify the signature failed., Thumbprint of key used by client: '{thumb}']",
+            detail=str(exc)) from None
+
+
+def check_audience(aud: Any, ctx: AuthContext) -> None:
+    """RFC 7523 §3 item 3: ``aud`` identifies this authorization server (profile rules apply)."""
+    rules = ctx.profile
+    if isinstance(aud, list) and rules.aud_array_allowed and len(aud) == 1:
+        aud = aud[0]
+    allowed = ctx.audiences
+    if isinstance(aud, str) and rules.aud_ignore_case:
+        aud, allowed = aud.lower(), frozenset(a.lower() for a in allowed)
+    if not isinstance(aud, str) or aud not in allowed:
+        raise InvalidClient(AUDIENCE_MISMATCH, "Client assertion audience claim does not match "
+                            "Realm issuer.", detail=f"aud={str(aud)[:200]!r}")
+
+
+def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
+    """A NumericDate (RFC 7519 §2): int or float, finite, not bool, in datetime's range."""
+    value = claims.get(name)
+    if value is None:
+        return None
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or not 0 <= value <= MAX_NUMERIC_DATE):
+        raise invalid_jwt(f"The '{name}' claim must be a NumericDate.")
+    return float(value)
+
+
+def _stamp(t: float) -> str:
+    moment = datetime.fromtimestamp(t, UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond:06d}0Z"
+
+
+def check_times(claims: Mapping[str, Any], rules: ProfileRules, now: float) -> float:
+    """RFC 7523 §3 items 4-6: ``exp`` required; ``nbf``/``iat`` optional; bounded lifetime."""
+    exp = _numeric(claims, "exp")
+    if exp is None:
+        raise invalid_jwt("The 'exp' claim is required.")
+    nbf, iat = _numeric(claims, "nbf"), _numeric(claims, "iat")
+    start = iat if iat is not None else nbf
+    ahead = max(t for t in (nbf, iat, now) if t is not None) - now
+    if now > exp + rules.exp_skew or ahead > rules.skew_future or (start or 0.0) >= exp:
+        raise InvalidClient(
+            TIME_RANGE, f"Client assertion is not within its valid time range. Current time: "
+            f"{_stamp(now)}, assertion valid from {_stamp(nbf or 0.0)}, expiry time of "
+            f"assertion {_stamp(exp)}.", detail=f"exp={exp} nbf={nbf} iat={iat} now={now}")
+    lifetime = exp - (start if start is not None else now)
+    if lifetime > rules.max_lifetime:
+        raise InvalidClient(
+            TIME_RANGE, f"Client assertion is not within its valid time range. Its lifetime "
+            f"of {int(lifetime)} seconds exceeds the maximum of {rules.max_lifetime} seconds.",
+            detail=f"exp={exp} nbf={nbf} iat={iat}")
+    return exp
+
+
+def check_jti(claims: Mapping[str, Any]) -> str:
+    """RFC 7523 §3 item 7: ``jti`` a non-empty string of at most 256 characters."""
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI:
+        raise invalid_jwt(f"The 'jti' claim must be a non-empty string of at most {MAX_JTI} "
+                          "characters.")
+    return jti
+
+
+class PrivateKeyJwt:
+    """``METHODS["private_key_jwt"]`` (RFC 7523 §2.2, §3)."""
+
+    def verify(self, presented: Presented, ctx: AuthContext) -> AuthenticatedClient:
+        """Verify the assertion in PROTOCOL.md order or raise ``InvalidClient``."""
+        assertion = presented.assertion
+        if assertion is None or presented.client_id != ctx.application.app_id:
+            raise InvalidClient(CLIENT_ID_MISMATCH, "The client assertion does not identify "
+                                "this application.", detail="presented/context mismatch")
+        cred = choose_credential(assertion.header, ctx)
+        _verify_signature(presented, cred, ctx.profile)
+        check_audience(assertion.claims.get("aud"), ctx)
+        exp = check_times(assertion.claims, ctx.profile, ctx.now)
+        jti = check_jti(assertion.claims)
+        single = ctx.profile.single_use_jti
+        return AuthenticatedClient(
+            application=ctx.application, method="private_key_jwt", acr="2", jti=jti,
+            assertion_exp=exp,
+            replay_key=f"{ctx.tenant.id}:{ctx.application.app_id}:{jti}" if single else None,
+            replay_until=exp + ctx.profile.exp_skew if single else None)

@@ -1,0 +1,90 @@
+"""The client credentials grant (RFC 6749 §4.4; PROTOCOL.md step 8 and §Access token).
+
+Authorization only: the client is already authenticated. Roles are the values of the
+enabled ``Application`` app roles assigned to the client's service principal on the
+resource. A resource whose service principal requires assignment refuses a client with
+no assignment: ``invalid_grant`` AADSTS501051 (Entra's app-case code; the user case is
+50105). ``invalid_grant`` is chosen because the client is authenticated but holds no grant
+for that resource (RFC 6749 §5.2).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from credo.errors import InvalidGrant, InvalidResource, UnauthorizedClient
+from credo.model import Application, ServicePrincipal, Tenant
+from credo.protocol.client_auth.types import AuthenticatedClient
+from credo.protocol.grants.types import Grant
+from credo.protocol.scopes import ResourceRef
+
+CLIENT_NOT_FOUND = 700016
+CLIENT_DISABLED = 7000112
+RESOURCE_NOT_FOUND = 500011
+RESOURCE_DISABLED = 50001
+NOT_ASSIGNED = 501051
+DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
+"""The role id of an assignment that grants access without a role (Entra's default access)."""
+
+
+def _tenant_name(tenant: Tenant) -> str:
+    return tenant.display_name or tenant.id
+
+
+def _check_client(client: AuthenticatedClient, sp: ServicePrincipal | None,
+                  tenant: Tenant) -> ServicePrincipal:
+    app = client.application
+    if sp is None or sp.app_id != app.app_id:
+        raise UnauthorizedClient(
+            CLIENT_NOT_FOUND, f"Application with identifier '{app.app_id}' was not found in the "
+            f"directory '{_tenant_name(tenant)}'. This can happen if the application has not "
+            "been installed by the administrator of the tenant or consented to by any user in "
+            "the tenant. You may have sent your authentication request to the wrong tenant.")
+    if not sp.account_enabled:
+        raise UnauthorizedClient(CLIENT_DISABLED, f"Application '{app.app_id}'"
+                                 f"({app.display_name}) is disabled.")
+    return sp
+
+
+def _check_resource(app: Application | None, sp: ServicePrincipal | None, ref: ResourceRef,
+                    tenant: Tenant) -> tuple[Application, ServicePrincipal]:
+    if app is None or sp is None or sp.app_id != app.app_id:
+        raise InvalidResource(
+            RESOURCE_NOT_FOUND, f"The resource principal named {ref.requested} was not found "
+            f"in the tenant named {_tenant_name(tenant)}. This can happen if the application "
+            "has not been installed by the administrator of the tenant or consented to by any "
+            "user in the tenant. You might have sent your authentication request to the wrong "
+            "tenant.")
+    if not sp.account_enabled:
+        raise InvalidResource(RESOURCE_DISABLED, f"The resource '{ref.requested}' is disabled.")
+    return app, sp
+
+
+def role_values(resource_app: Application, assigned_role_ids: frozenset[str]) -> tuple[str, ...]:
+    """Sorted values of the enabled Application-type roles among ``assigned_role_ids``."""
+    return tuple(sorted(
+        r.value for r in resource_app.app_roles
+        if r.id in assigned_role_ids and r.is_enabled and "Application" in r.allowed_member_types))
+
+
+class ClientCredentials:
+    """``GRANTS["client_credentials"]`` (RFC 6749 §4.4.2-4.4.3)."""
+
+    grant_type = "client_credentials"
+
+    def authorize(self, *, client: AuthenticatedClient, client_sp: ServicePrincipal | None,
+                  resource_app: Application | None, resource_sp: ServicePrincipal | None,
+                  assigned_role_ids: frozenset[str], ref: ResourceRef, tenant: Tenant) -> Grant:
+        """Decide roles, audience and token version, or raise (RFC 6749 §5.2)."""
+        csp = _check_client(client, client_sp, tenant)
+        rapp, rsp = _check_resource(resource_app, resource_sp, ref, tenant)
+        roles = role_values(rapp, assigned_role_ids)
+        assigned = bool(roles) or DEFAULT_ACCESS in assigned_role_ids
+        if not assigned and rsp.app_role_assignment_required:
+            app = client.application
+            raise InvalidGrant(
+                NOT_ASSIGNED, f"Application '{app.app_id}'({app.display_name}) is not assigned "
+                f"to a role for the application '{ref.requested}'({rapp.display_name}).")
+        version: Literal[1, 2] = 2 if rapp.requested_access_token_version == 2 else 1
+        return Grant(roles=roles, audience=ref.requested if version == 1 else rapp.app_id,
+                     version=version, resource_app=rapp, resource_sp=rsp, client_sp=csp)

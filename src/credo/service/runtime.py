@@ -1,0 +1,81 @@
+"""The composition root: open the store, build the services, run the background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from credo.cache.replay import RedisReplay
+from credo.config import Settings
+from credo.service.audit import AuditBuffer
+from credo.service.directory import DirectoryService
+from credo.service.keys import KeyService
+from credo.service.secrets import SecretHasher
+from credo.service.snapshots import DirectoryCache, poll_versions
+from credo.service.token import TokenService
+from credo.store.api import ReplayStore
+from credo.store.seal import Sealer
+from credo.store.sql import SqlStore, open_store
+
+log = logging.getLogger("credo.runtime")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: SqlStore
+    replay: ReplayStore
+    cache: DirectoryCache
+    keys: KeyService
+    audit: AuditBuffer
+    tokens: TokenService
+    directory: DirectoryService
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+async def open_services(settings: Settings) -> Services:
+    """Everything a node needs; the database must already be migrated (``credo init``)."""
+    sealer = Sealer.from_env_or_file(settings.data_dir / "master.key", create=False)
+    store = await open_store(settings.database_url, sealer)
+    replay: ReplayStore = RedisReplay(settings.redis_url) if settings.redis_url else store
+    cache = DirectoryCache(store)
+    await cache.refresh()
+    keys = KeyService(store, rotation_days=settings.key_rotation_days,
+                      retention_days=settings.key_retention_days)
+    await keys.load()
+    audit = AuditBuffer(store)
+    hasher = SecretHasher.from_data_dir(settings.data_dir)
+    tokens = TokenService(base_url=settings.base_url, cache=cache, keys=keys, replay=replay,
+                          audit=audit, secret_hasher=hasher,
+                          token_lifetime=settings.token_lifetime)
+    directory = DirectoryService(store, secret_hasher=hasher, on_change=cache.invalidate)
+    return Services(settings, store, replay, cache, keys, audit, tokens, directory)
+
+
+async def _key_maintenance(keys: KeyService) -> None:
+    """Pick up rotations made by other nodes; rotate on schedule (every node may try: the
+    store's compare-and-swap lets exactly one win)."""
+    while True:
+        await asyncio.sleep(30)
+        try:
+            await keys.maintain(datetime.now(UTC))
+        except Exception:
+            log.warning("key maintenance failed", exc_info=True)
+
+
+def start_background(services: Services) -> None:
+    s = services
+    s.tasks = [asyncio.create_task(poll_versions(s.cache, s.settings.cache_seconds)),
+               asyncio.create_task(s.audit.run()),
+               asyncio.create_task(_key_maintenance(s.keys))]
+
+
+async def close_services(services: Services) -> None:
+    for task in services.tasks:
+        task.cancel()
+    with contextlib.suppress(Exception):
+        await services.audit.flush()
+    await services.store.close()

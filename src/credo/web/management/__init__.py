@@ -1,0 +1,45 @@
+"""The management API under ``/v1.0``: Microsoft Graph shaped, authorized by Credo's own tokens.
+
+ARCHITECTURE.md D6: the CLI and the portal change state only through here. Each route is
+parse → service → render (STYLE.md rule 11); every error is a Graph error body
+(``{"error": {"code", "message", "details"?, "innerError"}}``), never a bare 500 for bad
+input; every response carries ``request-id`` and echoes ``client-request-id``. OpenAPI at
+``/v1.0/openapi.json``, interactive docs at ``/v1.0/docs``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from credo.service.runtime import Services
+from credo.web.management.applications import router as applications
+from credo.web.management.audit import router as audit
+from credo.web.management.context import RequestContext, install_error_handlers
+from credo.web.management.credentials import router as credentials
+from credo.web.management.grants import router as grants
+from credo.web.management.keys import router as keys
+from credo.web.management.service_principals import router as service_principals
+from credo.web.management.tenants import router as tenants
+
+__all__ = ["management_app"]
+
+_DESCRIPTION = """\
+Applications, credentials, service principals, application-permission grants and tenants,
+in the shapes of Microsoft Graph v1.0. Authenticate with a Credo access token for
+`api://credo/.default` (client credentials). Application permissions of the management
+API: `Directory.Read.All` (read), `Application.ReadWrite.All` (applications, credentials,
+service principals), `AppRoleAssignment.ReadWrite.All` (grants), `Tenant.ReadWrite.All`
+(tenants and signing keys; bootstrap tenant only).
+"""
+
+
+def management_app(services: Services) -> ASGIApp:
+    """The ``/v1.0`` application over already-open services."""
+    app = FastAPI(title="Credo management API", version="1.0", description=_DESCRIPTION,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.services = services
+    for router in (tenants, applications, credentials, service_principals, grants, keys, audit):
+        app.include_router(router)
+    install_error_handlers(app)
+    return RequestContext(app, services.audit)

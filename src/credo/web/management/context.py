@@ -1,0 +1,186 @@
+"""Per-request plumbing of the management API: ids, size cap, audit, Graph-shaped errors.
+
+Every response carries ``request-id`` and ``client-request-id`` (the caller's, echoed when it
+is a sane token, else the request id), as Microsoft Graph does. Bodies over ``MAX_BODY`` are
+refused before parsing. Each write (POST, PATCH, DELETE) by an authenticated caller leaves
+an audit event with the method, path and status: never a body, so never a secret.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from credo.errors import BadRequest, FieldError, GraphError, NotFound, Unauthenticated
+from credo.model import AuditEvent
+from credo.service.audit import AuditBuffer
+from credo.web import render
+
+log = logging.getLogger("credo.management")
+
+MAX_BODY = 1024 * 1024
+_CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class RequestContext:
+    """ASGI middleware around the management FastAPI app."""
+
+    def __init__(self, app: ASGIApp, audit: AuditBuffer) -> None:
+        self._app = app
+        self._audit = audit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        request_id = str(uuid.uuid4())
+        sent = _header(scope, b"client-request-id")
+        client_id = sent if sent and _CLIENT_REQUEST_ID.match(sent) else request_id
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        ids = [(b"request-id", request_id.encode()), (b"client-request-id", client_id.encode())]
+        status = [500]
+
+        async def send_with_ids(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                kept = [(k, v) for k, v in message.get("headers", [])
+                        if k.lower() not in (b"request-id", b"client-request-id")]
+                message = {**message, "headers": [*kept, *ids]}
+            await send(message)
+
+        body = await _read_capped(scope, receive)
+        if body is None:
+            too_large = _graph_response(BadRequest("The request body is too large."), request_id,
+                                        status=413)
+            await too_large(scope, receive, send_with_ids)
+            return
+        try:
+            await self._app(scope, _replay(body, receive), send_with_ids)
+        except Exception:
+            log.exception("management request %s failed", request_id)
+        self._record(scope, state, status[0], client_id)
+
+    def _record(self, scope: Scope, state: dict[str, Any], status: int, correlation: str) -> None:
+        caller = state.get("caller")
+        if scope["method"] not in _WRITES or caller is None:
+            return
+        self._audit.add(AuditEvent(
+            time=datetime.now(UTC), tenant_id=caller.tenant.id,
+            kind=f"management.{scope['method'].lower()}",
+            outcome="success" if status < 400 else "failure", client_id=caller.app_id,
+            code=status, detail=f"{scope['method']} /v1.0{scope['path']}"[:500],
+            correlation_id=correlation))
+
+
+async def _read_capped(scope: Scope, receive: Receive) -> bytes | None:
+    """The whole request body, or None once it is (or is declared) larger than ``MAX_BODY``."""
+    declared = _header(scope, b"content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    delivered = [False]
+
+    async def replay() -> Message:
+        if delivered[0]:
+            return await receive()
+        delivered[0] = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def _request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id") or uuid.uuid4())
+
+
+def _graph_response(err: GraphError, request_id: str, *, status: int | None = None) -> Response:
+    response = render.graph_error_response(err, request_id)
+    if status is not None:
+        response.status_code = status
+    if isinstance(err, Unauthenticated):
+        # RFC 6750 §3: a protected resource answers a missing or bad token with this header.
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    """A JSON path like the manifest's: ``keyCredential.key``, ``$`` for the whole body."""
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path") else loc
+    return ".".join(str(p) for p in parts) or "$"
+
+
+async def _on_graph_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GraphError)
+    if exc.detail:
+        log.info("management %s: %s (%s)", exc.code, exc.description, exc.detail)
+    return _graph_response(exc, _request_id(request))
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    details = [FieldError(_location(tuple(e.get("loc", ()))), str(e.get("msg", "invalid")))
+               for e in exc.errors()]
+    return _graph_response(BadRequest("The request is not valid.", details=details),
+                           _request_id(request))
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return _graph_response(NotFound(
+            f"Resource not found for the segment '{request.url.path[:200]}'."),
+            _request_id(request))
+    message = ("Specified HTTP method is not allowed for the request uri."
+               if exc.status_code == 405 else str(exc.detail)[:200])
+    response = _graph_response(BadRequest(message), _request_id(request), status=exc.status_code)
+    for key, value in (exc.headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    """Internal detail goes to the log (by ``RequestContext``), never to the client."""
+    body = {"error": {"code": "generalException", "message": "An internal error occurred.",
+                      "innerError": {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+                                     "request-id": _request_id(request)}}}
+    return Response(render.json_bytes(body), status_code=500, media_type="application/json")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(GraphError, _on_graph_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(HTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

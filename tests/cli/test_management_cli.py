@@ -1,0 +1,365 @@
+"""The management CLI (tenant, app, consent, keys, token) against a real ``credo serve``.
+
+The slow tests walk the issue's daemon story, steps 1-8, through Typer's CliRunner with the
+live server's data dir: the CLI authenticates as the operator app with the certificate
+``credo init`` wrote, over HTTPS trusting the local CA. The fast tests pin the error
+output with an ``httpx.MockTransport`` in place of the server.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from conftest import LiveServer
+from credo import certs
+from credo.cli.api import Management, management_errors
+from credo.cli.main import app as credo_app
+from credo.config import load_settings, write_settings
+from credo.errors import BadRequest, NotFound
+
+slow = pytest.mark.slow
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(credo_app, [str(a) for a in args])
+
+
+def ok(*args: str | Path) -> Result:
+    result = run(*args)
+    assert result.exit_code == 0, f"{args}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    return result
+
+
+def ok_json(*args: str | Path) -> Any:
+    return json.loads(ok(*args, "--json").stdout)
+
+
+def failed(*args: str | Path) -> Result:
+    result = run(*args)
+    assert result.exit_code != 0, result.stdout
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+@dataclass
+class World:
+    server: LiveServer
+    domain: str
+    tenant_id: str
+    api_uri: str
+    api_app_id: str
+    daemon_app_id: str
+    files: Path
+
+    def dd(self) -> tuple[str, str]:
+        return ("--data-dir", str(self.server.data_dir))
+
+    def t(self) -> tuple[str, str]:
+        return ("--tenant", self.domain)
+
+    def token(self, *extra: str | Path) -> Result:
+        return run("token", "get", "--authority", f"{self.server.url}/{self.domain}",
+                   "--client-id", self.daemon_app_id, *extra, *self.dd())
+
+    def cert_token(self, name: str, *extra: str) -> Result:
+        return self.token("--cert", self.files / f"{name}.pem", "--key",
+                          self.files / f"{name}.key.pem", *extra)
+
+    def roles(self, name: str = "superapp", *extra: str) -> list[str] | None:
+        result = self.cert_token(name, "--scope", f"{self.api_uri}/.default", "--decode",
+                                 "--json", *extra)
+        if result.exit_code != 0:
+            return None
+        decoded = json.loads(result.stdout)
+        assert decoded["signatureVerified"] is False
+        return list(decoded["claims"].get("roles", []))
+
+
+@pytest.fixture(scope="module")
+def world(live_server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> World:
+    """Steps 1, 4 and 5: certificates, a tenant, an API with roles and a daemon client."""
+    files = tmp_path_factory.mktemp("cli-files")
+    for name in ("superapp", "superapp2"):
+        ok("cert", "create", "--subject", f"CN=Contoso {name} Cert", "--not-before",
+           "2026-01-01", "--not-after", "2027-12-31", "--key-size", "2048",
+           "--out", files / name)
+    dd = ("--data-dir", str(live_server.data_dir))
+    suffix = uuid.uuid4().hex[:8]
+    domain, api_uri = f"contoso-{suffix}.example", f"api://mail-{suffix}"
+    tenant = ok_json("tenant", "create", "--domain", domain, "--profile", "entra", *dd)
+    assert tenant["verifiedDomains"][0]["name"] == domain
+    api = ok_json("app", "create", "--tenant", domain, "--name", "Mail API",
+                  "--identifier-uri", api_uri, "--app-role", "Mail.Read", "--app-role",
+                  "Mail.Send", *dd)
+    assert [r["value"] for r in api["appRoles"]] == ["Mail.Read", "Mail.Send"]
+    assert all(r["allowedMemberTypes"] == ["Application"] for r in api["appRoles"])
+    daemon = ok_json("app", "create", "--tenant", tenant["id"], "--name", "SuperApp daemon",
+                     *dd)
+    return World(live_server, domain, tenant["id"], api_uri, api["appId"], daemon["appId"],
+                 files)
+
+
+@slow
+def test_tenant_list_show_and_profile(world: World) -> None:
+    listed = ok_json("tenant", "list", *world.dd())
+    assert world.tenant_id in [t["id"] for t in listed]
+    assert ok_json("tenant", "show", world.domain, *world.dd())["id"] == world.tenant_id
+    assert "strict" in ok("tenant", "set-profile", world.domain, "strict", *world.dd()).stdout
+    back = ok_json("tenant", "set-profile", world.tenant_id, "entra", *world.dd())
+    assert back["profile"] == "entra"
+    assert world.domain in ok("tenant", "list", *world.dd()).stdout
+
+
+@slow
+def test_app_list_show_resolve_by_every_name(world: World) -> None:
+    apps = ok_json("app", "list", *world.t(), *world.dd())
+    assert {world.api_app_id, world.daemon_app_id} <= {a["appId"] for a in apps}
+    for ref in (world.api_uri, "Mail API", world.api_app_id):
+        assert ok_json("app", "show", *world.t(), ref, *world.dd())["appId"] == world.api_app_id
+    assert "Mail.Read, Mail.Send" in ok("app", "show", *world.t(), "Mail API", *world.dd()).stdout
+
+
+@slow
+def test_daemon_story_grant_token_revoke(world: World) -> None:
+    """Steps 5-8: manifest with a pasted keyCredential, cert add, secret, consent, token."""
+    dd, t, files = world.dd(), world.t(), world.files
+    # Step 5: Manage Manifest with the entry `credo cert keycredential` prints (step 3).
+    entry = json.loads(ok("cert", "keycredential", files / "superapp.pem").stdout)
+    manifest_path = files / "m.json"
+    manifest_path.write_text(ok("app", "manifest", "get", *t, world.daemon_app_id, *dd).stdout)
+    manifest = json.loads(manifest_path.read_text())
+    manifest["keyCredentials"].append(entry)
+    manifest_path.write_text(json.dumps(manifest))
+    ok("app", "manifest", "set", *t, world.daemon_app_id, manifest_path, *dd)
+    # Step 6: certificates and secrets.
+    added = ok_json("app", "cert", "add", *t, "SuperApp daemon", files / "superapp2.pem", *dd)
+    listed = ok_json("app", "cert", "list", *t, world.daemon_app_id, *dd)
+    assert {entry["keyId"], added["keyId"]} <= {c["keyId"] for c in listed}
+    secret = ok_json("app", "secret", "add", *t, world.daemon_app_id, "--display-name", "ci",
+                     *dd)
+    assert len(secret["secretText"]) >= 32
+    assert secret["secretText"] not in ok("app", "secret", "list", *t, world.daemon_app_id,
+                                          *dd).stdout
+    # Without consent the API requires an assignment: no token.
+    refused = world.cert_token("superapp", "--scope", f"{world.api_uri}/.default")
+    assert refused.exit_code != 0 and "error: AADSTS" in refused.stderr
+    # Step 7: admin consent.
+    granted = ok_json("consent", "grant", *t, "--client", world.daemon_app_id, "--resource",
+                      world.api_uri, "--role", "Mail.Read", *dd)
+    assert len(granted) == 1
+    assert "already granted: Mail.Read" in ok(
+        "consent", "grant", *t, "--client", world.daemon_app_id, "--resource", world.api_uri,
+        "--role", "Mail.Read", *dd).stdout
+    grants = ok_json("consent", "list", *t, "--client", world.daemon_app_id, *dd)
+    assert [g["appRoleId"] for g in grants] == [granted[0]["appRoleId"]]
+    assert "Mail.Read" in ok("consent", "list", *t, *dd).stdout
+    # Step 8: tokens with both certificates, a secret and the v1 endpoint.
+    assert world.roles("superapp") == ["Mail.Read"]
+    assert world.roles("superapp2") == ["Mail.Read"]
+    secret_file = files / "secret.txt"
+    secret_file.write_text(secret["secretText"] + "\n")
+    raw = world.token("--secret-file", secret_file, "--scope", f"{world.api_uri}/.default")
+    assert raw.exit_code == 0, raw.stderr
+    assert raw.stdout.strip().count(".") == 2
+    v1 = world.cert_token("superapp", "--v1", "--resource", world.api_uri, "--decode", "--json")
+    assert v1.exit_code == 0, v1.stderr
+    assert json.loads(v1.stdout)["claims"]["roles"] == ["Mail.Read"]
+    # Revoke: within the documented cache bound the next token carries no role (or none is
+    # issued, since the API requires an assignment).
+    ok("consent", "revoke", *t, "--client", world.daemon_app_id, "--resource", world.api_uri,
+       "--role", "Mail.Read", *dd)
+    assert _eventually(lambda: world.roles("superapp") in (None, []), seconds=5.0)
+    assert ok_json("consent", "list", *t, "--client", world.daemon_app_id, *dd) == []
+
+
+def _eventually(check: Callable[[], bool], *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
+        if check():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.25)
+
+
+@slow
+def test_multi_tenant_client_is_installed_by_consent_then_disabled(world: World) -> None:
+    dd = world.dd()
+    other = ok_json("tenant", "create", "--domain", f"fabrikam-{uuid.uuid4().hex[:8]}.example",
+                    *dd)
+    client = ok_json("app", "create", "--tenant", other["id"], "--name", "Fabrikam daemon",
+                     "--multi-tenant", "--token-version", "2", *dd)
+    assert client["signInAudience"] == "AzureADMultipleOrgs"
+    assert client["api"]["requestedAccessTokenVersion"] == 2
+    failed("app", "sp", "show", *world.t(), client["appId"], *dd)
+    ok("consent", "grant", *world.t(), "--client", client["appId"], "--resource", world.api_uri,
+       "--role", "Mail.Send", *dd)
+    sp = ok_json("app", "sp", "show", *world.t(), client["appId"], *dd)
+    assert sp["appOwnerOrganizationId"] == other["id"] and sp["accountEnabled"] is True
+    assert "disabled" in ok("app", "disable", *world.t(), client["appId"], *dd).stdout
+    assert ok_json("app", "sp", "show", *world.t(), client["appId"], *dd)["accountEnabled"] is False
+    ok("app", "enable", *world.t(), client["appId"], *dd)
+    ok("consent", "revoke", *world.t(), "--client", client["appId"], "--resource",
+       world.api_uri, "--all", *dd)
+    third = ok_json("tenant", "create", "--domain", f"tailspin-{uuid.uuid4().hex[:8]}.example",
+                    *dd)
+    installed = ok_json("app", "sp", "create", "--tenant", third["id"], client["appId"], *dd)
+    assert installed["appId"] == client["appId"]
+
+
+@slow
+def test_credentials_removed_and_app_deleted(world: World) -> None:
+    dd, t = world.dd(), world.t()
+    app = ok_json("app", "create", *t, "--name", f"Short-lived {uuid.uuid4().hex[:6]}", *dd)
+    added = ok_json("app", "cert", "add", *t, app["appId"], world.files / "superapp.pem",
+                    "--display-name", "laptop", *dd)
+    assert added["displayName"] == "laptop"
+    thumbprint = json.loads(ok("cert", "show", world.files / "superapp.pem", "--json")
+                            .stdout)["sha1Hex"]
+    ok("app", "cert", "remove", *t, app["appId"], thumbprint, *dd)
+    assert ok_json("app", "cert", "list", *t, app["appId"], *dd) == []
+    secret = ok_json("app", "secret", "add", *t, app["appId"], *dd)
+    ok("app", "secret", "remove", *t, app["appId"], secret["keyId"], *dd)
+    assert ok_json("app", "secret", "list", *t, app["appId"], *dd) == []
+    assert "deleted" in ok("app", "delete", *t, app["id"], *dd).stdout
+    gone = failed("app", "show", *t, app["appId"], *dd)
+    assert f"no application '{app['appId']}'" in gone.stderr
+
+
+@slow
+def test_errors_are_one_line_with_details(world: World) -> None:
+    dd, t = world.dd(), world.t()
+    unknown = failed("app", "list", "--tenant", "nowhere.example", *dd)
+    assert unknown.stderr.startswith("error: unknown tenant 'nowhere.example' (AADSTS90002)")
+    bad = world.files / "bad.json"
+    bad.write_text(json.dumps({"signInAudience": "Everyone", "identifierUris": [7]}))
+    refused = failed("app", "manifest", "set", *t, world.api_app_id, bad, *dd)
+    lines = refused.stderr.splitlines()
+    assert lines[0].startswith("error: ")
+    assert any(line.strip().startswith("signInAudience: ") for line in lines[1:])
+    assert any(line.strip().startswith("identifierUris") for line in lines[1:])
+    role = failed("consent", "grant", *t, "--client", world.daemon_app_id, "--resource",
+                  world.api_uri, "--role", "Mail.Delete", *dd)
+    assert role.stderr == ("error: 'Mail.Delete' is not an application permission of "
+                           "'Mail API' (it offers: Mail.Read, Mail.Send)\n")
+    nothing = failed("consent", "revoke", *t, "--client", world.daemon_app_id, "--resource",
+                     world.api_uri, "--role", "Mail.Send", *dd)
+    assert "holds no such permission" in nothing.stderr
+    port = _free_port()
+    down = failed("tenant", "list", "--server", f"https://127.0.0.1:{port}", *dd)
+    assert down.stderr.startswith(f"error: cannot reach Credo at https://127.0.0.1:{port}")
+    assert "is `credo serve` running?" in down.stderr
+    no_scope = failed("token", "get", "--authority", f"{world.server.url}/{world.domain}",
+                      "--client-id", world.daemon_app_id, "--secret", "x", *dd)
+    assert "--scope" in no_scope.stderr
+    wrong = world.token("--secret", "not-the-secret", "--scope", f"{world.api_uri}/.default")
+    assert wrong.exit_code == 1 and wrong.stderr.startswith("error: AADSTS7000215: ")
+
+
+@slow
+def test_keys_list_and_rotate(world: World) -> None:
+    dd = world.dd()
+    before = ok_json("keys", "list", *dd)
+    states = {k["state"] for k in before["value"]}
+    assert {"active", "next"} <= states
+    upcoming = next(k["kid"] for k in before["value"] if k["state"] == "next")
+    rotated = ok_json("keys", "rotate", *dd)
+    assert rotated["activeKid"] == upcoming
+    assert ok_json("keys", "list", *dd)["activeKid"] == upcoming
+    assert upcoming in ok("keys", "list", *dd).stdout
+
+
+# -- fast: error rendering without a server --------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A data dir with settings and an operator certificate, but no server."""
+    now = datetime.now(UTC)
+    key, cert = certs.create_self_signed("CN=operator", now - timedelta(days=1),
+                                         now + timedelta(days=30))
+    (tmp_path / "operator").mkdir()
+    certs.write_bundle(tmp_path / "operator" / "operator", key, cert, None)
+    write_settings(load_settings(tmp_path), base_url="https://credo.test",
+                   bootstrap_tenant=str(uuid.uuid4()), operator_app_id=str(uuid.uuid4()))
+    return tmp_path
+
+
+def _graph(status: int, error: dict[str, Any]) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("openid-configuration"):
+            return httpx.Response(200, json={
+                "token_endpoint": "https://credo.test/t/oauth2/v2.0/token"})
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"token_type": "Bearer", "expires_in": 3599,
+                                             "access_token": "a.b.c"})
+        return httpx.Response(status, json={"error": error})
+    return httpx.MockTransport(handler)
+
+
+def _invoke(command: Callable[[], None]) -> Result:
+    cli = typer.Typer()
+    cli.command()(management_errors(command))
+    return CliRunner().invoke(cli, [])
+
+
+def test_graph_error_details_are_listed(data_dir: Path) -> None:
+    body = {"code": "Request_BadRequest", "message": "The manifest is invalid.", "details": [
+        {"code": "Request_BadRequest", "target": "signInAudience", "message": "Not allowed."},
+        {"code": "Request_BadRequest", "target": "appRoles[0].value", "message": "Required."}]}
+
+    def command() -> None:
+        with Management(data_dir, transport=_graph(400, body)) as api:
+            api.patch("t", "/applications/x", {})
+
+    result = _invoke(command)
+    assert result.exit_code == 1
+    assert result.stderr == ("error: The manifest is invalid.\n"
+                             "  signInAudience: Not allowed.\n"
+                             "  appRoles[0].value: Required.\n")
+
+
+def test_graph_errors_are_typed(data_dir: Path) -> None:
+    missing = _graph(404, {"code": "Request_ResourceNotFound", "message": "gone"})
+    with Management(data_dir, transport=missing) as api, pytest.raises(NotFound, match="gone"):
+        api.get("t", "/applications/x")
+    invalid = _graph(400, {"code": "x", "message": "bad",
+                           "details": [{"target": "a", "message": "b"}]})
+    with Management(data_dir, transport=invalid) as api, pytest.raises(BadRequest) as caught:
+        api.post("t", "/applications", {})
+    assert [(d.target, d.message) for d in caught.value.details] == [("a", "b")]
+
+
+def test_server_down_is_one_clear_line(data_dir: Path) -> None:
+    port = _free_port()
+    result = run("tenant", "list", "--data-dir", data_dir, "--server",
+                 f"https://127.0.0.1:{port}")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: cannot reach Credo at https://127.0.0.1:{port}")
+    assert result.stderr.rstrip().endswith("— is `credo serve` running?")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_uninitialized_data_dir_says_run_init(tmp_path: Path) -> None:
+    result = run("app", "list", "--tenant", "contoso.example", "--data-dir", tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: {tmp_path.resolve()} holds no operator credential: run "
+                             "`credo init` or pass the server's --data-dir\n")

@@ -1,0 +1,83 @@
+"""Discovery documents, issuers and assertion audiences (OIDC Discovery 1.0 §3; PROTOCOL.md)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from credo.protocol import metadata
+
+from .factory import BASE, TENANT, TID
+
+G = f"{BASE}/{TID}"
+
+
+def test_issuers() -> None:
+    assert metadata.issuer_v2(BASE, TID) == f"{G}/v2.0"
+    assert metadata.issuer_v1(BASE + "/", TID) == f"{G}/"
+
+
+def test_discovery_v2() -> None:
+    doc = metadata.discovery_v2(BASE + "/", TID)
+    assert doc == {
+        "token_endpoint": f"{G}/oauth2/v2.0/token",
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
+                                                  "client_secret_basic"],
+        "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256"],
+        "jwks_uri": f"{G}/discovery/v2.0/keys",
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": f"{G}/v2.0",
+        "request_uri_parameter_supported": False,
+        "userinfo_endpoint": f"{BASE}/oidc/userinfo",
+        "authorization_endpoint": f"{G}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{G}/oauth2/v2.0/devicecode",
+        "http_logout_supported": True,
+        "frontchannel_logout_supported": True,
+        "end_session_endpoint": f"{G}/oauth2/v2.0/logout",
+        "claims_supported": metadata.CLAIMS_V2,
+        "cloud_instance_name": "login.credo.test",
+        "msgraph_host": "login.credo.test",
+    }
+    assert list(doc)[:4] == ["token_endpoint", "token_endpoint_auth_methods_supported",
+                             "token_endpoint_auth_signing_alg_values_supported", "jwks_uri"]
+
+
+def test_discovery_v1() -> None:
+    doc = metadata.discovery_v1("https://login.credo.test:8443", TID, auth_signing_algs=["PS256"])
+    g = f"https://login.credo.test:8443/{TID}"
+    assert (doc["issuer"], doc["token_endpoint"], doc["jwks_uri"]) == (
+        f"{g}/", f"{g}/oauth2/token", f"{g}/discovery/keys")
+    assert (doc["authorization_endpoint"], doc["device_authorization_endpoint"],
+            doc["end_session_endpoint"]) == (
+        f"{g}/oauth2/authorize", f"{g}/oauth2/devicecode", f"{g}/oauth2/logout")
+    assert doc["response_types_supported"] == ["code", "id_token", "code id_token",
+                                               "token id_token", "token"]
+    assert (doc["scopes_supported"], doc["microsoft_multi_refresh_token"]) == (["openid"], True)
+    assert doc["token_endpoint_auth_signing_alg_values_supported"] == ["PS256"]
+    assert (doc["cloud_instance_name"], doc["msgraph_host"]) == (
+        "login.credo.test", "login.credo.test:8443")
+    assert "amr" in doc["claims_supported"] and "tid" not in doc["claims_supported"]
+
+
+def test_documents_are_fresh_values() -> None:
+    first = metadata.discovery_v2(BASE, TID)
+    first["token_endpoint_auth_methods_supported"].append("x")
+    assert "x" not in metadata.discovery_v2(BASE, TID)["token_endpoint_auth_methods_supported"]
+
+
+def test_token_endpoints_by_guid_and_every_domain() -> None:
+    tenant = replace(TENANT, domains=("contoso.example", "Fabrikam.Example"))
+    assert metadata.token_endpoints(BASE, tenant) == {
+        f"{BASE}/{seg}/oauth2/{v}token"
+        for seg in (TID, "contoso.example", "fabrikam.example") for v in ("", "v2.0/")}
+
+
+def test_assertion_audiences_per_profile() -> None:
+    issuers = {f"{G}/", f"{G}/v2.0"}
+    assert metadata.assertion_audiences(BASE, TENANT, "strict") == issuers
+    assert metadata.assertion_audiences(BASE, TENANT, "entra") == issuers | {
+        f"{G}/oauth2/token", f"{G}/oauth2/v2.0/token",
+        f"{BASE}/contoso.example/oauth2/token", f"{BASE}/contoso.example/oauth2/v2.0/token"}

@@ -1,0 +1,119 @@
+"""Migrations (ARCHITECTURE.md D5): packaged Alembic scripts create exactly ``tables.py``."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from credo.errors import StoreUnavailable
+from credo.store import migrate
+from credo.store.db import create_engine
+from credo.store.seal import Sealer
+from credo.store.sql import open_store
+from credo.store.tables import metadata
+
+ROOT = Path(__file__).resolve().parents[2]
+SEALER = Sealer(b"\x00" * 32)
+
+
+def _schema(connection: sa.Connection) -> tuple[set[str], list[object]]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return set(sa.inspect(connection).get_table_names()), compare_metadata(context, metadata)
+
+
+async def _assert_migrated(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            tables, differences = await conn.run_sync(_schema)
+            version = await conn.scalar(sa.text("SELECT version_num FROM alembic_version"))
+            counter = await conn.scalar(sa.text("SELECT version FROM directory_version"))
+    finally:
+        await engine.dispose()
+    assert tables == set(metadata.tables) | {"alembic_version"}
+    assert differences == []
+    assert version == migrate.head_revision() == "0001"
+    assert counter == 0
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def empty_url(request: pytest.FixtureRequest, tmp_path: Path,
+                    new_postgres_db: Callable[[], Awaitable[str]]) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'fresh.db'}"
+    return await new_postgres_db()
+
+
+async def test_upgrade_from_a_running_loop_creates_the_schema_once(empty_url: str) -> None:
+    migrate.upgrade(empty_url)
+    migrate.upgrade(empty_url)  # already at head: nothing to do
+    await _assert_migrated(empty_url)
+    store = await open_store(empty_url, SEALER)
+    await store.close()
+
+
+def test_upgrade_from_sync_code(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sync.db'}"
+    migrate.upgrade(url)
+    asyncio.run(_assert_migrated(url))
+
+
+async def test_open_store_refuses_an_unmigrated_database(empty_url: str) -> None:
+    with pytest.raises(StoreUnavailable) as caught:
+        await open_store(empty_url, SEALER)
+    assert caught.value.description == "the database has no Credo schema"
+    assert caught.value.detail == "run the migrations (credo.store.migrate.upgrade) first"
+
+
+async def test_open_store_refuses_an_older_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("UPDATE alembic_version SET version_num = '0000'"))
+    await engine.dispose()
+    with pytest.raises(StoreUnavailable) as caught:
+        await open_store(url, SEALER)
+    assert caught.value.description == "the database schema is at revision 0000, not 0001"
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+asyncpg://postgres@127.0.0.1:1/credo",
+    "postgresql://postgres@127.0.0.1:1/credo",
+], ids=["asyncpg", "plain"])
+async def test_unreachable_postgres_is_store_unavailable(url: str) -> None:
+    with pytest.raises(StoreUnavailable) as caught:
+        await open_store(url, SEALER)
+    assert caught.value.description == "the database is unavailable"
+    assert "ConnectionRefusedError" in caught.value.detail
+
+
+async def test_unopenable_sqlite_file_is_store_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailable):
+        await open_store(f"sqlite:///{tmp_path / 'missing-dir' / 'credo.db'}", SEALER)
+
+
+def test_migration_scripts_ship_inside_the_package() -> None:
+    store = resources.files("credo.store")
+    for name in ("alembic.ini", "migrations/env.py", "migrations/script.py.mako",
+                 "migrations/versions/0001_initial.py"):
+        assert store.joinpath(name).is_file(), name
+
+
+def test_alembic_command_line_from_the_source_tree(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    ini = ROOT / "src" / "credo" / "store" / "alembic.ini"
+    done = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"url={url}", "upgrade", "head"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    asyncio.run(_assert_migrated(url))
