@@ -18,25 +18,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from credo import certs, manifest
+from credo import certs, manifest, model
 from credo.cli.cert import app as cert_cli
 from credo.errors import BadRequest
-from credo.model import (
-    Application,
-    AppRole,
-    AppRoleAssignment,
-    ObjectId,
-    PasswordCredential,
-    ServicePrincipal,
-    Tenant,
-    TenantId,
-)
+from credo.model import Application, ObjectId
 
 DATA = Path(__file__).parent / "data" / "manifests"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 VALID_FROM, VALID_TO = datetime(2025, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
-TENANT = TenantId("0d4e7c1a-5b2f-4c3d-8e9f-1a2b3c4d5e6f")
-SECRET = PasswordCredential(
+TENANT = model.TenantId("0d4e7c1a-5b2f-4c3d-8e9f-1a2b3c4d5e6f")
+SECRET = model.PasswordCredential(
     key_id="c9d682c4-f143-4df8-8ebe-a85ee3993f59", secret_hash=b"\x01" * 32, hint="Abc",
     start=datetime(2025, 6, 1, tzinfo=UTC), end=datetime(2026, 12, 1, tzinfo=UTC),
     display_name="ci")
@@ -99,32 +90,16 @@ def mail_api(placeholders: dict[str, str]) -> Application:
     return replace(apply(doc, blank(doc)), password_credentials=(SECRET,))
 
 
-def test_graph_manifest_fills_every_field(mail_api: Application) -> None:
-    app = mail_api
-    assert (app.display_name, app.sign_in_audience, app.requested_access_token_version) == (
-        "Contoso Mail API", "AzureADMultipleOrgs", 2)
-    assert app.identifier_uris == ("api://contoso-mail", "https://mail.contoso.com/api")
-    assert [(r.value, r.allowed_member_types, r.is_enabled) for r in app.app_roles] == [
-        ("Mail.Read", ("Application",), True), ("Mail.Send", ("Application",), True),
-        ("Calendars.Read", ("Application", "User"), False)]
-    assert [(s.value, s.type, s.user_consent_display_name)
-            for s in app.oauth2_permission_scopes] == [
-        ("Mail.Read", "User", "Read your mail"), ("Mail.ReadWrite", "Admin", "")]
-    assert [(r.resource_app_id, [(a.id, a.type) for a in r.resource_access])
-            for r in app.required_resource_access] == [
-        ("00000003-0000-0000-c000-000000000000",
-         [("e1fe6dd8-ba31-4d61-89e7-88639da4683d", "Scope")]),
-        ("c4ed0000-0000-4000-8000-000000000001",
-         [("2072d491-ecc9-441a-97f1-3b0f373773ce", "Role")])]
-    assert (app.web_redirect_uris, app.spa_redirect_uris, app.public_client_redirect_uris) == (
-        ("https://mail.contoso.com/signin-oidc",), ("https://mail.contoso.com/app",),
-        ("http://localhost",))
-    assert (app.oauth2_allow_implicit_flow, app.oauth2_allow_id_token_implicit_flow,
-            app.is_fallback_public_client) == (False, True, False)
-    [kc] = app.key_credentials
-    assert (kc.key_id, kc.display_name, kc.start, kc.end) == (
-        "dce59891-0df5-40de-9369-6cba51992147", "CN=Contoso Mail API", VALID_FROM, VALID_TO)
-    assert app.tags == ("mail", "WindowsAzureActiveDirectoryIntegratedApp")
+def test_graph_manifest_fills_every_field(placeholders: dict[str, str]) -> None:
+    doc = load("graph_mail_api.json", placeholders)
+    app = apply(doc, blank(doc))
+    assert (app.sign_in_audience, app.requested_access_token_version,
+            app.oauth2_allow_implicit_flow, app.oauth2_allow_id_token_implicit_flow) == (
+        "AzureADMultipleOrgs", 2, False, True)
+    assert [(k.start, k.end, k.der) for k in app.key_credentials] == [
+        (VALID_FROM, VALID_TO, base64.b64decode(placeholders["$CERT"]))]
+    assert manifest.application_to_json(app, publisher_domain="contoso.onmicrosoft.com") == (
+        load("graph_mail_api.expected.json", placeholders))
 
 
 def test_aad_graph_manifest_reads_like_the_graph_one(placeholders: dict[str, str]) -> None:
@@ -223,7 +198,7 @@ def test_more_than_1200_entries_refused(mail_api: Application) -> None:
 def test_single_entry_readers() -> None:
     role = {"allowedMemberTypes": ["Application"], "displayName": "Read",
             "id": "A748AC60-2FCC-48B6-919A-D9E587743517", "value": "Mail.Read"}
-    assert manifest.app_role_from_json(role) == AppRole(
+    assert manifest.app_role_from_json(role) == model.AppRole(
         id="a748ac60-2fcc-48b6-919a-d9e587743517", value="Mail.Read", display_name="Read")
     assert manifest.app_role_to_json(manifest.app_role_from_json(role))["isEnabled"] is True
     with pytest.raises(BadRequest) as caught:
@@ -237,8 +212,8 @@ def test_single_entry_readers() -> None:
         ("keyCredential.key", "RSA key size 1024 is less than the minimum required 2048 bits")]
 
 
-def test_directory_objects_in_graph_shape(mail_api: Application) -> None:
-    sp = ServicePrincipal(id=ObjectId("91f162d8-e1b0-4658-8162-d5a378f6db7f"),
+def test_service_principal_in_graph_shape(mail_api: Application) -> None:
+    sp = model.ServicePrincipal(id=ObjectId("91f162d8-e1b0-4658-8162-d5a378f6db7f"),
                           app_id=mail_api.app_id, tenant_id=TENANT, display_name="Mail (SP)")
     assert manifest.service_principal_to_json(sp, mail_api) == {
         "id": sp.id, "accountEnabled": True, "appDisplayName": "Contoso Mail API",
@@ -252,16 +227,18 @@ def test_directory_objects_in_graph_shape(mail_api: Application) -> None:
                                   "https://mail.contoso.com/api"],
         "servicePrincipalType": "Application", "signInAudience": "AzureADMultipleOrgs",
         "tags": ["mail", "WindowsAzureActiveDirectoryIntegratedApp"]}
-    grant = AppRoleAssignment(id="a1", tenant_id=TENANT, principal_id=ObjectId("p1"),
-                              resource_id=sp.id, app_role_id=mail_api.app_roles[0].id,
-                              created=NOW)
+
+
+def test_assignment_and_tenant_in_graph_shape() -> None:
+    grant = model.AppRoleAssignment(id="a1", tenant_id=TENANT, principal_id=ObjectId("p1"),
+                              resource_id=ObjectId("r1"), app_role_id="role", created=NOW)
     assert manifest.assignment_to_json(grant, principal_display_name="Daemon",
                                        resource_display_name="Mail (SP)") == {
-        "id": "a1", "deletedDateTime": None, "appRoleId": mail_api.app_roles[0].id,
+        "id": "a1", "deletedDateTime": None, "appRoleId": "role",
         "createdDateTime": "2026-01-01T00:00:00Z", "principalDisplayName": "Daemon",
         "principalId": "p1", "principalType": "ServicePrincipal",
-        "resourceDisplayName": "Mail (SP)", "resourceId": sp.id}
-    tenant = Tenant(id=TENANT, domains=("contoso.test", "mail.contoso.test"),
+        "resourceDisplayName": "Mail (SP)", "resourceId": "r1"}
+    tenant = model.Tenant(id=TENANT, domains=("contoso.test", "mail.contoso.test"),
                     display_name="Contoso", profile="strict")
     assert manifest.tenant_to_json(tenant) == {
         "id": TENANT, "tenantId": TENANT, "displayName": "Contoso", "createdDateTime": None,

@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from conftest import require_or_skip
+from availability import require_or_skip
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

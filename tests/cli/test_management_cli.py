@@ -9,7 +9,6 @@ output with an ``httpx.MockTransport`` in place of the server.
 from __future__ import annotations
 
 import json
-import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -23,12 +22,12 @@ import pytest
 import typer
 from typer.testing import CliRunner, Result
 
-from conftest import LiveServer
 from credo import certs
 from credo.cli.api import Management, management_errors
 from credo.cli.main import app as credo_app
 from credo.config import load_settings, write_settings
 from credo.errors import BadRequest, NotFound
+from live import LiveServer, free_port
 
 slow = pytest.mark.slow
 
@@ -209,9 +208,22 @@ def test_multi_tenant_client_is_installed_by_consent_then_disabled(world: World)
        "--role", "Mail.Send", *dd)
     sp = ok_json("app", "sp", "show", *world.t(), client["appId"], *dd)
     assert sp["appOwnerOrganizationId"] == other["id"] and sp["accountEnabled"] is True
+    secret_file = world.files / "fabrikam-secret.txt"
+    secret_file.write_text(ok_json("app", "secret", "add", "--tenant", other["id"],
+                                   client["appId"], *dd)["secretText"])
+
+    def roles() -> list[str] | None:
+        result = run("token", "get", "--authority", f"{world.server.url}/{world.tenant_id}",
+                     "--client-id", client["appId"], "--secret-file", secret_file,
+                     "--scope", f"{world.api_uri}/.default", "--decode", "--json", *dd)
+        return json.loads(result.stdout)["claims"].get("roles") if result.exit_code == 0 else None
+
+    assert roles() == ["Mail.Send"]
     assert "disabled" in ok("app", "disable", *world.t(), client["appId"], *dd).stdout
     assert ok_json("app", "sp", "show", *world.t(), client["appId"], *dd)["accountEnabled"] is False
+    assert _eventually(lambda: roles() is None, seconds=5.0)
     ok("app", "enable", *world.t(), client["appId"], *dd)
+    assert _eventually(lambda: roles() == ["Mail.Send"], seconds=5.0)
     ok("consent", "revoke", *world.t(), "--client", client["appId"], "--resource",
        world.api_uri, "--all", *dd)
     third = ok_json("tenant", "create", "--domain", f"tailspin-{uuid.uuid4().hex[:8]}.example",
@@ -258,7 +270,7 @@ def test_errors_are_one_line_with_details(world: World) -> None:
     nothing = failed("consent", "revoke", *t, "--client", world.daemon_app_id, "--resource",
                      world.api_uri, "--role", "Mail.Send", *dd)
     assert "holds no such permission" in nothing.stderr
-    port = _free_port()
+    port = free_port()
     down = failed("tenant", "list", "--server", f"https://127.0.0.1:{port}", *dd)
     assert down.stderr.startswith(f"error: cannot reach Credo at https://127.0.0.1:{port}")
     assert "is `credo serve` running?" in down.stderr
@@ -283,12 +295,6 @@ def test_keys_list_and_rotate(world: World) -> None:
 
 
 # -- fast: error rendering without a server --------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
@@ -349,7 +355,7 @@ def test_graph_errors_are_typed(data_dir: Path) -> None:
 
 
 def test_server_down_is_one_clear_line(data_dir: Path) -> None:
-    port = _free_port()
+    port = free_port()
     result = run("tenant", "list", "--data-dir", data_dir, "--server",
                  f"https://127.0.0.1:{port}")
     assert result.exit_code == 1

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from conftest import require_or_skip
+from availability import require_or_skip
 from credo.store.db import create_engine
 from credo.store.migrate import upgrade
 from credo.store.seal import Sealer

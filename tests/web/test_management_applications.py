@@ -232,10 +232,31 @@ async def test_bad_inputs_are_400_not_500(client: httpx.AsyncClient,
     missing = await client.get("/v1.0/nothing-here", headers=admin)
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "Request_ResourceNotFound"
+    wrong_method = await client.put(f"/v1.0/applications/{app['id']}", headers=admin, json={})
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["message"] == \
+        "Specified HTTP method is not allowed for the request uri."
+
+
+async def test_internal_failure_is_a_graph_500(client: httpx.AsyncClient, services: Services,
+                                               tenant: TenantAdmin,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    async def broken(tenant_id: str) -> list[Any]:
+        raise RuntimeError("database exploded: secret detail")
+
+    monkeypatch.setattr(services.directory.store, "applications", broken)
+    response = await client.get("/v1.0/applications", headers=tenant.admin)
+    assert response.status_code == 500
+    assert response.json() == {"error": {
+        "code": "generalException", "message": "An internal error occurred.",
+        "innerError": {"date": response.json()["error"]["innerError"]["date"],
+                       "request-id": response.headers["request-id"]}}}
 
 
 async def test_service_principal_patch_and_builtins(client: httpx.AsyncClient,
+                                                    services: Services,
                                                     tenant: TenantAdmin) -> None:
+    operator_app_id = services.settings.operator_app_id
     app = await call(client, "POST", "/applications", tenant.admin, {"displayName": "Toggle"},
                      expect=201)
     sp = await call(client, "GET", f"/servicePrincipals(appId='{app['appId']}')", tenant.admin,
@@ -246,6 +267,10 @@ async def test_service_principal_patch_and_builtins(client: httpx.AsyncClient,
     assert (shown["accountEnabled"], shown["appRoleAssignmentRequired"]) == (False, True)
     await call(client, "DELETE", f"/servicePrincipals/{tenant.management_sp['id']}",
                tenant.admin, expect=400)
+    operator_sp = await call(client, "GET", f"/servicePrincipals(appId='{operator_app_id}')",
+                             tenant.admin, expect=200)
+    await call(client, "PATCH", f"/servicePrincipals/{operator_sp['id']}", tenant.admin,
+               {"accountEnabled": False}, expect=400)
     await call(client, "POST", "/servicePrincipals", tenant.admin, {"appId": app["appId"]},
                expect=409)
     await call(client, "DELETE", f"/servicePrincipals/{sp['id']}", tenant.admin, expect=204)

@@ -142,3 +142,23 @@ async def test_operator_routes_are_refused(client: httpx.AsyncClient, a: TenantA
     # Even the operator's own token for tenant A is not an operator token (wrong tenant).
     response = await client.get("/v1.0/tenants", headers=a.operator)
     assert response.status_code == 403
+
+
+async def test_multi_tenant_app_installs_in_another_tenant(client: httpx.AsyncClient,
+                                                           a: TenantAdmin, b: Foreign,
+                                                           services: Services) -> None:
+    """B's multi-tenant app gets a service principal in A; A still cannot see B's app object."""
+    tenant_b = await onboard(client, services, unique_domain("publisher"))
+    shared = await call(client, "POST", "/applications", tenant_b.admin, {
+        "displayName": "Shared daemon", "signInAudience": "AzureADMultipleOrgs"}, expect=201)
+    installed = await call(client, "POST", "/servicePrincipals", a.admin,
+                           {"appId": shared["appId"]}, expect=201)
+    assert (installed["appId"], installed["appOwnerOrganizationId"]) == (
+        shared["appId"], tenant_b.tenant_id)
+    found = await call(client, "GET", f"/servicePrincipals(appId='{shared['appId']}')",
+                       a.admin, expect=200)
+    assert found["id"] == installed["id"]
+    await call(client, "GET", f"/applications(appId='{shared['appId']}')", a.admin, expect=404)
+    home = await call(client, "GET", f"/servicePrincipals(appId='{shared['appId']}')",
+                      tenant_b.admin, expect=200)
+    assert home["id"] != installed["id"]

@@ -17,13 +17,12 @@ import time
 from collections.abc import Callable
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from credo.errors import StoreUnavailable
 
 NAMESPACE = "credo:jti:"
-MAX_ENTRIES = 1_000_000
+MAX_ENTRIES = 200_000
 
 
 class MemoryReplay:
@@ -77,7 +76,7 @@ class RedisReplay:
         try:
             done = await self._redis.set(self._namespace + key, b"1", nx=True,
                                          exat=math.ceil(expires_at))
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except (RedisError, OSError) as exc:  # unreachable, read-only, out of memory: fail closed
             raise StoreUnavailable("the replay store is unavailable",
                                    detail=f"{type(exc).__name__}: {exc}") from exc
         return bool(done)

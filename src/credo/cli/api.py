@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -51,6 +52,7 @@ _BY_STATUS: dict[int, type[GraphError]] = {
     400: BadRequest, 401: Unauthenticated, 403: Forbidden, 404: NotFound, 409: Conflict}
 _TIMEOUT = 30.0
 _PIPE_WIDTH = 1000
+_TRACE = re.compile(r"\s*Trace ID: .*$")  # Entra appends trace, correlation id and time
 
 
 class Unreachable(CliError):
@@ -217,7 +219,7 @@ def management_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
                 raise typer.Exit(EXIT_FAILURE) from None
             fail(exc.description, EXIT_FAILURE)
         except OAuthError as exc:
-            fail(f"{exc.aadsts}: {exc.description}", EXIT_FAILURE)
+            fail(f"{exc.aadsts}: {_TRACE.sub('', exc.description)}", EXIT_FAILURE)
 
     return handle_errors(run)
 

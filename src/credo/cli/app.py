@@ -65,7 +65,7 @@ def _show_app(found: dict[str, Any]) -> None:
         "Display name": found.get("displayName"), "Application (client) id": found.get("appId"),
         "Object id": found.get("id"), "Sign-in audience": found.get("signInAudience"),
         "Identifier URIs": text(found.get("identifierUris")), "App roles": text(roles),
-        "Access token version": text(api.get("requestedAccessTokenVersion")),
+        "Access token version": text(api.get("requestedAccessTokenVersion") or "1 (default)"),
         "Certificates": len(found.get("keyCredentials") or []),
         "Secrets": len(found.get("passwordCredentials") or []),
     })

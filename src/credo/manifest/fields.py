@@ -73,6 +73,10 @@ def check_unsupported(obj: Mapping[str, Any], names: frozenset[str], target: str
             p.add(at(target, name), _UNSUPPORTED_MESSAGE)
 
 
+def _same_guid(value: Any, stored: str) -> bool:
+    return isinstance(value, str) and value.lower() == stored.lower()
+
+
 def _created_matches(value: Any, created: datetime | None, p: Problems) -> bool:
     if value is None:
         return created is None
@@ -83,8 +87,8 @@ def _created_matches(value: Any, created: datetime | None, p: Problems) -> bool:
 def check_read_only(doc: Mapping[str, Any], current: Application, p: Problems) -> None:
     """``id``, ``appId``, ``createdDateTime`` and ``deletedDateTime`` must not change."""
     checks: dict[str, Callable[[Any], bool]] = {
-        "id": lambda v: v == current.id,
-        "appId": lambda v: isinstance(v, str) and v.lower() == current.app_id.lower(),
+        "id": lambda v: _same_guid(v, current.id),
+        "appId": lambda v: _same_guid(v, current.app_id),
         "createdDateTime": lambda v: _created_matches(v, current.created, p),
         "deletedDateTime": lambda v: v is None,
     }

@@ -48,7 +48,7 @@ def _unchanged(obj: Mapping[str, Any], stored: PasswordCredential, target: str,
     """Every member sent back must equal what :func:`password_credential_to_json` shows."""
     shown = password_credential_to_json(stored)
     for name in ("customKeyIdentifier", "displayName", "hint"):
-        if obj.get(name) is not None and obj[name] != shown[name]:
+        if obj.get(name) is not None and (obj[name] or None) != shown[name]:
             p.add(at(target, name), _READ_ONLY)
     secret_target, secret = pick(obj, ("secretText", "value"), target, p)
     if secret is not None:

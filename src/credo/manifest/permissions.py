@@ -60,15 +60,15 @@ def app_role_to_json(role: AppRole) -> dict[str, Any]:
 
 
 def permission_scope_to_json(scope: PermissionScope) -> dict[str, Any]:
-    """Graph ``permissionScope`` (resources/permissionscope)."""
+    """Graph ``permissionScope`` (resources/permissionscope); unset user-consent texts are null."""
     return {
         "adminConsentDescription": scope.admin_consent_description,
         "adminConsentDisplayName": scope.admin_consent_display_name,
         "id": scope.id,
         "isEnabled": scope.is_enabled,
         "type": scope.type,
-        "userConsentDescription": scope.user_consent_description,
-        "userConsentDisplayName": scope.user_consent_display_name,
+        "userConsentDescription": scope.user_consent_description or None,
+        "userConsentDisplayName": scope.user_consent_display_name or None,
         "value": scope.value,
     }
 

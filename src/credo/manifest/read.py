@@ -41,8 +41,11 @@ MAX_ENTRIES = 1200
 DISPLAY_NAME_LIMIT = 256
 _AUDIENCES: tuple[SignInAudience, ...] = ("AzureADMyOrg", "AzureADMultipleOrgs")
 _REPLY_TYPES = ("Web", "Spa", "InstalledClient")
+_IMPLICIT = "web.implicitGrantSettings"
 T = TypeVar("T")
 Reader = Callable[[Any, str, Problems], T]
+_Member = tuple[str, str, Reader[T]]
+"""Where a member lives: its object's path (``""`` for the root), its name, its reader."""
 
 
 @dataclass(frozen=True)
@@ -56,32 +59,30 @@ class _Found(Generic[T]):
 
 @dataclass(frozen=True)
 class _Doc:
-    """The manifest's objects, each already checked to be an object with known members."""
+    """The manifest's objects by path (``""`` is the root), each checked to be an object."""
 
-    root: Mapping[str, Any]
-    api: Mapping[str, Any]
-    web: Mapping[str, Any]
-    implicit: Mapping[str, Any]
-    spa: Mapping[str, Any]
-    public: Mapping[str, Any]
+    sections: Mapping[str, Mapping[str, Any]]
     p: Problems
 
-    def read(self, obj: Mapping[str, Any], key: str, prefix: str, reader: Reader[T], *,
-             alias: bool = False) -> _Found[T] | None:
-        """Read ``obj[key]`` if present; an AAD Graph alias set to null counts as absent."""
+    def read(self, member: _Member[T], *, alias: bool = False) -> _Found[T] | None:
+        """Read a member if present; an AAD Graph alias set to null counts as absent."""
+        section, key, reader = member
+        obj = self.sections[section]
         if key not in obj or (alias and obj[key] is None):
             return None
-        target, mark = at(prefix, key), self.p.mark()
+        target, mark = at(section, key), self.p.mark()
         value = reader(obj[key], target, self.p)
         return _Found(target, value, self.p.clean_since(mark))
 
-    def agree(self, *found: _Found[T] | None) -> _Found[T] | None:
-        """The first present member; later ones (aliases) must read the same."""
-        present = [f for f in found if f is not None]
-        for other in present[1:]:
-            if present[0].ok and other.ok and other.value != present[0].value:
-                self.p.add(other.target, f"Conflicts with '{present[0].target}'.")
-        return present[0] if present else None
+    def agree(self, graph: _Member[T], aad: _Member[T] | None = None) -> _Found[T] | None:
+        """The Graph member, else its AAD Graph alias; when both are present they must agree."""
+        found = self.read(graph)
+        alias = None if aad is None else self.read(aad, alias=True)
+        if found is None or alias is None:
+            return found or alias
+        if found.ok and alias.ok and alias.value != found.value:
+            self.p.add(alias.target, f"Conflicts with '{found.target}'.")
+        return found
 
 
 def _sections(doc: Mapping[str, Any], p: Problems) -> _Doc:
@@ -90,14 +91,14 @@ def _sections(doc: Mapping[str, Any], p: Problems) -> _Doc:
     fields.check_unsupported(api, fields.API_UNSUPPORTED, "api", p)
     web = as_object(doc.get("web"), "web", p)
     check_keys(web, fields.WEB_EDITABLE | fields.WEB_INFORMATIONAL, "web", p)
-    implicit = as_object(web.get("implicitGrantSettings"), "web.implicitGrantSettings", p)
-    check_keys(implicit, ("enableAccessTokenIssuance", "enableIdTokenIssuance"),
-               "web.implicitGrantSettings", p)
+    implicit = as_object(web.get("implicitGrantSettings"), _IMPLICIT, p)
+    check_keys(implicit, ("enableAccessTokenIssuance", "enableIdTokenIssuance"), _IMPLICIT, p)
     spa = as_object(doc.get("spa"), "spa", p)
     check_keys(spa, ("redirectUris",), "spa", p)
     public = as_object(doc.get("publicClient"), "publicClient", p)
     check_keys(public, ("redirectUris",), "publicClient", p)
-    return _Doc(doc, api, web, implicit, spa, public, p)
+    return _Doc({"": doc, "api": api, "web": web, _IMPLICIT: implicit, "spa": spa,
+                 "publicClient": public}, p)
 
 
 def _display_name(value: Any, target: str, p: Problems) -> str:
@@ -157,65 +158,68 @@ def _changes(name: str, found: _Found[Any] | None) -> dict[str, Any]:
     return {} if found is None or not found.ok else {name: found.value}
 
 
-def _identity(d: _Doc) -> dict[str, Any]:
-    """Display name, audience, identifier URIs, token version, tags."""
-    root = d.root
-    return (_changes("display_name", d.agree(d.read(root, "displayName", "", _display_name),
-                                             d.read(root, "name", "", _display_name,
-                                                    alias=True)))
-            | _changes("sign_in_audience", d.agree(
-                d.read(root, "signInAudience", "", _audience),
-                d.read(root, "availableToOtherTenants", "", _other_tenants, alias=True)))
-            | _changes("identifier_uris", d.read(root, "identifierUris", "",
-                                                 read_identifier_uris))
-            | _changes("requested_access_token_version", d.agree(
-                d.read(d.api, "requestedAccessTokenVersion", "api", _token_version),
-                d.read(root, "accessTokenAcceptedVersion", "", _token_version, alias=True)))
-            | _changes("tags", d.read(root, "tags", "", _tags)))
+def _public_uris(value: Any, target: str, p: Problems) -> tuple[str, ...]:
+    return read_redirect_uris(value, target, p, private_scheme=True)
+
+
+# Model field ← Microsoft Graph member, AAD Graph alias (the 6.1 table of the fact sheet).
+_SCALARS: tuple[tuple[str, _Member[Any], _Member[Any] | None], ...] = (
+    ("display_name", ("", "displayName", _display_name), ("", "name", _display_name)),
+    ("sign_in_audience", ("", "signInAudience", _audience),
+     ("", "availableToOtherTenants", _other_tenants)),
+    ("identifier_uris", ("", "identifierUris", read_identifier_uris), None),
+    ("requested_access_token_version", ("api", "requestedAccessTokenVersion", _token_version),
+     ("", "accessTokenAcceptedVersion", _token_version)),
+    ("tags", ("", "tags", _tags), None),
+    ("required_resource_access",
+     ("", "requiredResourceAccess", read_required_resource_access), None),
+    ("oauth2_allow_implicit_flow", (_IMPLICIT, "enableAccessTokenIssuance", _flag),
+     ("", "oauth2AllowImplicitFlow", _flag)),
+    ("oauth2_allow_id_token_implicit_flow", (_IMPLICIT, "enableIdTokenIssuance", _flag),
+     ("", "oauth2AllowIdTokenImplicitFlow", _flag)),
+    ("is_fallback_public_client", ("", "isFallbackPublicClient", _flag),
+     ("", "allowPublicClient", _flag)),
+)
+# Model field ← redirect URIs of one platform, and its replyUrlsWithType bucket.
+_REDIRECTS: tuple[tuple[str, _Member[tuple[str, ...]], int], ...] = (
+    ("web_redirect_uris", ("web", "redirectUris", read_redirect_uris), 0),
+    ("spa_redirect_uris", ("spa", "redirectUris", read_redirect_uris), 1),
+    ("public_client_redirect_uris", ("publicClient", "redirectUris", _public_uris), 2),
+)
+
+
+def _scalars(d: _Doc) -> dict[str, Any]:
+    """Every member that maps to one model field, Graph name first, then its alias."""
+    changes: dict[str, Any] = {}
+    for name, graph, aad in _SCALARS:
+        changes |= _changes(name, d.agree(graph, aad))
+    return changes
 
 
 def _permissions(d: _Doc, current: Application) -> dict[str, Any]:
-    """App roles, delegated scopes (removal needs disabling first), required access."""
-    roles = d.read(d.root, "appRoles", "",
-                   lambda v, t, p: read_app_roles(v, t, p, current.app_roles))
-    scopes = d.agree(d.read(d.api, "oauth2PermissionScopes", "api", read_permission_scopes),
-                     d.read(d.root, "oauth2Permissions", "", read_permission_scopes,
-                            alias=True))
+    """App roles and delegated scopes: removing an enabled one is refused."""
+    roles = d.read(("", "appRoles", lambda v, t, p: read_app_roles(v, t, p, current.app_roles)))
+    scopes = d.agree(("api", "oauth2PermissionScopes", read_permission_scopes),
+                     ("", "oauth2Permissions", read_permission_scopes))
     if scopes is not None and scopes.ok:
         check_removals("Permission scope", current.oauth2_permission_scopes, scopes.value,
                        scopes.target, d.p)
-    return (_changes("app_roles", roles) | _changes("oauth2_permission_scopes", scopes)
-            | _changes("required_resource_access",
-                       d.read(d.root, "requiredResourceAccess", "",
-                              read_required_resource_access)))
+    return _changes("app_roles", roles) | _changes("oauth2_permission_scopes", scopes)
 
 
-def _platforms(d: _Doc) -> dict[str, Any]:
-    """Redirect URIs per platform, implicit grant switches, public-client fallback."""
-    reply = d.read(d.root, "replyUrlsWithType", "", _reply_urls, alias=True)
-
-    def part(i: int) -> _Found[tuple[str, ...]] | None:
-        return None if reply is None else _Found(reply.target, reply.value[i], reply.ok)
-
-    def public_uris(v: Any, t: str, p: Problems) -> tuple[str, ...]:
-        return read_redirect_uris(v, t, p, private_scheme=True)
-
-    implicit = "web.implicitGrantSettings"
-    return (_changes("web_redirect_uris", d.agree(
-                d.read(d.web, "redirectUris", "web", read_redirect_uris), part(0)))
-            | _changes("spa_redirect_uris", d.agree(
-                d.read(d.spa, "redirectUris", "spa", read_redirect_uris), part(1)))
-            | _changes("public_client_redirect_uris", d.agree(
-                d.read(d.public, "redirectUris", "publicClient", public_uris), part(2)))
-            | _changes("oauth2_allow_implicit_flow", d.agree(
-                d.read(d.implicit, "enableAccessTokenIssuance", implicit, _flag),
-                d.read(d.root, "oauth2AllowImplicitFlow", "", _flag, alias=True)))
-            | _changes("oauth2_allow_id_token_implicit_flow", d.agree(
-                d.read(d.implicit, "enableIdTokenIssuance", implicit, _flag),
-                d.read(d.root, "oauth2AllowIdTokenImplicitFlow", "", _flag, alias=True)))
-            | _changes("is_fallback_public_client", d.agree(
-                d.read(d.root, "isFallbackPublicClient", "", _flag),
-                d.read(d.root, "allowPublicClient", "", _flag, alias=True))))
+def _redirects(d: _Doc) -> dict[str, Any]:
+    """Redirect URIs per platform; AAD Graph ``replyUrlsWithType`` must agree with them."""
+    reply = d.read(("", "replyUrlsWithType", _reply_urls), alias=True)
+    changes: dict[str, Any] = {}
+    for name, graph, bucket in _REDIRECTS:
+        found = d.read(graph)
+        if reply is not None:
+            part = _Found(reply.target, reply.value[bucket], reply.ok)
+            if found is not None and found.ok and part.ok and part.value != found.value:
+                d.p.add(part.target, f"Conflicts with '{found.target}'.")
+            found = found or part
+        changes |= _changes(name, found)
+    return changes
 
 
 def _credentials(d: _Doc, current: Application, now: datetime,
@@ -230,9 +234,8 @@ def _credentials(d: _Doc, current: Application, now: datetime,
     def passwords(v: Any, t: str, p: Problems) -> Any:
         return read_password_credentials(v, t, p, current=current.password_credentials)
 
-    return (_changes("key_credentials", d.read(d.root, "keyCredentials", "", keys))
-            | _changes("password_credentials",
-                       d.read(d.root, "passwordCredentials", "", passwords)))
+    return (_changes("key_credentials", d.read(("", "keyCredentials", keys)))
+            | _changes("password_credentials", d.read(("", "passwordCredentials", passwords))))
 
 
 def _entry_count(app: Application) -> int:
@@ -268,7 +271,7 @@ def application_from_json(doc: Any, *, current: Application, now: datetime,
     p = Problems()
     fields.check_top_level(doc, current, p)
     d = _sections(doc, p)
-    changes = (_identity(d) | _permissions(d, current) | _platforms(d)
+    changes = (_scalars(d) | _permissions(d, current) | _redirects(d)
                | _credentials(d, current, now, new_id))
     updated = replace(current, **changes)
     _check_result(updated, p)

@@ -18,7 +18,8 @@ from credo.manifest._reader import Problems, as_strings, at
 MAX_URI_LENGTH = 256
 MAX_REDIRECT_URIS = 256
 _IDENTIFIER_SCHEMES = frozenset({"api", "https"})
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+# Entra's exceptions to https; it does not accept the IPv6 loopback [::1].
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1"})
 # RFC 8252 §7.1 private-use schemes (public clients only); never one a browser runs itself.
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*", re.ASCII)
 _UNSAFE_SCHEMES = frozenset({"http", "https", "javascript", "data", "file", "vbscript",

@@ -25,40 +25,10 @@ def _time(value: Any) -> str | None:
     return None if value is None else format_time(value)
 
 
-def application_to_json(app: Application, *, include_keys: bool = False,
-                        publisher_domain: str | None = None) -> dict[str, Any]:
-    """Graph ``application`` (resources/application), the document "Manage Manifest" edits.
-
-    Only the Microsoft Graph shape is produced (``web.implicitGrantSettings``, not the AAD
-    Graph ``oauth2AllowImplicitFlow``); certificates are included only with ``include_keys``,
-    as Graph returns ``key`` only on ``$select=keyCredentials`` for a single object.
-    """
-    doc: dict[str, Any] = {
-        "id": app.id,
-        "appId": app.app_id,
-        "createdDateTime": _time(app.created),
-        "displayName": app.display_name,
-        "identifierUris": list(app.identifier_uris),
-        "isFallbackPublicClient": app.is_fallback_public_client,
-    }
-    if publisher_domain:
-        doc["publisherDomain"] = publisher_domain
-    return doc | {
-        "signInAudience": app.sign_in_audience,
-        "tags": list(app.tags),
-        "api": {
-            "requestedAccessTokenVersion": app.requested_access_token_version,
-            "oauth2PermissionScopes": [permission_scope_to_json(s)
-                                       for s in app.oauth2_permission_scopes],
-        },
-        "appRoles": [app_role_to_json(r) for r in app.app_roles],
-        "keyCredentials": [key_credential_to_json(k, include_key=include_keys)
-                           for k in app.key_credentials],
-        "passwordCredentials": [password_credential_to_json(p)
-                                for p in app.password_credentials],
+def _platforms(app: Application) -> dict[str, Any]:
+    """``publicClient``, ``spa`` and ``web`` (with ``implicitGrantSettings``)."""
+    return {
         "publicClient": {"redirectUris": list(app.public_client_redirect_uris)},
-        "requiredResourceAccess": [required_resource_access_to_json(r)
-                                   for r in app.required_resource_access],
         "spa": {"redirectUris": list(app.spa_redirect_uris)},
         "web": {
             "redirectUris": list(app.web_redirect_uris),
@@ -67,6 +37,39 @@ def application_to_json(app: Application, *, include_keys: bool = False,
                 "enableIdTokenIssuance": app.oauth2_allow_id_token_implicit_flow,
             },
         },
+    }
+
+
+def application_to_json(app: Application, *, include_keys: bool = False,
+                        publisher_domain: str | None = None) -> dict[str, Any]:
+    """Graph ``application`` (resources/application), the document "Manage Manifest" edits.
+
+    Only the Microsoft Graph shape is produced (``web.implicitGrantSettings``, not the AAD
+    Graph ``oauth2AllowImplicitFlow``); certificates are included only with ``include_keys``,
+    as Graph returns ``key`` only on ``$select=keyCredentials`` for a single object.
+    """
+    publisher = {"publisherDomain": publisher_domain} if publisher_domain else {}
+    return {
+        "id": app.id,
+        "appId": app.app_id,
+        "createdDateTime": _time(app.created),
+        "displayName": app.display_name,
+        "identifierUris": list(app.identifier_uris),
+        "isFallbackPublicClient": app.is_fallback_public_client,
+        **publisher,
+        "signInAudience": app.sign_in_audience,
+        "tags": list(app.tags),
+        "api": {"requestedAccessTokenVersion": app.requested_access_token_version,
+                "oauth2PermissionScopes": [permission_scope_to_json(s)
+                                           for s in app.oauth2_permission_scopes]},
+        "appRoles": [app_role_to_json(r) for r in app.app_roles],
+        "keyCredentials": [key_credential_to_json(k, include_key=include_keys)
+                           for k in app.key_credentials],
+        "passwordCredentials": [password_credential_to_json(p)
+                                for p in app.password_credentials],
+        "requiredResourceAccess": [required_resource_access_to_json(r)
+                                   for r in app.required_resource_access],
+        **_platforms(app),
     }
 
 

@@ -3,7 +3,7 @@
 Graph resource: https://learn.microsoft.com/graph/api/resources/serviceprincipal. ``POST``
 with the ``appId`` of a multi-tenant app homed elsewhere installs it in the caller's tenant
 (what admin consent does, entra-protocol-facts §7). The management API's own service
-principal cannot be changed or deleted: the tenant's administrators hold their roles on it.
+principal and the operator's cannot be changed or deleted: they keep every tenant manageable.
 """
 
 from __future__ import annotations
@@ -64,10 +64,11 @@ async def installable(services: Services, tenant: Tenant, app_id: str) -> Applic
     return app
 
 
-def _changeable(sp: ServicePrincipal) -> ServicePrincipal:
-    if sp.app_id == MANAGEMENT_APP_ID:
-        raise BadRequest("The management API's service principal is built in and cannot be "
-                         "changed or deleted.")
+def _changeable(services: Services, sp: ServicePrincipal) -> ServicePrincipal:
+    """The management API's and the operator's service principals keep Credo manageable."""
+    if sp.app_id in (MANAGEMENT_APP_ID, services.settings.operator_app_id):
+        raise BadRequest(f"The service principal of '{sp.display_name}' is built in and cannot "
+                         "be changed or deleted.")
     return sp
 
 
@@ -104,7 +105,8 @@ async def get_service_principal(sp_id: str, caller: Reader, services: ServicesDe
               summary="Enable or disable a service principal; require assignments")
 async def update_service_principal(sp_id: str, body: ServicePrincipalUpdate, caller: AppWriter,
                                    services: ServicesDep) -> Response:
-    sp = _changeable(await services.directory.service_principal(caller.tenant, sp_id))
+    found = await services.directory.service_principal(caller.tenant, sp_id)
+    sp = _changeable(services, found)
     changes = body.model_dump(exclude_none=True)
     await services.directory.update_service_principal(dataclasses.replace(
         sp, account_enabled=changes.get("accountEnabled", sp.account_enabled),
@@ -117,6 +119,7 @@ async def update_service_principal(sp_id: str, body: ServicePrincipalUpdate, cal
                summary="Delete a service principal and its grants")
 async def delete_service_principal(sp_id: str, caller: AppWriter,
                                    services: ServicesDep) -> Response:
-    sp = _changeable(await services.directory.service_principal(caller.tenant, sp_id))
+    found = await services.directory.service_principal(caller.tenant, sp_id)
+    sp = _changeable(services, found)
     await services.directory.delete_service_principal(sp)
     return responses.no_content()
