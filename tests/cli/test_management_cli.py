@@ -24,6 +24,7 @@ from typer.testing import CliRunner, Result
 
 from credo import certs
 from credo.cli.api import Management, management_errors
+from credo.cli.common import CliError
 from credo.cli.main import app as credo_app
 from credo.config import load_settings, write_settings
 from credo.errors import BadRequest, NotFound
@@ -369,3 +370,27 @@ def test_uninitialized_data_dir_says_run_init(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr == (f"error: {tmp_path.resolve()} holds no operator credential: run "
                              "`credo init` or pass the server's --data-dir\n")
+
+
+def _paged(next_link: str) -> httpx.MockTransport:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("openid-configuration"):
+            return httpx.Response(200, json={
+                "token_endpoint": "https://credo.test/t/oauth2/v2.0/token"})
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"token_type": "Bearer", "expires_in": 3599,
+                                             "access_token": "a.b.c"})
+        if request.url.params.get("page") == "2":
+            return httpx.Response(200, json={"value": [{"id": "2"}]})
+        return httpx.Response(200, json={"@odata.context": "x", "value": [{"id": "1"}],
+                                         "@odata.nextLink": next_link})
+    return httpx.MockTransport(handler)
+
+
+def test_collections_follow_next_links_on_the_same_server_only(data_dir: Path) -> None:
+    with Management(data_dir, transport=_paged("https://credo.test/v1.0/apps?page=2")) as api:
+        assert api.collection("t", "/apps") == [{"id": "1"}, {"id": "2"}]
+    elsewhere = _paged("https://evil.example/v1.0/apps?page=2")
+    with Management(data_dir, transport=elsewhere) as api, pytest.raises(
+            CliError, match="refusing to send the token to https://evil.example"):
+        api.collection("t", "/apps")

@@ -32,7 +32,7 @@ async def _admin() -> asyncpg.Connection:
             return await asyncpg.connect(**PG, database=database, timeout=3)
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
             errors.append(f"{database}: {exc}")
-    require_or_skip(f"PostgreSQL at 127.0.0.1:5432 is unreachable ({'; '.join(errors)})")
+    require_or_skip(f"PostgreSQL at {PG['host']}:{PG['port']} is unreachable ({'; '.join(errors)})")
     raise AssertionError("unreachable")
 
 

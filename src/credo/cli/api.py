@@ -82,10 +82,10 @@ class Management:
                  transport: httpx.BaseTransport | None = None) -> None:
         self.settings: Settings = load_settings(data_dir)
         self.server = (server or self.settings.base_url).rstrip("/")
-        ca = self.settings.ca_path
-        self._verify: str | bool = str(ca) if ca.exists() else True
+        ca = self.settings.ca_path  # the local CA; a server behind a public CA needs none
         self._http = httpx.Client(transport=transport, timeout=_TIMEOUT,
-                                  verify=ssl_context(self._verify))
+                                  verify=ssl_context(str(ca)) if ca.exists() else True)
+        self._credential: CertificateCredential | None = None
         self._clients: dict[str, ConfidentialClient] = {}
 
     @property
@@ -98,17 +98,23 @@ class Management:
         return CliError(f"{self.settings.data_dir} holds no operator credential: run "
                         "`credo init` or pass the server's --data-dir", exit_code=EXIT_FAILURE)
 
-    def _client(self, tenant: str) -> ConfidentialClient:
-        client = self._clients.get(tenant.lower())
-        if client is None:
+    def _operator(self) -> CertificateCredential:
+        """The operator's certificate credential; its private key never leaves the data dir."""
+        if self._credential is None:
             operator = self.settings.operator_dir
             cert, key = operator / "operator.pem", operator / "operator.key.pem"
             if not self.settings.operator_app_id or not cert.exists() or not key.exists():
                 raise self._not_initialized()
+            self._credential = CertificateCredential.from_files(cert, key)
+        return self._credential
+
+    def _client(self, tenant: str) -> ConfidentialClient:
+        client = self._clients.get(tenant.lower())
+        if client is None:
             client = ConfidentialClient(
                 f"{self.server}/{segment(tenant)}", self.settings.operator_app_id,
-                credential=CertificateCredential.from_files(cert, key),
-                http_client=self._http, allow_insecure_http=self.server.startswith("http:"))
+                credential=self._operator(), http_client=self._http,
+                allow_insecure_http=self.server.startswith("http:"))
             self._clients[tenant.lower()] = client
         return client
 
@@ -126,11 +132,9 @@ class Management:
                                exit_code=EXIT_FAILURE) from exc
             raise
 
-    def call(self, method: str, tenant: str, path: str, body: Mapping[str, Any] | None = None,
-             ) -> Any:
-        """``method {server}/v1.0{path}`` as the operator in ``tenant``; the JSON answer."""
+    def _send(self, method: str, tenant: str, url: str,
+              body: Mapping[str, Any] | None = None) -> Any:
         headers = {"Authorization": f"Bearer {self.token(tenant)}", "Accept": "application/json"}
-        url = f"{self.server}/v1.0{path}"
         try:
             response = self._http.request(method, url, json=body, headers=headers)
         except httpx.TransportError as exc:
@@ -138,7 +142,13 @@ class Management:
         payload = _json(response)
         if not response.is_success:
             raise graph_error(response.status_code, payload)
-        return _without_annotations(payload)
+        return payload
+
+    def call(self, method: str, tenant: str, path: str, body: Mapping[str, Any] | None = None,
+             ) -> Any:
+        """``method {server}/v1.0{path}`` as the operator in ``tenant``; the JSON answer."""
+        return _without_annotations(
+            self._send(method, tenant, f"{self.server}/v1.0{path}", body))
 
     def get(self, tenant: str, path: str) -> Any:
         return self.call("GET", tenant, path)
@@ -153,10 +163,20 @@ class Management:
         self.call("DELETE", tenant, path)
 
     def collection(self, tenant: str, path: str) -> list[dict[str, Any]]:
-        """The ``value`` array of a Graph collection response."""
-        answer = self.get(tenant, path)
-        items = answer.get("value") if isinstance(answer, dict) else answer
-        return [item for item in items or [] if isinstance(item, dict)]
+        """Every item of a Graph collection, following ``@odata.nextLink`` pages."""
+        items: list[dict[str, Any]] = []
+        url: str | None = f"{self.server}/v1.0{path}"
+        while url is not None:
+            page = self._send("GET", tenant, url)
+            page = page if isinstance(page, dict) else {}
+            items.extend(_without_annotations(item) for item in page.get("value") or []
+                         if isinstance(item, dict))
+            link = page.get("@odata.nextLink")
+            url = link if isinstance(link, str) else None
+            if url is not None and not url.startswith(f"{self.server}/"):
+                raise CliError(f"refusing to send the token to {url} (not {self.server})",
+                               exit_code=EXIT_FAILURE)
+        return items
 
     def close(self) -> None:
         self._http.close()
@@ -229,7 +249,7 @@ def management_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
 def emit_json(data: Any) -> None:
     """Exactly the JSON, indented; pretty on a terminal."""
     if sys.stdout.isatty():
-        Console().print_json(data=data)
+        Console(soft_wrap=True).print_json(data=data)  # long values stay whole for copying
     else:
         typer.echo(json.dumps(data, indent=2))
 
