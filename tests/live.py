@@ -57,24 +57,33 @@ def start_server(data_dir: Path, *, workers: int = 1, domain: str = "credo.test"
     port = free_port()
     info = json.loads(credo("init", "--json", "--port", str(port), "--domain", domain,
                             data_dir=data_dir, env=env).stdout)
-    log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    return serve(data_dir, info["serverUrl"], workers=workers, env=env)
+
+
+def serve(data_dir: Path, url: str, *, port: int | None = None, workers: int = 1,
+          env: dict[str, str] | None = None) -> LiveServer:
+    """``credo serve`` on an initialised data dir; ``port`` overrides the configured one."""
+    args = ["serve", "--workers", str(workers)] + (["--port", str(port)] if port else [])
+    log_path = data_dir / f"server-{port or 'main'}.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(
-        [*CREDO, "serve", "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT,
+        [*CREDO, *args], stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "CREDO_DATA_DIR": str(data_dir), "CREDO_CACHE_SECONDS": "1",
              **(env or {})})
-    server = LiveServer(info["serverUrl"], data_dir, Path(info["caPath"]),
-                        load_settings(data_dir), info["tenantId"], process)
+    settings = load_settings(data_dir)
+    server = LiveServer(url, data_dir, settings.ca_path, settings, settings.bootstrap_tenant,
+                        process)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError((data_dir / "server.log").read_text())
+            raise RuntimeError(log_path.read_text())
         try:
-            server.get_json(f"/{info['tenantId']}/v2.0/.well-known/openid-configuration")
+            server.get_json(f"/{settings.bootstrap_tenant}/v2.0/.well-known/openid-configuration")
             return server
         except OSError:
             time.sleep(0.2)
     stop_server(server)
-    raise RuntimeError("credo serve did not start:\n" + (data_dir / "server.log").read_text())
+    raise RuntimeError("credo serve did not start:\n" + log_path.read_text())
 
 
 def stop_server(server: LiveServer) -> None:

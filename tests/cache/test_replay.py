@@ -67,6 +67,7 @@ async def test_memory_concurrent_adds_let_exactly_one_win() -> None:
     assert results.count(True) == 1
 
 
+@pytest.mark.services
 async def test_redis_records_once_with_exat(redis_namespace: str) -> None:
     replay = RedisReplay(REDIS_URL, namespace=redis_namespace)
     expires_at = time.time() + 300.4
@@ -84,6 +85,7 @@ async def test_redis_records_once_with_exat(redis_namespace: str) -> None:
         await client.aclose()
 
 
+@pytest.mark.services
 async def test_redis_default_namespace(redis_namespace: str) -> None:
     key = redis_namespace.removeprefix("credo:jti:") + "default"
     replay = RedisReplay(REDIS_URL)
@@ -99,6 +101,7 @@ async def test_redis_default_namespace(redis_namespace: str) -> None:
         await client.aclose()
 
 
+@pytest.mark.services
 async def test_redis_expired_record_counts_as_absent(redis_namespace: str) -> None:
     replay = RedisReplay(REDIS_URL, namespace=redis_namespace)
     try:
@@ -109,6 +112,7 @@ async def test_redis_expired_record_counts_as_absent(redis_namespace: str) -> No
         await replay.close()
 
 
+@pytest.mark.services
 async def test_redis_concurrent_adds_across_clients_let_exactly_one_win(
         redis_namespace: str) -> None:
     clients = [RedisReplay(REDIS_URL, namespace=redis_namespace) for _ in range(2)]

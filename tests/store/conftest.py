@@ -61,7 +61,10 @@ async def new_postgres_db() -> AsyncIterator[NewDatabase]:
             await admin.close()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
 async def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
                       new_postgres_db: NewDatabase) -> str:
     """A migrated database per backend, shared by the session (tests wipe it first)."""

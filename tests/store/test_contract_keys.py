@@ -36,7 +36,7 @@ async def _ring(store: SqlStore) -> tuple[SigningKey, SigningKey, SigningKey]:
 async def test_keys_round_trip_unsealed(store: SqlStore) -> None:
     keys = await _ring(store)
     assert await store.signing_keys() == list(keys)
-    assert await store.version() == 0
+    assert await store.version() == 3  # key-ring writes move the version: nodes reload keys
 
 
 async def test_private_keys_are_sealed_at_rest(store: SqlStore, raw: AsyncEngine,
@@ -80,6 +80,7 @@ async def test_rotate_promotes_next_and_retires_active(store: SqlStore) -> None:
     retired, active, upcoming = await _ring(store)
     fresh = signing_key("C", "next", created=NOW)
     assert await store.rotate(expected_active="A", new_next=fresh, now=NOW) is True
+    assert await store.version() == 4
     assert await store.signing_keys() == [
         retired,
         dataclasses.replace(active, state="retired", retired=NOW),
@@ -94,6 +95,7 @@ async def test_rotate_with_a_stale_expectation_changes_nothing(store: SqlStore) 
         fresh = signing_key("C", "next", created=NOW)
         assert await store.rotate(expected_active=expected, new_next=fresh, now=NOW) is False
     assert await store.signing_keys() == list(keys)
+    assert await store.version() == 3
 
 
 async def test_rotate_without_next_keeps_the_active_key(store: SqlStore) -> None:

@@ -21,6 +21,8 @@ from credo.store.seal import Sealer
 from credo.store.sql import open_store
 from credo.store.tables import metadata
 
+from .conftest import BACKENDS
+
 ROOT = Path(__file__).resolve().parents[2]
 SEALER = Sealer(b"\x00" * 32)
 
@@ -45,7 +47,7 @@ async def _assert_migrated(url: str) -> None:
     assert counter == 0
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 async def empty_url(request: pytest.FixtureRequest, tmp_path: Path,
                     new_postgres_db: Callable[[], Awaitable[str]]) -> str:
     if request.param == "sqlite":

@@ -52,7 +52,7 @@ def _proof(key: rsa.RSAPrivateKey, cert: x509.Certificate, object_id: str, *,
                      {"aud": PROOF_AUDIENCE, "iss": object_id, "nbf": now, "exp": now + lifetime})
 
 
-async def _api(client: httpx.AsyncClient, tenant: TenantAdmin, uri: str) -> dict[str, Any]:
+async def _api(client: httpx.AsyncClient, tenant: TenantAdmin, uri: str) -> Any:
     return await call(client, "POST", "/applications", tenant.admin, {
         "displayName": "Mail API", "identifierUris": [uri], "signInAudience": "AzureADMyOrg",
         "api": {"requestedAccessTokenVersion": 2},

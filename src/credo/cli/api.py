@@ -105,7 +105,9 @@ class Management:
             cert, key = operator / "operator.pem", operator / "operator.key.pem"
             if not self.settings.operator_app_id or not cert.exists() or not key.exists():
                 raise self._not_initialized()
-            self._credential = CertificateCredential.from_files(cert, key)
+            # PS256, a fresh jti each time and aud = issuer: accepted by both profiles.
+            self._credential = CertificateCredential.from_files(cert, key,
+                                                                reuse_assertions=False)
         return self._credential
 
     def _client(self, tenant: str) -> ConfidentialClient:
@@ -114,7 +116,8 @@ class Management:
             client = ConfidentialClient(
                 f"{self.server}/{segment(tenant)}", self.settings.operator_app_id,
                 credential=self._operator(), http_client=self._http,
-                allow_insecure_http=self.server.startswith("http:"))
+                allow_insecure_http=self.server.startswith("http:"),
+                assertion_audience="issuer")
             self._clients[tenant.lower()] = client
         return client
 

@@ -15,7 +15,7 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Self
+from typing import Literal, Self
 
 import httpx
 
@@ -54,6 +54,9 @@ class ConfidentialClient:
     seconds remain. ``max_retries`` > 0 retries 429, 5xx and network failures after the
     server's ``Retry-After``; by default the ``TemporarilyUnavailable`` is raised at once.
     Clients Credo creates use ``verify`` and ``timeout``; injected clients keep their own.
+    ``assertion_audience="issuer"`` puts the discovered ``issuer`` in the assertion's ``aud``
+    (RFC 7523bis; what a tenant with Credo's ``strict`` profile requires, together with
+    ``CertificateCredential(..., reuse_assertions=False)``).
     """
 
     def __init__(self, authority: str, client_id: str, *, credential: Credential,
@@ -62,6 +65,7 @@ class ConfidentialClient:
                  verify: ssl.SSLContext | str | bool = True, timeout: float = 10.0,
                  allow_insecure_http: bool = False,
                  refresh_before: float = DEFAULT_REFRESH_BEFORE, max_retries: int = 0,
+                 assertion_audience: Literal["token_endpoint", "issuer"] = "token_endpoint",
                  clock: Callable[[], float] = time.time) -> None:
         if not client_id:
             raise ValueError("client_id must not be empty")
@@ -75,6 +79,8 @@ class ConfidentialClient:
         self._clock = clock
         self._cache: TokenCache[Scopes] = TokenCache(refresh_before=refresh_before)
         self._token_endpoint: str | None = None
+        self._audience_is_issuer = assertion_audience == "issuer"
+        self._issuer: str | None = None
         self._http = http_client
         self._async_http = async_http_client
         self._owns_http = http_client is None
@@ -133,13 +139,16 @@ class ConfidentialClient:
                 max_retries=self._max_retries, clock=self._clock)
             self._token_endpoint = token_endpoint_from(
                 document, allow_insecure_http=self._allow_http)
+            issuer = document.get("issuer")
+            self._issuer = issuer if isinstance(issuer, str) and issuer else None
         return self._token_endpoint
 
     def _token_request(self, endpoint: str, scopes: Scopes) -> httpx.Request:
         """RFC 6749 §4.4.2 access token request, client authentication per §2.3."""
         form = {"client_id": self.client_id, "grant_type": "client_credentials",
                 "scope": " ".join(scopes)}
-        form.update(self._credential.form_fields(self.client_id, endpoint, self._clock()))
+        audience = self._issuer if self._audience_is_issuer and self._issuer else endpoint
+        form.update(self._credential.form_fields(self.client_id, audience, self._clock()))
         return httpx.Request("POST", endpoint, data=form, headers=transport.client_headers())
 
     # -- HTTP clients -----------------------------------------------------------------------

@@ -38,7 +38,7 @@ from credo.model import Application, SignInAudience
 
 MANIFEST_INVALID = "The manifest is not valid."
 MAX_ENTRIES = 1200
-DISPLAY_NAME_LIMIT = 256
+_NAME_LIMIT = 256
 _AUDIENCES: tuple[SignInAudience, ...] = ("AzureADMyOrg", "AzureADMultipleOrgs")
 _REPLY_TYPES = ("Web", "Spa", "InstalledClient")
 _IMPLICIT = "web.implicitGrantSettings"
@@ -102,7 +102,7 @@ def _sections(doc: Mapping[str, Any], p: Problems) -> _Doc:
 
 
 def _display_name(value: Any, target: str, p: Problems) -> str:
-    return as_str(value, target, p, max_len=DISPLAY_NAME_LIMIT)
+    return as_str(value, target, p, max_len=_NAME_LIMIT)
 
 
 def _audience(value: Any, target: str, p: Problems) -> SignInAudience:
@@ -131,8 +131,8 @@ def _flag(value: Any, target: str, p: Problems) -> bool:
 def _tags(value: Any, target: str, p: Problems) -> tuple[str, ...]:
     tags = as_strings(value, target, p)
     for i, tag in enumerate(tags):
-        if not tag or len(tag) > DISPLAY_NAME_LIMIT:
-            p.add(at(target, i), f"Must be 1 to {DISPLAY_NAME_LIMIT} characters long.")
+        if not tag or len(tag) > _NAME_LIMIT:
+            p.add(at(target, i), f"Must be 1 to {_NAME_LIMIT} characters long.")
     return tuple(tags)
 
 

@@ -6,6 +6,7 @@ Shaped like Entra's documents (entra-protocol-facts §1.4). Endpoints Credo does
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -103,6 +104,7 @@ def token_endpoints(base: str, tenant: Tenant) -> frozenset[str]:
     return frozenset(f"{b}/{s}/oauth2/{v}token" for s in segments for v in ("", "v2.0/"))
 
 
+@functools.lru_cache(maxsize=4096)
 def assertion_audiences(base: str, tenant: Tenant, profile: Profile) -> frozenset[str]:
     """The ``aud`` values a client assertion may carry (RFC 7523 §3 item 3; PROTOCOL.md §Profiles).
 

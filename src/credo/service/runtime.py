@@ -68,7 +68,8 @@ async def _key_maintenance(keys: KeyService) -> None:
 
 def start_background(services: Services) -> None:
     s = services
-    s.tasks = [asyncio.create_task(poll_versions(s.cache, s.settings.cache_seconds)),
+    s.tasks = [asyncio.create_task(poll_versions(s.cache, s.settings.cache_seconds,
+                                                 on_change=s.keys.load)),
                asyncio.create_task(s.audit.run()),
                asyncio.create_task(_key_maintenance(s.keys))]
 

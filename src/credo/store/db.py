@@ -1,9 +1,9 @@
 """The engine and its transactions: one code path for SQLite and PostgreSQL (ARCHITECTURE.md D5).
 
-* Every write runs in one transaction (§4 "Every write is a transaction"). Directory writes
-  first bump ``directory_version``; that row lock serialises them on PostgreSQL, and on SQLite
-  writes start with ``BEGIN IMMEDIATE`` so concurrent worker processes queue on
-  ``busy_timeout`` instead of failing a read-to-write lock upgrade.
+* Every write runs in one transaction (§4 "Every write is a transaction"). Directory and
+  key-ring writes first bump ``directory_version``; that row lock serialises them on
+  PostgreSQL, and on SQLite writes start with ``BEGIN IMMEDIATE`` so concurrent worker
+  processes queue on ``busy_timeout`` instead of failing a read-to-write lock upgrade.
 * Reads of several tables see one snapshot (a deferred SQLite transaction; REPEATABLE READ on
   PostgreSQL), so an application is never read half-saved.
 * Driver errors that mean "cannot reach the database" become ``StoreUnavailable``; constraint
@@ -99,7 +99,7 @@ class Database:
     async def write(self, op: Op, *, bump: bool) -> bool:
         """Runs ``op`` in one transaction, committed only when ``op`` returns True.
 
-        With ``bump`` (directory writes) the directory version is incremented first.
+        With ``bump`` (directory and key-ring writes) the version is incremented first.
         """
         with translate_errors():
             async with self.engine.connect() as conn:

@@ -170,13 +170,13 @@ class SqlStore:
             return await keyring.every(conn, self._sealer)
 
     async def add_signing_key(self, key: SigningKey) -> None:
-        await self._db.write(lambda conn: keyring.add(conn, self._sealer, key), bump=False)
+        await self._db.write(lambda conn: keyring.add(conn, self._sealer, key), bump=True)
 
     async def rotate(self, *, expected_active: str | None, new_next: SigningKey,
                      now: datetime) -> bool:
         return await self._db.write(lambda conn: keyring.rotate(
             conn, self._sealer, expected_active=expected_active, new_next=new_next, now=now),
-            bump=False)
+            bump=True)  # every node reloads its key ring when the version moves
 
     async def purge_retired(self, before: datetime) -> int:
         purged: list[int] = []

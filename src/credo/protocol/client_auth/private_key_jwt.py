@@ -7,6 +7,7 @@ credentials, verify with that key only, then check ``aud``, ``exp``, ``nbf``, ``
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -84,6 +85,16 @@ def choose_credential(header: Mapping[str, Any], ctx: AuthContext) -> KeyCredent
     return valid[0]
 
 
+@functools.lru_cache(maxsize=8192)
+def _public_key(der: bytes) -> rsa.RSAPublicKey | None:
+    """The certificate's RSA key, parsed once per certificate (a pure, memoized function)."""
+    try:
+        key = x509.load_der_x509_certificate(der).public_key()
+    except ValueError:
+        return None
+    return key if isinstance(key, rsa.RSAPublicKey) else None
+
+
 def _verify_signature(presented: Presented, cred: KeyCredential, rules: ProfileRules) -> None:
     """PROTOCOL.md step 5: verify with the chosen certificate's key only (RFC 7515 §5.2 step 8)."""
     assertion = presented.assertion
@@ -93,11 +104,8 @@ def _verify_signature(presented: Presented, cred: KeyCredential, rules: ProfileR
         raise invalid_jwt(f"The '{assertion.alg}' algorithm is not allowed by this tenant's "
                           f"security profile; use {' or '.join(sorted(rules.allowed_algs))}.")
     thumb = cred.sha1.hex().upper()
-    try:
-        key = x509.load_der_x509_certificate(cred.der).public_key()
-    except ValueError:
-        key = None
-    if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
+    key = _public_key(cred.der)
+    if key is None or key.key_size < 2048:
         raise InvalidClient(INVALID_SIGNATURE, f"{_SIGNATURE} [Reason - The key is not an RSA "
                             "key of at least 2048 bits.]", detail=f"key credential {cred.key_id}")
     try:

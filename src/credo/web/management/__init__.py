@@ -31,6 +31,11 @@ in the shapes of Microsoft Graph v1.0. Authenticate with a Credo access token fo
 API: `Directory.Read.All` (read), `Application.ReadWrite.All` (applications, credentials,
 service principals), `AppRoleAssignment.ReadWrite.All` (grants), `Tenant.ReadWrite.All`
 (tenants and signing keys; bootstrap tenant only).
+
+Differences from Microsoft Graph: `addKey` and `removeKey` accept a call without `proof`
+from a caller holding `Application.ReadWrite.All` (a proof that is sent is verified);
+`PATCH /applications/{id}` reports every bad manifest member at once and changes nothing
+unless all are valid; `/tenants` and `/keys` are Credo extensions for the operator.
 """
 
 

@@ -1,0 +1,1 @@
+"""Real clients (MSAL, azure-identity, Authlib, requests-oauthlib, ADAL) against ``credo serve``."""
