@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from credo import certs
+from credo import certs, local_ca
 from credo.errors import CertificateError
 
 # Made with `openssl req -x509 -newkey rsa:2048 -subj "/CN=Credo Test Vector/O=Contoso"
@@ -428,8 +428,8 @@ def test_write_bundle_overwrite_restores_private_modes(tmp_path: Path,
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    ca_key, ca_cert = certs.create_ca("Credo test CA")
-    key, cert = certs.issue_server_certificate(ca_key, ca_cert, ["localhost"],
+    ca_key, ca_cert = local_ca.create_ca("Credo test CA")
+    key, cert = local_ca.issue_server_certificate(ca_key, ca_cert, ["localhost"],
                                                ["127.0.0.1", "::1"])
     folder = tmp_path_factory.mktemp("tls")
     files = {"ca": certs.certificate_pem(ca_cert),
@@ -481,8 +481,8 @@ def test_tls_handshake_refuses_other_name_and_untrusted_ca(tls: dict[str, Path])
 
 def test_ca_and_server_certificate_extensions() -> None:
     now = datetime(2026, 3, 1, tzinfo=UTC)
-    ca_key, ca_cert = certs.create_ca("Credo local CA", days=30, now=now)
-    key, cert = certs.issue_server_certificate(ca_key, ca_cert, ["credo.local"], ["10.0.0.1"],
+    ca_key, ca_cert = local_ca.create_ca("Credo local CA", days=30, now=now)
+    key, cert = local_ca.issue_server_certificate(ca_key, ca_cert, ["credo.local"], ["10.0.0.1"],
                                                now=now)
     basic = ca_cert.extensions.get_extension_for_class(x509.BasicConstraints)
     assert basic.critical and basic.value.ca and basic.value.path_length == 0
@@ -503,11 +503,11 @@ def test_ca_and_server_certificate_extensions() -> None:
 
 
 def test_server_certificate_refusals() -> None:
-    ca_key, ca_cert = certs.create_ca("Credo local CA")
+    ca_key, ca_cert = local_ca.create_ca("Credo local CA")
     with pytest.raises(CertificateError) as none:
-        certs.issue_server_certificate(ca_key, ca_cert, [], [])
+        local_ca.issue_server_certificate(ca_key, ca_cert, [], [])
     assert none.value.description == \
         "a server certificate needs at least one hostname or IP address"
     with pytest.raises(CertificateError) as bad_ip:
-        certs.issue_server_certificate(ca_key, ca_cert, ["localhost"], ["300.1.1.1"])
+        local_ca.issue_server_certificate(ca_key, ca_cert, ["localhost"], ["300.1.1.1"])
     assert bad_ip.value.description == "invalid IP address in ['300.1.1.1']"

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import os
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,9 +19,10 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from credo.errors import CertificateError
+from credo.jose import b64url_encode
 from credo.model import KeyCredential
 
 MIN_RSA_BITS = 2048
@@ -31,12 +30,8 @@ _PEM_MARK = b"-----BEGIN "
 _PEM_KEY = re.compile(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----")
 _PFX_SUFFIXES = frozenset({".pfx", ".p12"})
 _PKCS12_ROUNDS = 50_000
-_CLOCK_SKEW = timedelta(minutes=5)
+CLOCK_SKEW = timedelta(minutes=5)
 KeyAndCert = tuple[rsa.RSAPrivateKey, x509.Certificate]
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 @dataclass(frozen=True)
@@ -60,11 +55,11 @@ class Thumbprints:
 
     @property
     def x5t(self) -> str:
-        return _b64url(self.sha1)
+        return b64url_encode(self.sha1)
 
     @property
     def x5t_s256(self) -> str:
-        return _b64url(self.sha256)
+        return b64url_encode(self.sha256)
 
     @property
     def sha256_hex(self) -> str:
@@ -90,7 +85,7 @@ def _not_rsa(key: object, what: str) -> CertificateError:
     return CertificateError(f"the {what} is {name}; only RSA keys are accepted")
 
 
-def _public(cert: x509.Certificate) -> rsa.RSAPublicKey:
+def public_rsa(cert: x509.Certificate) -> rsa.RSAPublicKey:
     """The certificate's RSA key of at least ``MIN_RSA_BITS`` (ARCHITECTURE.md D4)."""
     try:
         key = cert.public_key()
@@ -116,7 +111,7 @@ def load_certificate(data: bytes) -> x509.Certificate:
         cert = x509.load_pem_x509_certificate(data) if pem else x509.load_der_x509_certificate(data)
     except ValueError as exc:
         raise CertificateError("not a PEM or DER X.509 certificate") from exc
-    _public(cert)
+    public_rsa(cert)
     return cert
 
 
@@ -138,7 +133,7 @@ def load_private_key(data: bytes, password: bytes | None = None) -> rsa.RSAPriva
 
 
 def _check_pair(key: rsa.RSAPrivateKey, cert: x509.Certificate) -> KeyAndCert:
-    if key.public_key().public_numbers() != _public(cert).public_numbers():
+    if key.public_key().public_numbers() != public_rsa(cert).public_numbers():
         raise CertificateError("the private key does not match the certificate")
     return key, cert
 
@@ -177,7 +172,7 @@ def load_credential_files(
     return _check_pair(load_private_key(data, password), cert)
 
 
-def _utc(moment: datetime) -> datetime:
+def utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -191,7 +186,7 @@ def _parse_name(subject: str) -> x509.Name:
     return name
 
 
-def _builder(
+def certificate_builder(
     subject: x509.Name, issuer: x509.Name, key: rsa.RSAPrivateKey, start: datetime,
     end: datetime, *, ca: bool, eku: x509.ObjectIdentifier | None,
 ) -> x509.CertificateBuilder:
@@ -216,53 +211,14 @@ def create_self_signed(
 ) -> KeyAndCert:
     """A self-signed RSA client certificate, like ``makecert -r -pe -sky exchange`` (RFC 5280)."""
     _check_size(key_size)
-    start, end = _utc(not_before), _utc(not_after)
+    start, end = utc(not_before), utc(not_after)
     if end <= start:
         raise CertificateError("not-after must be later than not-before")
     name = _parse_name(subject)
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
-    builder = _builder(name, name, key, start, end, ca=False, eku=ExtendedKeyUsageOID.CLIENT_AUTH)
+    builder = certificate_builder(name, name, key, start, end, ca=False,
+                                  eku=ExtendedKeyUsageOID.CLIENT_AUTH)
     return key, builder.sign(key, hashes.SHA256())
-
-
-def create_ca(common_name: str, *, days: int = 3650, now: datetime | None = None) -> KeyAndCert:
-    """A self-signed CA for the server's local HTTPS (RFC 5280 §4.2.1.9, path length 0)."""
-    start = _utc(now or datetime.now(UTC)) - _CLOCK_SKEW
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    key = rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_BITS)
-    builder = _builder(name, name, key, start, start + timedelta(days=days), ca=True, eku=None)
-    return key, builder.sign(key, hashes.SHA256())
-
-
-def _san(hostnames: Sequence[str], ips: Sequence[str]) -> x509.SubjectAlternativeName:
-    """RFC 5280 §4.2.1.6 subjectAltName with dNSName and iPAddress entries."""
-    try:
-        addresses = [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
-    except ValueError as exc:
-        raise CertificateError(f"invalid IP address in {list(ips)}") from exc
-    dns: list[x509.GeneralName] = [x509.DNSName(host) for host in hostnames]
-    return x509.SubjectAlternativeName([*dns, *addresses])
-
-
-def issue_server_certificate(
-    ca_key: rsa.RSAPrivateKey, ca_cert: x509.Certificate, hostnames: Sequence[str],
-    ips: Sequence[str], *, days: int = 825, now: datetime | None = None,
-) -> KeyAndCert:
-    """A TLS server certificate for ``hostnames`` and ``ips``, signed by ``ca_cert`` (RFC 5280)."""
-    if not hostnames and not ips:
-        raise CertificateError("a server certificate needs at least one hostname or IP address")
-    start = _utc(now or datetime.now(UTC)) - _CLOCK_SKEW
-    end = min(start + timedelta(days=days), ca_cert.not_valid_after_utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, (*hostnames, *ips)[0])])
-    key = rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_BITS)
-    aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(_public(ca_cert))
-    cert = (
-        _builder(name, ca_cert.subject, key, start, end, ca=False,
-                 eku=ExtendedKeyUsageOID.SERVER_AUTH)
-        .add_extension(_san(hostnames, ips), critical=False)
-        .add_extension(aki, critical=False)
-        .sign(ca_key, hashes.SHA256()))
-    return key, cert
 
 
 def key_credential(cert: x509.Certificate, *, key_id: str, display_name: str = "") -> KeyCredential:
@@ -357,7 +313,7 @@ def describe(cert: x509.Certificate) -> dict[str, str | int]:
         "serial": format(cert.serial_number, "X"),
         "notBefore": _iso_z(cert.not_valid_before_utc),
         "notAfter": _iso_z(cert.not_valid_after_utc),
-        "keySize": _public(cert).key_size,
+        "keySize": public_rsa(cert).key_size,
         "sha1Hex": prints.sha1_hex,
         "customKeyIdentifier": prints.sha1_b64,
         "x5t": prints.x5t,

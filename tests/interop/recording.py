@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,19 +21,26 @@ class RecordingSession(requests.Session):
     def __init__(self) -> None:
         super().__init__()
         self.posts: list[dict[str, Any]] = []
+        self.exchanges: list[tuple[dict[str, str], requests.Response]] = []
 
     def post(self, url: str | bytes, data: Any = None, json: Any = None,
              **kwargs: Any) -> requests.Response:
         self.posts.append({"url": url, **dict(data or {})})
-        return super().post(url, data=data, json=json, **kwargs)
+        response = super().post(url, data=data, json=json, **kwargs)
+        self.exchanges.append((dict(kwargs.get("headers") or {}), response))
+        return response
 
     def assertion(self, index: int = -1) -> tuple[dict[str, Any], dict[str, Any]]:
         """Header and claims of the client assertion of POST number ``index``."""
         return jws_parts(self.posts[index]["client_assertion"])
 
 
-def form(body: str | bytes | None) -> dict[str, str]:
-    """A form-urlencoded request body as a dict; a repeated field fails the test."""
+def form(body: str | bytes | Mapping[str, Any] | None) -> dict[str, str]:
+    """A form-urlencoded request body as a dict (azure-core keeps it as one until sent);
+    a repeated field fails the test."""
+    if isinstance(body, Mapping):
+        return {str(k): v.decode() if isinstance(v, bytes) else str(v)
+                for k, v in body.items()}
     text = body.decode() if isinstance(body, bytes) else (body or "")
     pairs = parse_qsl(text, keep_blank_values=True)
     fields = dict(pairs)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from credo import certs
+from credo import certs, local_ca
 from credo.config import Settings, write_settings
 from credo.service.bootstrap import bootstrap
 from credo.service.directory import DirectoryService
@@ -44,13 +44,13 @@ def ensure_tls(settings: Settings) -> None:
     if (tls / "server.pem").exists() and (tls / "ca.pem").exists():
         return
     tls.mkdir(parents=True, exist_ok=True)
-    ca_key, ca_cert = certs.create_ca("Credo local CA")
+    ca_key, ca_cert = local_ca.create_ca("Credo local CA")
     hostnames, ips = ["localhost"], ["127.0.0.1", "::1"]
     try:
         ips.append(str(ipaddress.ip_address(settings.host)))
     except ValueError:
         hostnames.append(settings.host)
-    key, cert = certs.issue_server_certificate(ca_key, ca_cert, hostnames, sorted(set(ips)))
+    key, cert = local_ca.issue_server_certificate(ca_key, ca_cert, hostnames, sorted(set(ips)))
     _write(tls / "ca.key.pem", certs.private_key_pem(ca_key), private=True)
     _write(tls / "ca.pem", certs.certificate_pem(ca_cert), private=False)
     _write(tls / "server.key.pem", certs.private_key_pem(key), private=True)
