@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from credo.config import load_settings
 from credo.errors import InvalidRequest
 from credo.service.runtime import Services, close_services, open_services, start_background
-from credo.web import render
+from credo.web import authorize, consent, render, signin
 from credo.web.protocol import ProtocolRoutes
 from credo.web.token_endpoint import TokenEndpoint
 
@@ -39,14 +39,17 @@ def build_app(services: Services) -> ASGIApp:
     from credo.web.management import management_app
 
     protocol = ProtocolRoutes(services.settings.base_url, services.cache, services.keys)
-    routes = [*protocol.routes(), Mount("/v1.0", app=management_app(services))]
+    routes = [*protocol.routes(), *signin.routes(), *consent.routes(), *authorize.routes(),
+              Mount("/v1.0", app=management_app(services))]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
+    app.state.services = services  # the pages' handlers (web/session.py services_of)
     return TokenEndpoint(services.tokens, app)
 
 
 def create_app() -> ASGIApp:
     """The uvicorn factory (``credo.web.app:create_app``); settings from ``CREDO_*``."""
     settings = load_settings()
+    _configure_logging(settings.log_level)
     holder: dict[str, Services] = {}
 
     @contextlib.asynccontextmanager
@@ -58,6 +61,16 @@ def create_app() -> ASGIApp:
         await close_services(services)
 
     return _Deferred(holder, lifespan)
+
+
+def _configure_logging(level: str) -> None:
+    """Credo's own loggers to stderr (uvicorn configures only its own)."""
+    logger = logging.getLogger("credo")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
 
 
 class _Deferred:
