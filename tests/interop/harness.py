@@ -25,7 +25,7 @@ import httpx
 import jwt
 
 from credo import certs
-from credo.client import CertificateCredential, ConfidentialClient, ClientSecret
+from credo.client import CertificateCredential, ClientSecret, ConfidentialClient
 from credo.errors import OAuthError
 from live import LiveServer
 
@@ -238,7 +238,7 @@ class Interop:
         assert claims[client_acr] == acr, claims
         assert isinstance(claims.get("uti"), str) and claims["uti"], claims
         assert claims["iat"] == claims["nbf"], claims
-        assert now - 420 < claims["nbf"] <= now, claims  # ≈ now − 300 (Entra backdates)
+        assert now - 420 < claims["nbf"] <= now, claims  # about now - 300 (Entra backdates)
         assert now + 3000 < claims["exp"] <= now + 3700, claims
         return claims
 

@@ -54,42 +54,42 @@ def _check_msal_claims(interop: Interop, claims: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("by", AUTHORITIES)
 def test_thumbprint_rs256_cache_and_assertion_reuse(interop: Interop, trust_ca: Path,
-                                                    by: str) -> None:
-    session = RecordingSession()
+                                                    wire: RecordingSession, by: str) -> None:
     app = _app(interop, {"private_key": interop.cert.key_pem,
-                         "thumbprint": interop.cert.sha1_hex}, by, session)
+                         "thumbprint": interop.cert.sha1_hex}, by, wire)
 
     first = app.acquire_token_for_client([interop.mail.scope])
     interop.validate(_token(first), interop.mail, acr="2")
     assert first["token_source"] == "identity_provider", first
-    header, claims = session.assertion()
+    header, claims = wire.assertion()
     assert header == {"alg": "RS256", "typ": "JWT",
                       "x5t": _padded_b64url(interop.cert.thumbprints.sha1)}, header
     assert len(header["x5t"]) == 28 and header["x5t"].endswith("="), header
     _check_msal_claims(interop, claims)
-    assert session.posts[-1]["client_id"] == interop.daemon_app_id
-    assert session.posts[-1]["url"] == interop.discovery[2]["token_endpoint"]
+    assert wire.posts[-1]["client_id"] == interop.daemon_app_id
+    assert wire.posts[-1]["url"] == interop.discovery[2]["token_endpoint"]
 
     again = app.acquire_token_for_client([interop.mail.scope])
     assert again["token_source"] == "cache", again
     assert again["access_token"] == first["access_token"]
-    assert len(session.posts) == 1
+    assert len(wire.posts) == 1
 
     # Another resource: MSAL re-sends the same signed assertion (same jti); `entra` accepts it.
     other = app.acquire_token_for_client([interop.v2.scope])
     interop.validate(_token(other), interop.v2, acr="2")
-    assert len(session.posts) == 2
-    assert session.posts[1]["client_assertion"] == session.posts[0]["client_assertion"]
+    assert len(wire.posts) == 2
+    assert wire.posts[1]["client_assertion"] == wire.posts[0]["client_assertion"]
+    assert wire.assertion(1)[1]["jti"] == claims["jti"]
 
 
 @pytest.mark.parametrize("by", AUTHORITIES)
-def test_public_certificate_ps256_x5c(interop: Interop, trust_ca: Path, by: str) -> None:
-    session = RecordingSession()
+def test_public_certificate_ps256_x5c(interop: Interop, trust_ca: Path, wire: RecordingSession,
+                                      by: str) -> None:
     app = _app(interop, {"private_key": interop.cert.key_pem,
-                         "public_certificate": interop.cert.cert_pem}, by, session)
+                         "public_certificate": interop.cert.cert_pem}, by, wire)
     result = app.acquire_token_for_client([interop.mail.scope])
     interop.validate(_token(result), interop.mail, acr="2")
-    header, claims = session.assertion()
+    header, claims = wire.assertion()
     assert header["alg"] == "PS256" and header["typ"] == "JWT", header
     assert header["x5t#S256"] == _padded_b64url(interop.cert.thumbprints.sha256), header
     assert "x5t" not in header, header
@@ -100,24 +100,24 @@ def test_public_certificate_ps256_x5c(interop: Interop, trust_ca: Path, by: str)
 
 
 @pytest.mark.parametrize("by", AUTHORITIES)
-def test_pfx_ps256(interop: Interop, trust_ca: Path, by: str) -> None:
-    session = RecordingSession()
+def test_pfx_ps256(interop: Interop, trust_ca: Path, wire: RecordingSession,
+                   by: str) -> None:
     app = _app(interop, {"private_key_pfx_path": str(interop.cert.pfx_path),
-                         "passphrase": PFX_PASSWORD}, by, session)
+                         "passphrase": PFX_PASSWORD}, by, wire)
     interop.validate(_token(app.acquire_token_for_client([interop.v2.scope])), interop.v2,
                      acr="2")
-    header, _ = session.assertion()
+    header, _ = wire.assertion()
     assert header["alg"] == "PS256" and "x5t#S256" in header and "x5c" not in header, header
 
 
 @pytest.mark.parametrize("by", AUTHORITIES)
-def test_client_secret_in_body(interop: Interop, trust_ca: Path, by: str) -> None:
-    session = RecordingSession()
-    app = _app(interop, interop.secret, by, session)
+def test_client_secret_in_body(interop: Interop, trust_ca: Path, wire: RecordingSession,
+                               by: str) -> None:
+    app = _app(interop, interop.secret, by, wire)
     for resource in (interop.mail, interop.v2):
         interop.validate(_token(app.acquire_token_for_client([resource.scope])), resource,
                          acr="1")
-    sent = session.posts[-1]
+    sent = wire.posts[-1]
     assert sent["client_secret"] == interop.secret and "client_assertion" not in sent
 
 
@@ -126,7 +126,10 @@ def test_msal_default_session_trusts_requests_ca_bundle(interop: Interop,
     """No ``http_client``: MSAL's own ``requests.Session``, trusting the CA via the env var."""
     app = _app(interop, {"private_key": interop.cert.key_pem,
                          "thumbprint": interop.cert.sha1_hex}, "domain")
-    result = app.acquire_token_for_client([interop.mail.scope])
+    try:
+        result = app.acquire_token_for_client([interop.mail.scope])
+    finally:
+        app.http_client.close()
     claims = interop.validate(_token(result), interop.mail, acr="2")
     assert claims["aud"] == "api://mail-interop"
     header, _ = jws_parts(result["access_token"])

@@ -24,7 +24,7 @@ _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ")
 
 def _check_error_body(body: dict[str, Any], error: str, code: int) -> None:
     """PROTOCOL.md §Errors: Entra's shape, the AADSTS code first in the description."""
-    assert ERROR_KEYS <= body.keys(), body
+    assert body.keys() >= ERROR_KEYS, body
     assert body["error"] == error and body["error_codes"] == [code], body
     assert body["error_description"].startswith(f"AADSTS{code}: "), body
     assert _TIMESTAMP.fullmatch(body["timestamp"]), body
@@ -44,16 +44,16 @@ class StatusRecorder:
         return [status for method, status in self.seen if method == "POST"]
 
 
-def test_msal_unregistered_certificate(interop: Interop, trust_ca: Path) -> None:
-    session = RecordingSession()
+def test_msal_unregistered_certificate(interop: Interop, trust_ca: Path,
+                                       wire: RecordingSession) -> None:
     app = msal.ConfidentialClientApplication(
         interop.daemon_app_id, authority=interop.authority(), instance_discovery=False,
         client_credential={"private_key": interop.stranger.key_pem,
-                           "thumbprint": interop.stranger.sha1_hex}, http_client=session)
+                           "thumbprint": interop.stranger.sha1_hex}, http_client=wire)
     result = app.acquire_token_for_client([interop.mail.scope])
     assert "access_token" not in result, result
     assert result["error"] == "invalid_client" and result["error_codes"] == [700027], result
-    ((headers, response),) = session.exchanges
+    ((headers, response),) = wire.exchanges
     assert response.status_code == 401, response.text
     _check_error_body(response.json(), "invalid_client", 700027)
     assert response.json()["correlation_id"] == headers["client-request-id"], response.text

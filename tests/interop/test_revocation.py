@@ -24,7 +24,10 @@ def _fresh_msal(interop: Interop) -> dict[str, Any]:
         interop.daemon_app_id, authority=interop.authority(), instance_discovery=False,
         client_credential={"private_key": interop.cert.key_pem,
                            "thumbprint": interop.cert.sha1_hex})
-    result: dict[str, Any] = app.acquire_token_for_client([interop.revocable.scope])
+    try:
+        result: dict[str, Any] = app.acquire_token_for_client([interop.revocable.scope])
+    finally:
+        app.http_client.close()
     return result
 
 

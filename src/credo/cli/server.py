@@ -91,4 +91,5 @@ def serve(
     sys.stderr.flush()
     uvicorn.run("credo.web.app:create_app", factory=True, host=settings.host,
                 port=settings.port, workers=settings.workers, log_level=settings.log_level,
-                access_log=False, proxy_headers=False, server_header=False, **tls)  # type: ignore[arg-type]
+                access_log=False, proxy_headers=False, server_header=False,
+                timeout_graceful_shutdown=5, **tls)  # type: ignore[arg-type]
