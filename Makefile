@@ -24,13 +24,18 @@ typecheck: lint
 
 # The whole suite: lint, types, fast tests, then the slow (real-HTTPS interop) step.
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider
 	$(BIN)/pytest -q -m slow -p no:cacheprovider
 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not slow" -x
+
+# The whole app-only story against real processes: certificate, app registration, admin
+# consent, tokens, the sample mail API, revocation (examples/README.md).
+demo: $(STAMP)
+	$(BIN)/python -m examples.demo
 
 bench: $(STAMP)
 	$(BIN)/python bench/token_bench.py

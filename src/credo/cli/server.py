@@ -11,8 +11,6 @@ from typing import Annotated
 import typer
 
 from credo.config import Settings, load_settings
-from credo.service.setup import initialize, is_initialized
-from credo.store.migrate import upgrade
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="default ~/.credo",
                                               envvar="CREDO_DATA_DIR")]
@@ -43,6 +41,7 @@ def init(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create the data dir: keys, local CA, database, bootstrap tenant and operator app."""
+    from credo.service.setup import initialize, is_initialized  # alembic is slow to import
     settings = load_settings(data_dir, host=host, port=port, base_url=base_url)
     if is_initialized(settings):
         if not if_needed:
@@ -71,6 +70,9 @@ def serve(
 ) -> None:
     """Run the server over HTTPS with the data dir's local CA."""
     import uvicorn
+
+    from credo.service.setup import is_initialized
+    from credo.store.migrate import upgrade
 
     settings = load_settings(data_dir, host=host, port=port, workers=workers)
     if not is_initialized(settings):
