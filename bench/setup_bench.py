@@ -24,6 +24,11 @@
    directory version bumped), because saving 100,000 apps one by one through the
    service layer (a transaction and several checks each) would take many minutes.
 
+``--copy-of DIR --setup-json S.json``: instead of 1-2, copy an existing bench data dir
+(database, keys, settings: the same tenants, apps, certificates and signing keys) and only
+add fillers. The 10-app and 100,000-app directories then differ in nothing but the filler
+rows, and one file of pre-signed assertions serves both.
+
 Prints (and with ``--json`` writes) what the driver needs: tenant ids, app ids, the exact
 token URLs and issuers the assertions must name, and the counts.
 """
@@ -34,6 +39,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -128,14 +134,18 @@ async def populate(data_dir: Path, client_cert_pem: bytes, total_apps: int) -> d
     finally:
         await store.close()
 
-    existing = await count_apps(settings.database_url)
+    return await fill(settings.database_url, out, total_apps)
+
+
+async def fill(url: str, out: dict[str, Any], total_apps: int) -> dict[str, Any]:
+    existing = await count_apps(url)
     filler = max(0, total_apps - existing)
     t0 = time.perf_counter()
     if filler:
-        await bulk_insert(settings.database_url, out["tenants"]["entra"]["tenantId"], filler)
-    out["fillerApps"] = filler
+        await bulk_insert(url, out["tenants"]["entra"]["tenantId"], filler)
+    out["fillerApps"] = out.get("fillerApps", 0) + filler
     out["fillerSeconds"] = round(time.perf_counter() - t0, 2)
-    out["totalApps"] = await count_apps(settings.database_url)
+    out["totalApps"] = await count_apps(url)
     return out
 
 
@@ -219,19 +229,35 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data-dir", type=Path, required=True)
     ap.add_argument("--port", type=int, default=8471)
-    ap.add_argument("--client-cert", type=Path, required=True)
+    ap.add_argument("--client-cert", type=Path, default=None,
+                    help="the bench client certificate (PEM); required unless --copy-of")
     ap.add_argument("--total-apps", type=int, default=10)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--fresh", action="store_true", help="delete the data dir first")
+    ap.add_argument("--copy-of", type=Path, default=None,
+                    help="clone this bench data dir (made by this script) and only add fillers")
+    ap.add_argument("--setup-json", type=Path, default=None,
+                    help="with --copy-of: the JSON this script wrote for that data dir")
     a = ap.parse_args()
     if a.fresh and a.data_dir.exists():
-        import shutil
         shutil.rmtree(a.data_dir)
     os.environ.pop("CREDO_DATA_DIR", None)
     t0 = time.perf_counter()
-    init = run_init(a.data_dir, a.port)
-    out = asyncio.run(populate(a.data_dir, a.client_cert.read_bytes(), a.total_apps))
-    out["init"] = init
+    if a.copy_of is not None:
+        if a.setup_json is None:
+            ap.error("--copy-of needs --setup-json")
+        shutil.copytree(a.copy_of, a.data_dir)  # no server may have it open meanwhile
+        from credo.config import load_settings
+        out = json.loads(a.setup_json.read_text())
+        out["dataDir"] = str(a.data_dir.resolve())
+        out["copyOf"] = str(a.copy_of)
+        out = asyncio.run(fill(load_settings(a.data_dir).database_url, out, a.total_apps))
+    else:
+        if a.client_cert is None:
+            ap.error("--client-cert is required")
+        init = run_init(a.data_dir, a.port)
+        out = asyncio.run(populate(a.data_dir, a.client_cert.read_bytes(), a.total_apps))
+        out["init"] = init
     out["setupSeconds"] = round(time.perf_counter() - t0, 2)
     text = json.dumps(out, indent=1)
     if a.json:

@@ -15,6 +15,7 @@ The hierarchy::
     │   ├── AccessDenied                400 access_denied
     │   ├── ConsentRequired             400 consent_required
     │   ├── InteractionRequired         400 interaction_required
+    │   ├── LoginRequired               400 login_required (OIDC Core §3.1.2.6)
     │   ├── UnsupportedResponseType     400 unsupported_response_type
     │   └── TemporarilyUnavailable      503 (or 429) temporarily_unavailable, with Retry-After
     ├── GraphError                      management API error (Microsoft Graph shape)
@@ -168,6 +169,10 @@ class InteractionRequired(OAuthError):
     error = "interaction_required"
 
 
+class LoginRequired(OAuthError):
+    error = "login_required"
+
+
 class UnsupportedResponseType(OAuthError):
     error = "unsupported_response_type"
 
@@ -189,7 +194,8 @@ _BY_WIRE_NAME: dict[str, type[OAuthError]] = {
     c.error: c
     for c in (InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient,
               UnsupportedGrantType, InvalidScope, InvalidResource, InvalidTenant,
-              AccessDenied, ConsentRequired, InteractionRequired, UnsupportedResponseType,
+              AccessDenied, ConsentRequired, InteractionRequired, LoginRequired,
+              UnsupportedResponseType,
               TemporarilyUnavailable)
 }
 

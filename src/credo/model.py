@@ -211,3 +211,119 @@ class AuditEvent:
     code: int = 0
     detail: str = ""
     correlation_id: str = ""
+
+
+DirectoryRoleName = Literal["Global Administrator", "Application Administrator",
+                            "Cloud Application Administrator"]
+"""The admin directory roles Credo knows; a user holding none is a plain user."""
+
+DIRECTORY_ROLE_TEMPLATES: dict[DirectoryRoleName, str] = {
+    "Global Administrator": "62e90394-69f5-4237-9190-012177145e10",
+    "Application Administrator": "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+    "Cloud Application Administrator": "158c047a-c907-4556-b7ef-446551a6b5f7",
+}
+"""Entra's built-in role template ids (learn.microsoft.com/entra/identity/role-based-access-
+control/permissions-reference); Graph ``directoryRole.roleTemplateId``."""
+
+
+@dataclass(frozen=True)
+class User:
+    """A member of one tenant who signs in with a password (Graph ``user``).
+
+    ``user_principal_name`` is lower-cased and unique across the directory; its domain is one
+    of the tenant's. The password's argon2id hash is never part of this value.
+    """
+
+    id: ObjectId
+    tenant_id: TenantId
+    user_principal_name: str
+    display_name: str
+    account_enabled: bool = True
+    directory_roles: tuple[DirectoryRoleName, ...] = ()
+    created: datetime | None = None
+    password_changed: datetime | None = None
+
+
+# -- delegated flows: user consent, authorization codes, refresh tokens ----------------------
+
+ConsentType = Literal["AllPrincipals", "Principal"]
+RedirectKind = Literal["web", "spa", "publicClient"]
+"""Which manifest list a redirect URI is registered in (``web``/``spa``/``publicClient``)."""
+
+
+@dataclass(frozen=True)
+class DelegatedGrant:
+    """Delegated scopes of one resource granted to one client (Graph ``oAuth2PermissionGrant``).
+
+    ``client_id`` and ``resource_id`` are service-principal object ids; ``principal_id`` is
+    the user for ``Principal`` consent and ``None`` for ``AllPrincipals`` (admin consent).
+    ``scope`` is space-separated scope values, as Graph has it.
+    """
+
+    id: str
+    tenant_id: TenantId
+    client_id: ObjectId
+    consent_type: ConsentType
+    principal_id: ObjectId | None
+    resource_id: ObjectId
+    scope: str
+    created: datetime | None = None
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return frozenset(self.scope.split())
+
+
+@dataclass(frozen=True)
+class AuthorizationCode:
+    """An authorization code (RFC 6749 §4.1.2), kept only as ``code_hash``, single use.
+
+    Bound to everything redemption checks (RFC 6749 §4.1.3, RFC 7636 §4.6): tenant,
+    client, redirect URI, PKCE challenge (S256), nonce, user and the scopes consented.
+    ``family_id`` names the refresh-token family its redemption starts, so that a
+    replayed code can revoke what it issued (RFC 6749 §4.1.2, §10.5).
+    """
+
+    code_hash: str
+    tenant_id: TenantId
+    client_id: AppId
+    redirect_uri: str
+    redirect_kind: RedirectKind
+    user_id: ObjectId
+    scope: str
+    resource: str
+    code_challenge: str | None
+    nonce: str | None
+    auth_time: datetime
+    session_id: str
+    family_id: str
+    version: Literal[1, 2]
+    created: datetime
+    expires: datetime
+    used: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    """A refresh token (RFC 6749 §6), kept only as ``token_hash``; rotated on every use.
+
+    Tokens descending from one authorization code share ``family_id``; presenting a token
+    that was already rotated revokes the whole family (OAuth 2.0 Security BCP §4.14.2).
+    ``public`` tokens were issued to a public client and are redeemed without client
+    authentication, as their code was.
+    """
+
+    token_hash: str
+    family_id: str
+    tenant_id: TenantId
+    client_id: AppId
+    user_id: ObjectId
+    scope: str
+    public: bool
+    auth_time: datetime
+    session_id: str
+    created: datetime
+    expires: datetime
+    used: datetime | None = None
+    revoked: datetime | None = None
+    """When its family was revoked (read from the family, not from this token)."""

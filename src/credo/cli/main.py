@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from credo.cli import app as app_commands
-from credo.cli import cert, consent, keys, server, tenant, token
+from credo.cli import cert, consent, keys, server, tenant, token, user
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -20,6 +20,7 @@ app.add_typer(app_commands.app, name="app")
 app.add_typer(consent.app, name="consent")
 app.add_typer(keys.app, name="keys")
 app.add_typer(token.app, name="token")
+app.add_typer(user.app, name="user")
 
 
 def main() -> None:

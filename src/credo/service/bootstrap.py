@@ -22,6 +22,8 @@ ROLE_APPS = "Application.ReadWrite.All"
 ROLE_GRANTS = "AppRoleAssignment.ReadWrite.All"
 ROLE_READ = "Directory.Read.All"
 ROLE_TENANTS = "Tenant.ReadWrite.All"
+ROLE_USERS = "User.ReadWrite.All"
+ROLE_DIRECTORY_ROLES = "RoleManagement.ReadWrite.Directory"
 TENANT_ADMIN_ROLES = (ROLE_APPS, ROLE_GRANTS, ROLE_READ)
 
 _DESCRIPTIONS = {
@@ -30,6 +32,8 @@ _DESCRIPTIONS = {
     ROLE_GRANTS: "Grant and revoke application permissions (admin consent) in the tenant.",
     ROLE_READ: "Read the tenant's applications, service principals and grants.",
     ROLE_TENANTS: "Create and list tenants (bootstrap tenant only).",
+    ROLE_USERS: "Create, change and delete the tenant's users and their passwords.",
+    ROLE_DIRECTORY_ROLES: "Assign and remove the tenant's directory (administrator) roles.",
 }
 
 

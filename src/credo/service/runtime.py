@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 
 from credo.cache.replay import RedisReplay
 from credo.config import Settings
+from credo.service.accounts import Accounts, open_accounts
 from credo.service.audit import AuditBuffer
+from credo.service.delegated_flows import DelegatedFlows, open_delegated
 from credo.service.directory import DirectoryService
 from credo.service.keys import KeyService
 from credo.service.secrets import SecretHasher
@@ -33,6 +35,8 @@ class Services:
     audit: AuditBuffer
     tokens: TokenService
     directory: DirectoryService
+    accounts: Accounts
+    delegated: DelegatedFlows
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -48,11 +52,18 @@ async def open_services(settings: Settings) -> Services:
     await keys.load()
     audit = AuditBuffer(store)
     hasher = SecretHasher.from_data_dir(settings.data_dir)
+    directory = DirectoryService(store, secret_hasher=hasher, on_change=cache.invalidate)
+    accounts = open_accounts(store._db, store, audit, key_source=hasher,
+                             on_change=cache.invalidate)
+    delegated = open_delegated(store._db, base_url=settings.base_url, cache=cache, keys=keys,
+                               audit=audit, hasher=hasher, users=accounts.users,
+                               directory=directory, token_lifetime=settings.token_lifetime)
     tokens = TokenService(base_url=settings.base_url, cache=cache, keys=keys, replay=replay,
                           audit=audit, secret_hasher=hasher,
-                          token_lifetime=settings.token_lifetime)
-    directory = DirectoryService(store, secret_hasher=hasher, on_change=cache.invalidate)
-    return Services(settings, store, replay, cache, keys, audit, tokens, directory)
+                          token_lifetime=settings.token_lifetime,
+                          delegated=delegated.tokens.pipelines())
+    return Services(settings, store, replay, cache, keys, audit, tokens, directory, accounts,
+                    delegated)
 
 
 async def _key_maintenance(keys: KeyService) -> None:

@@ -10,22 +10,25 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from credo.errors import (
     InvalidClient,
+    InvalidRequest,
     OAuthError,
     StoreUnavailable,
     TemporarilyUnavailable,
     UnauthorizedClient,
+    UnsupportedGrantType,
 )
 from credo.model import AuditEvent, ClientSnapshot, Tenant
 from credo.protocol import claims, forms, metadata, scopes
 from credo.protocol.client_auth import METHODS, AuthContext, AuthenticatedClient, detect
-from credo.protocol.grants import Grant, grant_for
+from credo.protocol.grants import UNSUPPORTED_GRANT, Grant, grant_for
+from credo.protocol.grants.client_credentials import ClientCredentials
 from credo.protocol.profiles import PROFILES
 from credo.service.audit import AuditBuffer
 from credo.service.keys import KeyService
@@ -48,10 +51,33 @@ class TokenCall:
     correlation_id: str
 
 
+@dataclass(frozen=True)
+class DelegatedCall:
+    """A token request of a delegated grant, its client loaded and (unless public, when
+    ``client`` is ``None``) authenticated (RFC 6749 §4.1.3, §6)."""
+
+    request: forms.TokenRequest
+    tenant: Tenant
+    snapshot: ClientSnapshot
+    client: AuthenticatedClient | None
+    version: Literal[1, 2]
+    now: float
+
+
+DelegatedPipeline = Callable[[DelegatedCall], Awaitable[dict[str, Any]]]
+
+
+def _has_credentials(req: forms.TokenRequest) -> bool:
+    return any(v is not None for v in (req.client_assertion, req.client_assertion_type,
+                                       req.client_secret, req.basic))
+
+
 class TokenService:
     def __init__(self, *, base_url: str, cache: DirectoryCache, keys: KeyService,
                  replay: ReplayStore, audit: AuditBuffer, secret_hasher: Callable[[str], bytes],
-                 token_lifetime: int = 3600, clock: Callable[[], float] = time.time) -> None:
+                 token_lifetime: int = 3600, clock: Callable[[], float] = time.time,
+                 delegated: Mapping[str, DelegatedPipeline] | None = None) -> None:
+        self._delegated = dict(delegated or {})
         self._base = base_url
         self._cache = cache
         self._keys = keys
@@ -66,32 +92,56 @@ class TokenService:
         now = self._clock()
         tenant: Tenant | None = None
         client_id = ""
+        kind = "client_credentials"
         try:
             req = forms.parse_token_request(call.body, authorization=call.authorization,
                                             query=call.query)
             tenant = await resolve_tenant(self._cache, call.tenant_segment, for_token=True)
             grant = grant_for(req.grant_type)
-            presented = detect(req)
-            client_id = presented.client_id
+            kind = grant.grant_type
+            public = grant.public_clients and not _has_credentials(req)
+            presented = None if public else detect(req)
+            client_id = presented.client_id if presented else _public_client_id(req)
             snap = await self._client(tenant, client_id)
-            auth = METHODS[presented.method].verify(presented, self._auth_context(snap, now))
-            await self._check_replay(auth)
-            ref = scopes.resource_from_request(req, call.version)
-            found = await self._cache.resource(tenant, ref.identifier)
-            sp = snap.service_principal
-            role_ids = (await self._cache.role_ids(sp.id, found[1].id)
-                        if sp is not None and found is not None and found[1] is not None
-                        else frozenset())
-            decision = grant.authorize(
-                client=auth, client_sp=sp, resource_app=found[0] if found else None,
-                resource_sp=found[1] if found else None, assigned_role_ids=role_ids,
-                ref=ref, tenant=tenant)
-            body = self._mint(tenant, snap, auth, decision, ref, now, call.version)
+            auth = (METHODS[presented.method].verify(presented, self._auth_context(snap, now))
+                    if presented else None)
+            if auth is not None:
+                await self._check_replay(auth)
+            if isinstance(grant, ClientCredentials) and auth is not None:
+                body = await self._client_credentials(grant, req, tenant, snap, auth, now,
+                                                      call.version)
+            else:
+                body = await self._pipeline(kind)(
+                    DelegatedCall(req, tenant, snap, auth, call.version, now))
         except OAuthError as err:
-            self._record(now, tenant, client_id, call, err)
+            self._record(now, tenant, client_id, call, err, kind)
             raise
-        self._record(now, tenant, client_id, call, None)
+        self._record(now, tenant, client_id, call, None, kind)
         return body
+
+    async def _client_credentials(self, grant: ClientCredentials, req: forms.TokenRequest,
+                                  tenant: Tenant, snap: ClientSnapshot,
+                                  auth: AuthenticatedClient, now: float,
+                                  version: Literal[1, 2]) -> dict[str, Any]:
+        """RFC 6749 §4.4: the resource, the client's roles on it, the app-only token."""
+        ref = scopes.resource_from_request(req, version)
+        found = await self._cache.resource(tenant, ref.identifier)
+        sp = snap.service_principal
+        role_ids = (await self._cache.role_ids(sp.id, found[1].id)
+                    if sp is not None and found is not None and found[1] is not None
+                    else frozenset())
+        decision = grant.authorize(
+            client=auth, client_sp=sp, resource_app=found[0] if found else None,
+            resource_sp=found[1] if found else None, assigned_role_ids=role_ids,
+            ref=ref, tenant=tenant)
+        return self._mint(tenant, snap, auth, decision, ref, now, version)
+
+    def _pipeline(self, grant_type: str) -> DelegatedPipeline:
+        pipeline = self._delegated.get(grant_type)
+        if pipeline is None:  # a deployment built without the delegated flows
+            raise UnsupportedGrantType(UNSUPPORTED_GRANT, "The app requested an unsupported "
+                                       f"grant type '{grant_type}'.")
+        return pipeline
 
     async def _client(self, tenant: Tenant, client_id: str) -> ClientSnapshot:
         """PROTOCOL.md step 3: the client must have a service principal in the path's tenant."""
@@ -144,12 +194,20 @@ class TokenService:
                                      lifetime=self._lifetime, resource_requested=ref.requested)
 
     def _record(self, now: float, tenant: Tenant | None, client_id: str, call: TokenCall,
-                err: OAuthError | None) -> None:
+                err: OAuthError | None, kind: str) -> None:
         self._audit.add(AuditEvent(
             time=datetime.fromtimestamp(now, UTC), tenant_id=tenant.id if tenant else "",
-            kind="token.client_credentials", outcome="failure" if err else "success",
+            kind=f"token.{kind}", outcome="failure" if err else "success",
             client_id=client_id[:64], code=err.code if err else 0,
             detail=(err.detail or err.description)[:500] if err else "",
             correlation_id=call.correlation_id))
         if err is not None:
             log.info("token refused: %s %s (%s)", err.aadsts, err.description[:120], err.detail)
+
+
+def _public_client_id(req: forms.TokenRequest) -> str:
+    """A public client names itself with ``client_id`` only (RFC 6749 §2.1, §4.1.3)."""
+    if req.client_id is None:
+        raise InvalidRequest(forms.MISSING_PARAMETER, "The request body must contain the "
+                             "following parameter: 'client_id'.")
+    return req.client_id

@@ -7,6 +7,7 @@ bumps the directory version, which invalidates the per-process snapshot caches.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -14,11 +15,15 @@ from credo.model import (
     Application,
     AppRoleAssignment,
     AuditEvent,
+    AuthorizationCode,
+    DelegatedGrant,
     ObjectId,
+    RefreshToken,
     ServicePrincipal,
     SigningKey,
     Tenant,
     TenantId,
+    User,
 )
 
 
@@ -99,3 +104,80 @@ class ReplayStore(Protocol):
 class AuditLog(Protocol):
     async def record(self, events: list[AuditEvent]) -> None: ...
     async def recent(self, tenant_id: str, limit: int = 100) -> list[AuditEvent]: ...
+
+
+class UserDirectory(Protocol):
+    """Users of every tenant; the argon2id hash is read and written apart from ``User``."""
+
+    async def user(self, user_id: ObjectId) -> User | None: ...
+    async def user_by_upn(self, user_principal_name: str) -> User | None:
+        """Case-insensitive match (UPNs are unique across the directory)."""
+    async def users(self, tenant_id: TenantId) -> list[User]: ...
+    async def add_user(self, user: User, password_hash: str) -> None:
+        """Raises ``Conflict`` for a taken id or UPN, ``NotFound`` for an unknown tenant."""
+    async def update_user(self, user: User) -> None:
+        """Replaces display name, UPN, enabled flag and directory roles, atomically."""
+    async def set_password_hash(self, user_id: ObjectId, password_hash: str,
+                                changed: datetime) -> None: ...
+    async def password_hash(self, user_id: ObjectId) -> str | None: ...
+    async def delete_user(self, user_id: ObjectId) -> None: ...
+
+
+class SignInThrottle(Protocol):
+    """Failed sign-in counters per key (a user name or a client address), shared by nodes."""
+
+    async def failure_counts(self, keys: Sequence[str]) -> dict[str, tuple[int, float]]:
+        """``(failures, last failure as epoch seconds)`` of each key that has a record."""
+    async def add_failure(self, keys: Sequence[str], now: float, reset_after: float) -> None:
+        """Counts one failure on each key atomically; a key quiet for ``reset_after``
+        seconds starts again at one."""
+    async def clear_failures(self, keys: Sequence[str]) -> None: ...
+
+
+class ConsentWriter(Protocol):
+    """Admin consent written in one transaction (a failure writes nothing)."""
+
+    async def apply_admin_consent(self, new_sp: ServicePrincipal | None,
+                                  assignments: Sequence[AppRoleAssignment],
+                                  delegated: Sequence[DelegatedGrant] = (),
+                                  ) -> list[AppRoleAssignment]:
+        """Saves ``new_sp`` (when given), then each assignment whose (principal, resource,
+        role) is not held yet, then merges each ``AllPrincipals`` grant's scopes into the
+        one of its (client, resource) pair; returns the assignments created."""
+
+
+class FlowStore(Protocol):
+    """Delegated flows: consent grants, single-use codes, rotating refresh-token families.
+
+    Codes and refresh tokens are looked up by their keyed hash (``code_hash``,
+    ``token_hash``); the clear values are never stored.
+    """
+
+    async def delegated_grants(self, tenant_id: TenantId, *, client_id: ObjectId | None = None,
+                               resource_id: ObjectId | None = None
+                               ) -> list[DelegatedGrant]: ...
+    async def delegated_grant(self, grant_id: str) -> DelegatedGrant | None: ...
+    async def save_delegated_grant(self, grant: DelegatedGrant) -> None:
+        """Insert, or replace the scope of the grant with that id; raises ``Conflict`` for a
+        second grant of one (client, resource, principal) and ``NotFound`` for an unknown
+        service principal or user."""
+    async def delete_delegated_grant(self, grant_id: str) -> None: ...
+
+    async def add_code(self, code: AuthorizationCode) -> None: ...
+    async def authorization_code(self, code_hash: str) -> AuthorizationCode | None: ...
+    async def redeem_code(self, code_hash: str, now: datetime) -> bool:
+        """Atomically marks the code used: True for the one caller that redeemed it (its
+        refresh-token family now exists); False when it was used already, in which case the
+        family it started is revoked (RFC 6749 §4.1.2)."""
+
+    async def refresh_token(self, token_hash: str) -> RefreshToken | None:
+        """The token, with ``revoked`` set when its family is revoked."""
+    async def issue_refresh_token(self, token: RefreshToken, *, retire: str | None,
+                                  now: datetime) -> bool:
+        """Adds ``token`` to its family, retiring the token hashed ``retire`` in the same
+        transaction. False when the family is revoked, or when ``retire`` was already
+        retired: then the family is revoked (reuse detection)."""
+    async def revoke_family(self, family_id: str, now: datetime) -> None: ...
+    async def revoke_user_tokens(self, user_id: ObjectId, now: datetime) -> None:
+        """Revokes every refresh-token family of the user (password reset, disabling)."""
+

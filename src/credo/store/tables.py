@@ -201,3 +201,101 @@ audit_events = sa.Table(
     _text("correlation_id"),
     sa.Index("ix_audit_events_tenant_time", "tenant_id", "time"),
 )
+
+# -- users and sign-in (migration 0002) ------------------------------------------------------
+
+users = sa.Table(
+    "users", metadata,
+    _guid("id", primary_key=True),
+    _guid("tenant_id", sa.ForeignKey("tenants.id"), index=True),
+    sa.Column("user_principal_name", sa.String(320), nullable=False, unique=True),  # lower
+    _text("display_name"),
+    _text("password_hash"),  # argon2id, PHC string format
+    sa.Column("account_enabled", sa.Boolean, nullable=False),
+    _when("created"),
+    _when("password_changed"),
+)
+
+user_directory_roles = sa.Table(
+    "user_directory_roles", metadata,
+    _guid("user_id", _cascade("users.id"), primary_key=True),
+    _guid("role_template_id", primary_key=True),
+)
+
+sign_in_throttle = sa.Table(
+    "sign_in_throttle", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),  # SHA-256 hex of user or address key
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failure", sa.Float, nullable=False, index=True),
+)
+
+# -- delegated flows: user consent, authorization codes, refresh tokens (migration 0003) -----
+
+_principal: sa.ColumnClause[str] = sa.column("principal_id", sa.String)
+delegated_grants = sa.Table(
+    "delegated_grants", metadata,
+    _guid("id", primary_key=True),
+    _guid("tenant_id", sa.ForeignKey("tenants.id"), index=True),
+    _guid("client_id", _cascade("service_principals.id")),
+    sa.Column("consent_type", sa.String(16), nullable=False),
+    sa.Column("principal_id", sa.String(36), _cascade("users.id"), nullable=True),
+    _guid("resource_id", _cascade("service_principals.id"), index=True),
+    _text("scope"),
+    _when("created"),
+    # One grant per (client, resource) for everyone, and one per user (Graph's rule).
+    sa.Index("ux_delegated_grants_all", "client_id", "resource_id", unique=True,
+             sqlite_where=_principal.is_(None), postgresql_where=_principal.is_(None)),
+    sa.Index("ux_delegated_grants_user", "client_id", "resource_id", "principal_id",
+             unique=True, sqlite_where=_principal.isnot(None),
+             postgresql_where=_principal.isnot(None)),
+)
+
+authorization_codes = sa.Table(
+    "authorization_codes", metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),  # keyed hash, hex
+    _guid("tenant_id"),
+    _guid("client_id"),
+    _text("redirect_uri"),
+    sa.Column("redirect_kind", sa.String(16), nullable=False),
+    _guid("user_id"),
+    _text("scope"),
+    _text("resource"),
+    sa.Column("code_challenge", sa.String(64), nullable=True),
+    sa.Column("nonce", sa.Text, nullable=True),
+    _when("auth_time", nullable=False),
+    _text("session_id"),
+    _guid("family_id"),
+    sa.Column("version", sa.Integer, nullable=False),
+    _when("created", nullable=False),
+    _when("expires", nullable=False),
+    _when("used"),
+    sa.Index("ix_authorization_codes_expires", "expires"),
+)
+
+refresh_families = sa.Table(
+    "refresh_families", metadata,
+    _guid("id", primary_key=True),
+    _guid("tenant_id"),
+    _guid("client_id"),
+    _guid("user_id", index=True),
+    _when("created", nullable=False),
+    _when("expires", nullable=False),
+    _when("revoked"),
+    sa.Index("ix_refresh_families_expires", "expires"),
+)
+
+refresh_tokens = sa.Table(
+    "refresh_tokens", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # keyed hash, hex
+    _guid("family_id", _cascade("refresh_families.id"), index=True),
+    _guid("tenant_id"),
+    _guid("client_id"),
+    _guid("user_id"),
+    _text("scope"),
+    sa.Column("public", sa.Boolean, nullable=False),
+    _when("auth_time", nullable=False),
+    _text("session_id"),
+    _when("created", nullable=False),
+    _when("expires", nullable=False),
+    _when("used"),
+)

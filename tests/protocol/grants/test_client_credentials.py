@@ -107,7 +107,7 @@ def test_grant_for() -> None:
     assert grant_for("client_credentials") is GRANTS["client_credentials"]
 
 
-@pytest.mark.parametrize("grant_type", ["password", "authorization_code",
+@pytest.mark.parametrize("grant_type", ["password", "device_code",
                                         "urn:ietf:params:oauth:grant-type:jwt-bearer"])
 def test_unsupported_grant_type(grant_type: str) -> None:
     with pytest.raises(UnsupportedGrantType) as info:

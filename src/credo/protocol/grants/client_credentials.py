@@ -71,6 +71,7 @@ class ClientCredentials:
     """``GRANTS["client_credentials"]`` (RFC 6749 §4.4.2-4.4.3)."""
 
     grant_type = "client_credentials"
+    public_clients = False
 
     def authorize(self, *, client: AuthenticatedClient, client_sp: ServicePrincipal | None,
                   resource_app: Application | None, resource_sp: ServicePrincipal | None,

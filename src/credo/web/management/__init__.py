@@ -17,10 +17,12 @@ from credo.web.management.applications import router as applications
 from credo.web.management.audit import router as audit
 from credo.web.management.context import RequestContext, install_error_handlers
 from credo.web.management.credentials import router as credentials
+from credo.web.management.delegated import router as delegated
 from credo.web.management.grants import router as grants
 from credo.web.management.keys import router as keys
 from credo.web.management.service_principals import router as service_principals
 from credo.web.management.tenants import router as tenants
+from credo.web.management.users import router as users
 
 __all__ = ["management_app"]
 
@@ -30,7 +32,8 @@ in the shapes of Microsoft Graph v1.0. Authenticate with a Credo access token fo
 `api://credo/.default` (client credentials). Application permissions of the management
 API: `Directory.Read.All` (read), `Application.ReadWrite.All` (applications, credentials,
 service principals), `AppRoleAssignment.ReadWrite.All` (grants), `Tenant.ReadWrite.All`
-(tenants and signing keys; bootstrap tenant only).
+(tenants and signing keys; bootstrap tenant only), `User.ReadWrite.All` (users) and
+`RoleManagement.ReadWrite.Directory` (directory-role members).
 
 Differences from Microsoft Graph: `addKey` and `removeKey` accept a call without `proof`
 from a caller holding `Application.ReadWrite.All` (a proof that is sent is verified);
@@ -44,7 +47,8 @@ def management_app(services: Services) -> ASGIApp:
     app = FastAPI(title="Credo management API", version="1.0", description=_DESCRIPTION,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.services = services
-    for router in (tenants, applications, credentials, service_principals, grants, keys, audit):
+    for router in (tenants, applications, credentials, service_principals, grants, keys, audit,
+                   users, delegated):
         app.include_router(router)
     install_error_handlers(app)
     return RequestContext(app, services.audit)

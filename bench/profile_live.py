@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""Profile a running ``credo serve`` under the wrk load with py-spy: where the CPU goes.
+
+  .venv/bin/python bench/profile_live.py [--profile entra|strict] [--seconds 20] [--conns 16]
+
+py-spy is not a project dependency: install it anywhere (``pip install py-spy``, e.g. into
+a throw-away venv) and put it on PATH or point ``PYSPY`` at it. The script:
+
+1. makes (or reuses, ``--data-dir``) a bench data dir with ``bench/setup_bench.py``, and
+   pre-signs enough assertions (``bench/assertions.py``);
+2. starts ``credo serve --workers 2 --insecure-http`` (with ``CREDO_REDIS_URL`` for
+   ``strict``: ``BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/9``);
+3. drives it with ``../shared/bench/run-token-bench.sh`` and, during the measured part,
+   runs ``py-spy record --nonblocking --format raw`` on every worker;
+4. folds the sampled stacks into CPU shares: by category (RSA sign, RSA verify, HTTP
+   server, form parsing, JSON, ...), by Credo function (inclusive), and by leaf function.
+
+Samples are of running threads only (``--idle`` off), so shares approximate CPU time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("CREDO_SHARED_BENCH")
+              or HERE.parent / ".." / "shared" / "bench").resolve()
+
+# (category, leaf only?, substrings of a frame "function (file:line)"), in priority order:
+# the first category with a matching frame (or leaf, for the crypto calls) takes the sample.
+CATEGORIES: list[tuple[str, bool, tuple[str, ...]]] = [
+    ("RSA sign (access token)", True, ("Signer.sign (credo/jose.py",)),
+    ("RSA verify (assertion)", True, ("verify_rsa (credo/jose.py",)),
+    ("certificate parse per request", False, ("load_der_x509_certificate",)),
+    ("HTTP server: uvicorn/httptools, socket syscalls", True, ("uvicorn/", "httptools")),
+    ("replay store (Redis client)", False, ("redis/", "add_if_absent")),
+    ("audit log (buffer + batched SQL insert)", False, ("credo/service/audit.py",
+                                                        "_record (credo/service/token.py")),
+    ("background: version poll, key maintenance", False, ("poll_versions", "_key_maintenance")),
+    ("SQL (SQLAlchemy; aiosqlite's thread: audit inserts, polls)", False,
+     ("sqlalchemy/", "aiosqlite/", "asyncpg/")),
+    ("form parsing", False, ("credo/protocol/forms.py",)),
+    ("JOSE parse / base64 / JSON decode", False, ("parse_compact", "b64url_decode",
+                                                   "_json_object")),
+    ("JSON encode (claims, response)", False, ("json/encoder.py", "json_bytes", "_dumps")),
+    ("claims + response dicts", False, ("credo/protocol/claims.py",)),
+    ("assertion checks (aud, times, jti, cert choice)", False, ("credo/protocol/client_auth/",)),
+    ("authorization (grant, scopes, roles)", False, ("credo/protocol/grants/",
+                                                      "credo/protocol/scopes")),
+    ("directory cache + tenant resolution", False, ("credo/service/snapshots.py",
+                                                     "credo/service/tenants.py")),
+    ("token service glue", False, ("credo/service/token.py",)),
+    ("token endpoint ASGI glue", False, ("credo/web/",)),
+    ("HTTP server frames above the app (uvicorn)", False, ("uvicorn/", "httptools")),
+    ("asyncio / uvloop event loop", False, ("asyncio/", "uvloop")),
+]
+
+
+def _no_line(frame: str) -> str:
+    """``f (file.py:123)`` -> ``f (file.py)``: one row per function, not per line."""
+    head, sep, tail = frame.rpartition(":")
+    return head + ")" if sep and tail.rstrip(")").isdigit() else frame
+
+
+def pyspy() -> str | None:
+    for cand in (os.environ.get("PYSPY"), shutil.which("py-spy"),
+                 str(Path(sys.executable).with_name("py-spy")),
+                 "/tmp/credo-bench/tools/bin/py-spy"):
+        if cand and Path(cand).exists():
+            return cand
+    return None
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    s = f.read()
+                if int(s[s.rindex(")") + 2:].split()[1]) == pid:
+                    out.append(int(d))
+            except (OSError, ValueError):
+                pass
+    return out
+
+
+def category(frames: list[str]) -> str:
+    for name, leaf_only, keys in CATEGORIES:
+        for frame in frames[-1:] if leaf_only else frames:
+            if any(k in frame for k in keys):
+                return name
+    return "other Python / C"
+
+
+def fold(paths: list[Path]) -> tuple[int, collections.Counter[str], collections.Counter[str],
+                                     collections.Counter[str]]:
+    total = 0
+    cats: collections.Counter[str] = collections.Counter()
+    incl: collections.Counter[str] = collections.Counter()
+    leaf: collections.Counter[str] = collections.Counter()
+    for path in paths:
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            n = int(count)
+            frames = stack.split(";")
+            total += n
+            cats[category(frames)] += n
+            leaf[_no_line(frames[-1])] += n
+            for f in {_no_line(f) for f in frames}:
+                if "credo/" in f:
+                    incl[f] += n
+    return total, cats, incl, leaf
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", choices=("entra", "strict"), default="entra")
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--conns", type=int, default=16)
+    ap.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
+    ap.add_argument("--port", type=int, default=8471)
+    ap.add_argument("--tmp", type=Path, default=Path("/tmp/credo-bench/live"))
+    ap.add_argument("--data-dir", type=Path, default=None)
+    ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--fold-only", type=Path, nargs="*", default=None,
+                    help="only fold existing py-spy raw files (no server, no load)")
+    a = ap.parse_args()
+    if a.fold_only:
+        report(a.fold_only, None, a.top)
+        return 0
+    spy = pyspy()
+    if spy is None:
+        print("py-spy not found: pip install py-spy (anywhere), then PYSPY=/path/to/py-spy")
+        return 2
+    a.tmp.mkdir(parents=True, exist_ok=True)
+    keys = a.tmp / "keys"
+    if not (keys / "client_cert.pem").exists():
+        subprocess.run([sys.executable, str(SHARED / "gen_assertions.py"), "keys", "--out",
+                        str(keys), "--client-id", "bench-client"], check=True,
+                       stdout=subprocess.DEVNULL)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDO_")}
+    data_dir = a.data_dir or a.tmp / "data"
+    setup_json = Path(str(data_dir) + ".json")
+    if a.data_dir is None or not setup_json.exists():
+        subprocess.run([sys.executable, str(HERE / "setup_bench.py"), "--fresh", "--data-dir",
+                        str(data_dir), "--port", str(a.port), "--client-cert",
+                        str(keys / "client_cert.pem"), "--json", str(setup_json)], check=True,
+                       stdout=subprocess.DEVNULL, env=env)
+    t = json.loads(setup_json.read_text())["tenants"][a.profile]
+    bodies = a.tmp / f"bodies-{a.profile}.txt"
+    n = 2500 * (a.seconds + 10)
+    subprocess.run([sys.executable, str(HERE / "assertions.py"), "--key",
+                    str(keys / "client_key.pem"), "--cert", str(keys / "client_cert.pem"),
+                    "--client-id", t["clientAppId"],
+                    "--aud", t["issuer"] if a.profile == "strict" else t["tokenUrl"],
+                    "--alg", "PS256" if a.profile == "strict" else "RS256",
+                    "--param", f"scope={t['resourceUri']}/.default",
+                    "--lifetime", "600" if a.profile == "strict" else "3000",
+                    "-n", str(n), "-o", str(bodies)], check=True)
+    if a.profile == "strict":
+        env["CREDO_REDIS_URL"] = os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/9"
+    credo = str(Path(sys.executable).with_name("credo"))
+    with open(a.tmp / "serve.log", "wb") as log:
+        server = subprocess.Popen([credo, "serve", "--data-dir", str(data_dir), "--port",
+                                   str(a.port), "--workers", "2", "--insecure-http"], env=env,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        probe = f"http://127.0.0.1:{a.port}{t['discoveryPath']}"
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(probe, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        time.sleep(2)
+        workers = [p for p in children(server.pid)
+                   if "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_text()]
+        url = f"http://127.0.0.1:{a.port}{t['tokenPath']}"
+        load = subprocess.Popen([str(SHARED / "run-token-bench.sh"), url, str(bodies),
+                                 str(a.conns), str(a.seconds + 6)],
+                                env=dict(os.environ, WARMUP="3", LABEL=f"profile {a.profile}",
+                                         SERVER_PID=str(server.pid)),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(6)  # warm-up and wrk loading its bodies
+        outs = [a.tmp / f"pyspy-{a.profile}-{w}.txt" for w in workers]
+        spies = [subprocess.Popen([spy, "record", "--nonblocking", "--rate", str(a.rate),
+                                   "--duration", str(a.seconds), "--format", "raw",
+                                   "--output", str(o), "--pid", str(w)],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for w, o in zip(workers, outs, strict=True)]
+        for s in spies:
+            s.wait(timeout=a.seconds + 60)
+        stdout, stderr = load.communicate(timeout=a.seconds + 200)
+        print(stderr.strip().splitlines()[-1] if stderr.strip() else "(no load output)")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+    summary = json.loads(stdout.strip().splitlines()[-1]) if stdout.strip() else {}
+    ms = None
+    if summary.get("cpu_cores") and summary.get("ok_per_s"):
+        ms = 1000 * summary["cpu_cores"]["server"] / summary["ok_per_s"]
+        print(f"server CPU per token during the run: {ms:.3f} ms "
+              f"({summary['ok_per_s']:.0f} tokens/s)")
+    return report([o for o in outs if o.exists()], ms, a.top)
+
+
+def report(paths: list[Path], ms: float | None, top: int) -> int:
+    total, cats, incl, leaf = fold(paths)
+    if not total:
+        print("py-spy recorded nothing (is ptrace allowed?)")
+        return 1
+
+    def unit(c: int) -> str:
+        return f"{c / total:6.1%}" + (f"  {ms * c / total:6.3f} ms" if ms else "")
+    print(f"\n{total} samples from {len(paths)} workers; share of samples"
+          + (" and ms per token" if ms else ""))
+    print("\n--- by category (first match in priority order; see CATEGORIES) ---")
+    for name, c in cats.most_common():
+        print(f"{unit(c)}  {name}")
+    print("\n--- Credo functions, inclusive ---")
+    for name, c in incl.most_common(top):
+        print(f"{unit(c)}  {name}")
+    print("\n--- leaf functions (self) ---")
+    for name, c in leaf.most_common(top):
+        print(f"{unit(c)}  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

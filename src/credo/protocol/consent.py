@@ -1,0 +1,227 @@
+"""Admin consent decisions (entra-protocol-facts §1.3, §6.5, §7; PROTOCOL.md §Admin consent).
+
+Pure: which permissions a client's ``requiredResourceAccess`` asks for, whether each is
+defined by its API, whether a user's directory roles may grant them, and where the browser
+goes afterwards. ``/{tenant}/adminconsent`` (v1) asks for everything the app lists;
+``/{tenant}/v2.0/adminconsent`` names resources with ``scope=<resource>/.default``
+("app permissions can only be requested via /.default"). Role rule (app-only-access
+primer): a Global Administrator may grant anything; an Application or Cloud Application
+Administrator may grant everything but the application permissions of the privileged APIs
+(for Credo: its own management API, the counterpart of Microsoft Graph).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from credo.errors import AccessDenied, InvalidRequest, InvalidResource, InvalidScope
+from credo.model import AppId, Application, DirectoryRoleName
+
+MAX_PARAMETER = 2048
+DEFAULT_SUFFIX = "/.default"
+GLOBAL_ADMIN: DirectoryRoleName = "Global Administrator"
+APP_ADMINS: frozenset[DirectoryRoleName] = frozenset(
+    {"Application Administrator", "Cloud Application Administrator"})
+_PARAMETERS = ("client_id", "redirect_uri", "state", "scope")
+Version = Literal[1, 2]
+
+
+@dataclass(frozen=True)
+class AdminConsentRequest:
+    version: Version
+    client_id: str
+    redirect_uri: str
+    state: str | None
+    scope: str | None
+    resources: tuple[str, ...]
+    """v2: the resources named by ``scope`` (before ``/.default``); v1: empty (all)."""
+
+
+@dataclass(frozen=True)
+class RequestedPermission:
+    """One entry of ``requiredResourceAccess``, resolved on its API."""
+
+    resource_app_id: AppId
+    resource_name: str
+    resource_identifier: str
+    kind: Literal["Application", "Delegated"]
+    id: str
+    value: str
+    display_name: str
+    description: str
+
+
+def _missing(name: str) -> InvalidRequest:
+    return InvalidRequest(900144, f"The request body must contain the following parameter: "
+                          f"'{name}'.")
+
+
+def parse_request(pairs: Sequence[tuple[str, str]], version: Version
+                  ) -> AdminConsentRequest:
+    """The admin-consent query (entra-protocol-facts §1.3): each parameter at most once."""
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in _PARAMETERS:
+            if name in params:
+                raise InvalidRequest(90100, f"The parameter '{name}' is repeated.")
+            if len(value) > MAX_PARAMETER:
+                raise InvalidRequest(90100, f"The parameter '{name}' is too long.")
+            params[name] = value
+    client_id = params.get("client_id", "")
+    if not client_id:
+        raise _missing("client_id")
+    if not params.get("redirect_uri"):
+        raise _missing("redirect_uri")
+    scope = params.get("scope") or None
+    resources: tuple[str, ...] = ()
+    if version == 2:
+        if scope is None:
+            raise _missing("scope")
+        resources = _default_resources(scope)
+    return AdminConsentRequest(version, client_id, params["redirect_uri"],
+                               params.get("state") or None, scope, resources)
+
+
+def _default_resources(scope: str) -> tuple[str, ...]:
+    items = scope.split()
+    if not items or not all(i.endswith(DEFAULT_SUFFIX) and len(i) > len(DEFAULT_SUFFIX)
+                            for i in items):
+        raise InvalidScope(70011, "The provided value for the input parameter 'scope' is not "
+                           "valid. Admin consent asks for '<resource>/.default' only.")
+    return tuple(dict.fromkeys(i[:-len(DEFAULT_SUFFIX)] for i in items))
+
+
+def check_client(client: Application | None, client_id: str, tenant_id: str,
+                 tenant_name: str) -> Application:
+    """AADSTS700016 unless the app exists and is homed here or multi-tenant."""
+    if client is None or (client.tenant_id != tenant_id and not client.multi_tenant):
+        raise InvalidRequest(700016, f"Application with identifier '{client_id[:80]}' was not "
+                             f"found in the directory '{tenant_name}'.")
+    return client
+
+
+def check_redirect_uri(client: Application, redirect_uri: str) -> None:
+    """AADSTS50011 unless ``redirect_uri`` is registered on the app, character for character."""
+    registered = (*client.web_redirect_uris, *client.public_client_redirect_uris,
+                  *client.spa_redirect_uris)
+    if redirect_uri not in registered:
+        raise InvalidRequest(50011, f"The redirect URI '{redirect_uri[:300]}' specified in the "
+                             "request does not match the redirect URIs configured for the "
+                             f"application '{client.app_id}'.")
+
+
+def identifier(resource: Application) -> str:
+    return resource.identifier_uris[0] if resource.identifier_uris else resource.app_id
+
+
+def _selected(client: Application, resources: Mapping[str, Application],
+              wanted: Sequence[str]) -> dict[str, str]:
+    """resource app id → identifier to echo; AADSTS650057 for a resource not listed."""
+    listed: dict[str, str] = {r.resource_app_id: identifier(resources[r.resource_app_id])
+              for r in client.required_resource_access if r.resource_app_id in resources}
+    if not wanted:
+        return listed
+    chosen: dict[str, str] = {}
+    for name in wanted:
+        match = next((app_id for app_id in listed
+                      if name.lower() == app_id or name in resources[app_id].identifier_uris),
+                     None)
+        if match is None:
+            raise InvalidResource(650057, "Invalid resource. The client has requested access "
+                                  f"to a resource which is not listed in the requested "
+                                  f"permissions in the client's application registration. "
+                                  f"Resource: '{name[:200]}'.")
+        chosen[match] = name
+    return chosen
+
+
+def requested_permissions(client: Application, resources: Mapping[str, Application],
+                          wanted: Sequence[str] = ()) -> tuple[RequestedPermission, ...]:
+    """Every permission the app lists for the chosen resources, each defined by its API.
+
+    ``resources`` maps the app ids of ``requiredResourceAccess`` to their APIs; a missing
+    one is AADSTS500011, an undefined or disabled role or scope AADSTS650053.
+    """
+    for required in client.required_resource_access:
+        if required.resource_app_id not in resources:
+            raise InvalidResource(500011, f"The resource principal named "
+                                  f"'{required.resource_app_id}' was not found in the tenant.")
+    chosen = _selected(client, resources, wanted)
+    found: list[RequestedPermission] = []
+    for required in client.required_resource_access:
+        if required.resource_app_id not in chosen:
+            continue
+        api = resources[required.resource_app_id]
+        for access in required.resource_access:
+            found.append(_resolve(client, api, chosen[api.app_id], access.id, access.type))
+    return tuple(dict.fromkeys(found))
+
+
+def _resolve(client: Application, api: Application, echo: str, permission_id: str,
+             kind: Literal["Role", "Scope"]) -> RequestedPermission:
+    pid = permission_id.lower()
+    if kind == "Role":
+        role = next((r for r in api.app_roles if r.id == pid and r.is_enabled
+                     and "Application" in r.allowed_member_types), None)
+        if role is not None:
+            return RequestedPermission(api.app_id, api.display_name, echo, "Application",
+                                       role.id, role.value, role.display_name, role.description)
+    else:
+        scope = next((s for s in api.oauth2_permission_scopes if s.id == pid and s.is_enabled),
+                     None)
+        if scope is not None:
+            return RequestedPermission(
+                api.app_id, api.display_name, echo, "Delegated", scope.id, scope.value,
+                scope.admin_consent_display_name or scope.value, scope.admin_consent_description)
+    raise InvalidScope(650053, f"The application '{client.display_name}' asked for "
+                       f"{'application permission' if kind == 'Role' else 'scope'} "
+                       f"'{permission_id[:40]}' that doesn't exist on the resource "
+                       f"'{api.app_id}'.")
+
+
+def check_admin(roles: Sequence[DirectoryRoleName], permissions: Sequence[RequestedPermission],
+                *, privileged: frozenset[str]) -> None:
+    """AADSTS90094 unless ``roles`` may grant every one of ``permissions``."""
+    if GLOBAL_ADMIN in roles:
+        return
+    if not APP_ADMINS & set(roles):
+        raise AccessDenied(90094, "Admin consent is required for the permissions requested by "
+                           "this application. Only an administrator of this organization can "
+                           "grant them.")
+    blocked = sorted({p.resource_name for p in permissions
+                      if p.kind == "Application" and p.resource_app_id in privileged})
+    if blocked:
+        raise AccessDenied(90094, "Only a Global Administrator can grant application "
+                           f"permissions of {', '.join(blocked)}.")
+
+
+def with_query(uri: str, params: Sequence[tuple[str, str]]) -> str:
+    """``uri`` with ``params`` appended to its query (RFC 6749 §3.1.2: keep the query)."""
+    parts = urlsplit(uri)
+    extra = urlencode(list(params))
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def granted_redirect(request: AdminConsentRequest, tenant_id: str,
+                     granted: Sequence[RequestedPermission]) -> str:
+    """Success: ``admin_consent=True&tenant={tid}&state`` (+ ``scope`` on v2.0)."""
+    params = [("admin_consent", "True"), ("tenant", tenant_id)]
+    if request.state is not None:
+        params.append(("state", request.state))
+    if request.version == 2:
+        params.append(("scope", " ".join(
+            f"{p.resource_identifier.rstrip('/')}/{p.value}" for p in granted)))
+    return with_query(request.redirect_uri, params)
+
+
+def canceled_redirect(request: AdminConsentRequest) -> str:
+    """Cancel: ``error=access_denied&error_description=The admin canceled the request``."""
+    params = [("error", "access_denied"),
+              ("error_description", "The admin canceled the request")]
+    if request.state is not None:
+        params.append(("state", request.state))
+    return with_query(request.redirect_uri, params)

@@ -1,0 +1,133 @@
+"""User and admin consent to delegated scopes (entra-protocol-facts §6.6; PROTOCOL.md §Admin
+consent and permissions).
+
+A resource's ``oauth2PermissionScopes`` of type ``User`` may be consented by any user for
+themselves (a ``Principal`` grant); type ``Admin`` only by an administrator, for themselves
+or on behalf of the organisation (an ``AllPrincipals`` grant). A delegated token's ``scp``
+carries exactly the requested scopes that such a grant covers for this user. ``.default``
+asks for the client's static permissions: its ``requiredResourceAccess`` ``Scope`` entries
+and whatever was already consented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from credo.errors import ConsentRequired, InvalidGrant, InvalidScope
+from credo.model import Application, DelegatedGrant, ObjectId, PermissionScope
+from credo.protocol.delegated_scopes import ScopeRequest
+
+NOT_CONSENTED = 65001
+"""AADSTS65001 DelegationDoesNotExist: no consent for the app and resource."""
+USER_DECLINED = 65004
+ADMIN_REQUIRED = 90094
+UNKNOWN_SCOPE = 650053
+NOT_CONFIGURED = 650057
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """What a request asks of one resource, against what this user has consented.
+
+    ``wanted`` are the enabled scopes requested (``.default`` expanded); ``granted`` the
+    values a grant covers for this user; ``missing`` the wanted scopes not granted yet.
+    """
+
+    wanted: tuple[PermissionScope, ...]
+    granted: frozenset[str]
+
+    @property
+    def missing(self) -> tuple[PermissionScope, ...]:
+        return tuple(s for s in self.wanted if s.value not in self.granted)
+
+    @property
+    def needs_admin(self) -> tuple[PermissionScope, ...]:
+        return tuple(s for s in self.missing if s.type == "Admin")
+
+    @property
+    def scp(self) -> tuple[str, ...]:
+        """The ``scp`` values: wanted and granted, in request order."""
+        return tuple(s.value for s in self.wanted if s.value in self.granted)
+
+
+def applicable(grants: Iterable[DelegatedGrant], user_id: ObjectId) -> tuple[DelegatedGrant, ...]:
+    """The grants that speak for ``user_id``: ``AllPrincipals`` ones and the user's own."""
+    return tuple(g for g in grants if g.consent_type == "AllPrincipals"
+                 or g.principal_id == user_id)
+
+
+def _static(client: Application, resource: Application,
+            granted: frozenset[str]) -> tuple[PermissionScope, ...]:
+    """``.default``: the client's ``requiredResourceAccess`` scopes plus those consented."""
+    ids = {a.id for rra in client.required_resource_access
+           if rra.resource_app_id == resource.app_id
+           for a in rra.resource_access if a.type == "Scope"}
+    return tuple(s for s in resource.oauth2_permission_scopes
+                 if s.is_enabled and (s.id in ids or s.value in granted))
+
+
+def consent_state(*, client: Application, resource: Application, request: ScopeRequest,
+                  grants: Sequence[DelegatedGrant], user_id: ObjectId) -> ConsentState:
+    """Resolve the requested scopes on ``resource`` and what the user's grants cover.
+
+    Raises ``InvalidScope`` for a scope the resource does not define (AADSTS650053) and for
+    a ``.default`` that names nothing (AADSTS650057).
+    """
+    granted = frozenset().union(*(g.scopes for g in applicable(grants, user_id)))
+    if request.default:
+        wanted = _static(client, resource, granted)
+        if not wanted:
+            raise InvalidScope(NOT_CONFIGURED, "Invalid resource. The client has requested "
+                               "access to a resource which is not listed in the requested "
+                               f"permissions in the client's application registration. Client "
+                               f"app ID: {client.app_id}. Resource app ID: {resource.app_id}.")
+        return ConsentState(wanted, granted)
+    defined = {s.value: s for s in resource.oauth2_permission_scopes if s.is_enabled}
+    for value in request.values:
+        if value not in defined:
+            raise InvalidScope(UNKNOWN_SCOPE, f"The application '{client.display_name[:100]}' "
+                               f"asked for scope '{value[:100]}' that doesn't exist on the "
+                               f"resource '{resource.app_id}'.")
+    return ConsentState(tuple(defined[v] for v in request.values), granted)
+
+
+def must_prompt(state: ConsentState, *, prompt: frozenset[str], is_admin: bool,
+                client: Application) -> bool:
+    """Whether to show the consent page; raises when consent is needed but cannot be given.
+
+    OIDC Core §3.1.2.6: with ``prompt=none`` a missing consent is ``consent_required``.
+    A scope of type ``Admin`` that a non-administrator would have to consent to is
+    AADSTS90094 ("needs permission ... that only an admin can grant").
+    """
+    missing = state.missing
+    if missing and "none" in prompt:
+        raise ConsentRequired(NOT_CONSENTED, "The user or administrator has not consented to "
+                              f"use the application with ID '{client.app_id}' named "
+                              f"'{client.display_name[:100]}'. Send an interactive "
+                              "authorization request for this user and resource.")
+    if state.needs_admin and not is_admin:
+        raise ConsentRequired(ADMIN_REQUIRED, f"'{client.display_name[:100]}' needs "
+                              "permission to access resources in your organization that only "
+                              "an admin can grant. Please ask an admin to grant permission to "
+                              "this app before you can use it.")
+    return bool(missing) or "consent" in prompt or "admin_consent" in prompt
+
+
+def require_consented(state: ConsentState, client: Application) -> None:
+    """Without a user present (refresh, RFC 6749 §6): every wanted scope must be granted;
+    Entra answers ``invalid_grant`` AADSTS65001, which MSAL turns into an interactive flow."""
+    if state.missing:
+        raise InvalidGrant(NOT_CONSENTED, "The user or administrator has not consented "
+                           f"to use the application with ID '{client.app_id}' named "
+                           f"'{client.display_name[:100]}'. Send an interactive "
+                           "authorization request for this user and resource.")
+
+
+def merged_scope(existing: str, added: Iterable[str]) -> str:
+    """A grant's ``scope`` after consenting to ``added`` (existing order kept, no repeats)."""
+    values = existing.split()
+    for value in added:
+        if value not in values:
+            values.append(value)
+    return " ".join(values)

@@ -1,0 +1,154 @@
+"""Admin consent: load, decide (``protocol/consent.py``), write once, audit.
+
+The pipeline of ``/{tenant}/adminconsent`` (entra-protocol-facts §1.3, §7): resolve the
+client (AADSTS700016) and check ``redirect_uri`` against its registration (AADSTS50011) —
+both before anything is shown or any redirect is made — then resolve every permission its
+``requiredResourceAccess`` lists on the APIs' service principals in this tenant
+(AADSTS500011, 650052, 650053, 650057). After an administrator accepts, the client's
+service principal (when it has none here) and every app-role assignment not yet held are
+written in one transaction; delegated scopes become one ``AllPrincipals`` grant per API.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from credo.errors import AccessDenied, InvalidResource, UnauthorizedClient
+from credo.model import (
+    Application,
+    AppRoleAssignment,
+    AuditEvent,
+    DelegatedGrant,
+    ObjectId,
+    ServicePrincipal,
+    Tenant,
+    User,
+    is_guid,
+)
+from credo.protocol import consent
+from credo.protocol.consent import AdminConsentRequest, RequestedPermission
+from credo.service.audit import AuditBuffer
+from credo.service.bootstrap import MANAGEMENT_APP_ID, ROLE_TENANTS
+from credo.store.api import ConsentWriter, Directory
+
+
+@dataclass(frozen=True)
+class ConsentPlan:
+    """Everything the consent page shows and Accept writes, loaded once per request."""
+
+    tenant: Tenant
+    request: AdminConsentRequest
+    client: Application
+    client_sp: ServicePrincipal | None
+    permissions: tuple[RequestedPermission, ...]
+    resource_sps: tuple[tuple[str, ServicePrincipal], ...]
+
+    def resource_sp(self, app_id: str) -> ServicePrincipal:
+        return next(sp for key, sp in self.resource_sps if key == app_id)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AdminConsentService:
+    def __init__(self, directory: Directory, writer: ConsentWriter, audit: AuditBuffer, *,
+                 on_change: Callable[[], None] = lambda: None,
+                 privileged: frozenset[str] = frozenset({MANAGEMENT_APP_ID})) -> None:
+        self._dir = directory
+        self._writer = writer
+        self._audit = audit
+        self._changed = on_change
+        self._privileged = privileged
+
+    async def prepare(self, tenant: Tenant, request: AdminConsentRequest) -> ConsentPlan:
+        """Raises ``OAuthError``: the caller shows an error page and never redirects."""
+        app = (await self._dir.application_by_app_id(request.client_id.lower())
+               if is_guid(request.client_id) else None)
+        client = consent.check_client(app, request.client_id, tenant.id, tenant.default_domain)
+        consent.check_redirect_uri(client, request.redirect_uri)
+        client_sp = await self._dir.service_principal_for(tenant.id, client.app_id)
+        if client_sp is not None and not client_sp.account_enabled:
+            raise UnauthorizedClient(7000112, f"Application '{client.app_id}'"
+                                     f"({client.display_name}) is disabled.")
+        apis, sps = await self._resources(tenant, client)
+        permissions = consent.requested_permissions(client, apis, request.resources)
+        return ConsentPlan(tenant, request, client, client_sp, permissions, tuple(sps.items()))
+
+    async def _resources(self, tenant: Tenant, client: Application
+                         ) -> tuple[dict[str, Application], dict[str, ServicePrincipal]]:
+        apis: dict[str, Application] = {}
+        sps: dict[str, ServicePrincipal] = {}
+        for required in client.required_resource_access:
+            api = await self._dir.application_by_app_id(required.resource_app_id.lower())
+            if api is None:
+                continue  # requested_permissions reports it (AADSTS500011)
+            sp = await self._dir.service_principal_for(tenant.id, api.app_id)
+            if sp is None:
+                raise InvalidResource(650052, f"The app needs access to a service "
+                                      f"('{api.display_name}') that your organization "
+                                      f"'{tenant.default_domain}' has not subscribed to or "
+                                      "enabled.")
+            apis[api.app_id], sps[api.app_id] = api, sp
+        return apis, sps
+
+    def authorize(self, plan: ConsentPlan, user: User) -> None:
+        """Raises ``AccessDenied`` (AADSTS90094) unless ``user`` may grant the whole plan."""
+        roles = user.directory_roles if user.tenant_id == plan.tenant.id else ()
+        try:
+            consent.check_admin(roles, plan.permissions, privileged=self._privileged)
+            if any(p.resource_app_id == MANAGEMENT_APP_ID and p.value == ROLE_TENANTS
+                   for p in plan.permissions):  # as in /appRoleAssignedTo: operator only
+                raise AccessDenied(90094, f"{ROLE_TENANTS} of the management API is granted "
+                                   "by the operator only, never by consent.")
+        except AccessDenied as err:
+            self._record(plan, user, "denied", err.description, code=err.code)
+            raise
+
+    async def grant(self, plan: ConsentPlan, user: User) -> str:
+        """Writes the plan (idempotently) and returns the success redirect."""
+        self.authorize(plan, user)
+        now = _now()
+        new_sp = None if plan.client_sp is not None else ServicePrincipal(
+            ObjectId(str(uuid.uuid4())), plan.client.app_id, plan.tenant.id,
+            plan.client.display_name, True, True, now)
+        principal = plan.client_sp or new_sp
+        assert principal is not None
+        assignments = [
+            AppRoleAssignment(str(uuid.uuid4()), plan.tenant.id, principal.id,
+                              plan.resource_sp(p.resource_app_id).id, p.id, now)
+            for p in plan.permissions if p.kind == "Application"]
+        created = await self._writer.apply_admin_consent(
+            new_sp, assignments, self._delegated(plan, principal, now))
+        self._changed()
+        values = ", ".join(f"{p.resource_name}/{p.value}" for p in plan.permissions) or "none"
+        self._record(plan, user, "granted",
+                     f"{values}; {len(created)} new assignment(s)", code=0)
+        return consent.granted_redirect(plan.request, plan.tenant.id, plan.permissions)
+
+    @staticmethod
+    def _delegated(plan: ConsentPlan, principal: ServicePrincipal, now: datetime
+                   ) -> list[DelegatedGrant]:
+        """One ``AllPrincipals`` grant per API whose delegated scopes were asked for."""
+        scopes: dict[str, list[str]] = {}
+        for p in plan.permissions:
+            if p.kind == "Delegated":
+                scopes.setdefault(p.resource_app_id, []).append(p.value)
+        return [DelegatedGrant(str(uuid.uuid4()), plan.tenant.id, principal.id,
+                               "AllPrincipals", None, plan.resource_sp(app_id).id,
+                               " ".join(values), now)
+                for app_id, values in scopes.items()]
+
+    def cancel(self, plan: ConsentPlan, user: User) -> str:
+        self._record(plan, user, "canceled", "the admin canceled the request", code=65004)
+        return consent.canceled_redirect(plan.request)
+
+    def _record(self, plan: ConsentPlan, user: User, what: str, detail: str, *,
+                code: int) -> None:
+        self._audit.add(AuditEvent(
+            time=_now(), tenant_id=plan.tenant.id, kind=f"consent.admin.{what}",
+            outcome="failure" if code else "success", client_id=plan.client.app_id,
+            code=code, detail=f"{user.user_principal_name}: {detail}"[:500]))

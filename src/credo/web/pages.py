@@ -1,0 +1,76 @@
+"""HTML pages (sign-in, consent, messages): Jinja2 templates, no external assets, one header set.
+
+Every page is ``no-store`` (RFC 9111 §5.2.2.5) and carries a Content-Security-Policy that
+loads nothing from anywhere (W3C CSP3 ``default-src 'none'``; inline styles only), refuses
+framing (clickjacking: ``frame-ancestors 'none'``, RFC 7034) and sends no ``Referer`` to the
+app it redirects to (the consent URL holds ``state``). Form bodies are parsed with
+``protocol.forms.parse_form`` (strict decoding, no repeated parameter) under a size cap.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from credo.errors import InvalidRequest, OAuthError
+from credo.protocol.forms import INVALID_PARAMETER, parse_form
+
+MAX_FORM = 16 * 1024
+HEADERS = {
+    "Cache-Control": "no-store, no-cache",
+    "Pragma": "no-cache",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_env = Environment(loader=PackageLoader("credo.web", "templates"),
+                   autoescape=select_autoescape(default=True, default_for_string=True),
+                   auto_reload=False)
+
+
+def render(template: str, *, status: int = 200, headers: dict[str, str] | None = None,
+           **context: Any) -> HTMLResponse:
+    body = _env.get_template(template).render(**context)
+    return HTMLResponse(body, status_code=status, headers={**HEADERS, **(headers or {})})
+
+
+def message(title: str, text: str, *, status: int = 200, code: int = 0, link: str = "",
+            link_text: str = "", signed_in_as: str = "", alert: bool = False,
+            headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A page that says one thing (signed out, an error, "Need admin approval")."""
+    return render("message.html", status=status, headers=headers, title=title, heading=title,
+                  message=text, code=code, link=link, link_text=link_text,
+                  signed_in_as=signed_in_as, alert=alert,
+                  trace=str(uuid.uuid4()) if code else "")
+
+
+def error(err: OAuthError, *, title: str = "Sorry, but we're having trouble signing you in."
+          ) -> HTMLResponse:
+    """An error page: the AADSTS code and description, the error's status; never a redirect."""
+    return message(title, err.description, status=err.http_status, code=err.code, alert=True,
+                   headers=err.headers)
+
+
+def redirect(url: str) -> Response:
+    """302 to ``url`` (RFC 9110 §15.4.3), with the page headers (no Referer, no store)."""
+    return RedirectResponse(url, status_code=302, headers=HEADERS)
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The urlencoded body of a page's POST; ``InvalidRequest`` past ``MAX_FORM`` bytes."""
+    too_large = InvalidRequest(INVALID_PARAMETER, "The form is too large.", status=413)
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_FORM):
+        raise too_large
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM:
+            raise too_large
+    return parse_form(body)

@@ -1,0 +1,156 @@
+"""Sign-in and sign-out pages: ``/{tenant}/login`` and ``/{tenant}/oauth2[/v2.0]/logout``.
+
+Sign-in (GET form, POST credentials; field names ``login`` and ``passwd`` as Entra's page)
+is protected against CSRF by a synchronizer token bound to a random pre-session cookie
+(OWASP CSRF Prevention Cheat Sheet); a successful sign-in starts a new session (new id:
+no session fixation) and goes back to ``return_to``. Sign-out clears the session and goes
+to ``post_logout_redirect_uri`` only when it is registered on the app named by
+``client_id`` (OpenID Connect RP-Initiated Logout 1.0 §3), else shows a signed-out page.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from credo import jose
+from credo.errors import InvalidRequest, JoseError, OAuthError, TemporarilyUnavailable
+from credo.model import Tenant
+from credo.protocol import consent
+from credo.service.runtime import Services
+from credo.service.tenants import resolve_tenant
+from credo.web import pages
+from credo.web.session import (
+    LOGIN_COOKIE,
+    absolute,
+    end_session,
+    safe_return_to,
+    services_of,
+    set_login_nonce,
+    start_session,
+)
+
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+_EXPIRED = "The sign-in page has expired. Enter your account and password again."
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/{tenant}/login", login, methods=["GET", "POST"]),
+        Route("/{tenant}/oauth2/v2.0/logout", logout, methods=["GET", "POST"]),
+        Route("/{tenant}/oauth2/logout", logout, methods=["GET", "POST"]),
+    ]
+
+
+def _form(request: Request, services: Services, tenant: Tenant, *, return_to: str | None,
+          error: OAuthError | str | None = None, login_name: str = "",
+          status: int = 200) -> Response:
+    """The sign-in form with a fresh CSRF token (and its pre-session cookie when new)."""
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    fresh = not _NONCE.match(nonce)
+    nonce = secrets.token_urlsafe(24) if fresh else nonce
+    text = error.description if isinstance(error, OAuthError) else error
+    headers = error.headers if isinstance(error, OAuthError) else {}
+    response = pages.render(
+        "signin.html", status=status, headers=headers, title="Sign in",
+        tenant_name=tenant.display_name,
+        action=f"{services.settings.base_url}/{request.path_params['tenant']}/login",
+        csrf=services.accounts.sessions.csrf_token("login", nonce, tenant.id),
+        return_to=return_to or "", login=login_name, error=text,
+        code=error.code if isinstance(error, OAuthError) else 0)
+    if fresh:
+        set_login_nonce(response, nonce)
+    return response
+
+
+async def login(request: Request) -> Response:
+    """GET: the form. POST: check CSRF, then the password (``SignInService.sign_in``)."""
+    services = services_of(request)
+    try:
+        tenant = await resolve_tenant(services.cache, request.path_params["tenant"],
+                                      for_token=False)
+        if request.method == "GET":
+            return _form(request, services, tenant,
+                         return_to=safe_return_to(request.query_params.get("return_to")))
+        form = await pages.read_form(request)
+    except OAuthError as err:
+        return pages.error(err)
+    return await _submit(request, services, tenant, form)
+
+
+async def _submit(request: Request, services: Services, tenant: Tenant,
+                  form: dict[str, str]) -> Response:
+    return_to = safe_return_to(form.get("return_to"))
+    name = form.get("login", "")[:320]
+    try:
+        services.accounts.sessions.check_csrf(
+            form.get("csrf"), "login", request.cookies.get(LOGIN_COOKIE, ""), tenant.id)
+    except ValueError:
+        return _form(request, services, tenant, return_to=return_to, error=_EXPIRED,
+                     login_name=name, status=400)
+    now = time.time()
+    address = request.client.host if request.client else "unknown"
+    try:
+        user = await services.accounts.signin.sign_in(tenant, name, form.get("passwd", ""),
+                                                      address=address, now=now)
+    except OAuthError as err:
+        status = 429 if isinstance(err, TemporarilyUnavailable) else 400
+        return _form(request, services, tenant, return_to=return_to, error=err,
+                     login_name=name, status=status)
+    session = services.accounts.sessions.new_session(tenant.id, user.id, now)
+    response = (pages.redirect(absolute(services, return_to)) if return_to else pages.message(
+        "You're signed in", f"You're signed in to {tenant.display_name} as "
+        f"{user.user_principal_name}. You can close this window."))
+    start_session(response, services, session)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """Ends the session; redirects only to a URI registered on the named app."""
+    services = services_of(request)
+    try:
+        tenant = await resolve_tenant(services.cache, request.path_params["tenant"],
+                                      for_token=False)
+        params = (await pages.read_form(request) if request.method == "POST"
+                  else dict(request.query_params))
+    except OAuthError as err:
+        return pages.error(err)
+    target = await _post_logout_target(services, tenant, params)
+    response = pages.redirect(target) if target else pages.message(
+        "You signed out of your account",
+        "It's a good idea to close all browser windows.")
+    end_session(response)
+    return response
+
+
+async def _post_logout_target(services: Services, tenant: Tenant,
+                              params: dict[str, str]) -> str | None:
+    uri = params.get("post_logout_redirect_uri")
+    client_id = params.get("client_id") or _hinted_client(params.get("id_token_hint"))
+    if not uri or not client_id:
+        return None
+    app = await services.directory.store.application_by_app_id(client_id.lower()[:64])
+    try:
+        client = consent.check_client(app, client_id, tenant.id, tenant.default_domain)
+        consent.check_redirect_uri(client, uri)
+    except InvalidRequest:
+        return None
+    state = params.get("state")
+    return consent.with_query(uri, [("state", state)]) if state else uri
+
+
+def _hinted_client(id_token_hint: str | None) -> str:
+    """The ``aud`` of an ID token hint, read without trust: it only chooses which app's
+    registered URIs the redirect must be one of."""
+    if not id_token_hint or len(id_token_hint) > 16 * 1024:
+        return ""
+    try:
+        aud = jose.parse_compact(id_token_hint).claims.get("aud")
+    except JoseError:
+        return ""
+    return aud if isinstance(aud, str) else ""
