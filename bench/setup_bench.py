@@ -142,7 +142,7 @@ async def fill(url: str, out: dict[str, Any], total_apps: int) -> dict[str, Any]
     filler = max(0, total_apps - existing)
     t0 = time.perf_counter()
     if filler:
-        await bulk_insert(url, out["tenants"]["entra"]["tenantId"], filler)
+        await bulk_insert(url, out["tenants"]["entra"]["tenantId"], filler, offset=existing)
     out["fillerApps"] = out.get("fillerApps", 0) + filler
     out["fillerSeconds"] = round(time.perf_counter() - t0, 2)
     out["totalApps"] = await count_apps(url)
@@ -164,8 +164,9 @@ async def count_apps(url: str) -> int:
         await db.dispose()
 
 
-async def bulk_insert(url: str, tenant_id: str, n: int) -> None:
-    """``n`` filler apps (+ identifier URI, key credential, SP) in one transaction."""
+async def bulk_insert(url: str, tenant_id: str, n: int, *, offset: int = 0) -> None:
+    """``n`` filler apps (+ identifier URI, key credential, SP) in one transaction; they are
+    numbered from ``offset`` (identifier URIs ``api://filler-<number>`` must stay unique)."""
     import sqlalchemy as sa
     from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -196,7 +197,7 @@ async def bulk_insert(url: str, tenant_id: str, n: int) -> None:
 
     def chunk(start: int, stop: int) -> tuple[list[dict[str, Any]], ...]:
         apps, uris, keys, sps = [], [], [], []
-        for i in range(start, stop):
+        for i in range(offset + start, offset + stop):
             app = Application(
                 id=ObjectId(str(uuid.uuid4())), app_id=AppId(str(uuid.uuid4())),
                 tenant_id=tid, display_name=f"filler app {i}",

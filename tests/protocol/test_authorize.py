@@ -6,6 +6,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from credo.errors import (
     InvalidRequest,
@@ -164,3 +166,26 @@ def test_id_token_needs_openid_and_nonce() -> None:
     with pytest.raises(InvalidRequest) as info:
         parse(IMPLICIT, response_type="id_token", nonce="")
     assert info.value.code == 900144
+
+
+_WORDS = st.sampled_from(["code", "token", "id_token", "none", "query", "fragment", "form_post",
+                          "openid", "api://mail/Mail.Read", "S256", "plain", "login", "consent",
+                          CHALLENGE, "", "0", "x"])
+
+
+@given(st.dictionaries(st.sampled_from(["response_type", "response_mode", "scope", "nonce",
+                                        "code_challenge", "code_challenge_method", "prompt",
+                                        "max_age", "state", "redirect_uri"]),
+                       st.lists(_WORDS, max_size=3).map(" ".join)))
+def test_parser_raises_only_oauth_errors(extra: dict[str, str]) -> None:
+    given_params = {**params(), **extra}
+    try:
+        redirect = match_redirect(IMPLICIT, given_params.get("redirect_uri") or None)
+        req = parse_request(given_params, IMPLICIT, redirect, 2)
+    except OAuthError:
+        return
+    assert req.response_types in {frozenset(t.split()) for t in (
+        "code", "token", "id_token", "id_token token", "code id_token")}
+    assert not (req.response_mode == "query" and req.response_types & {"token", "id_token"})
+    assert ("code" not in req.response_types or req.redirect_kind == "web"
+            or req.code_challenge is not None)

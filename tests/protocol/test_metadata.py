@@ -31,9 +31,7 @@ def test_discovery_v2() -> None:
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "issuer": f"{G}/v2.0",
         "request_uri_parameter_supported": False,
-        "userinfo_endpoint": f"{BASE}/oidc/userinfo",
         "authorization_endpoint": f"{G}/oauth2/v2.0/authorize",
-        "device_authorization_endpoint": f"{G}/oauth2/v2.0/devicecode",
         "http_logout_supported": True,
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"{G}/oauth2/v2.0/logout",
@@ -50,9 +48,9 @@ def test_discovery_v1() -> None:
     g = f"https://login.credo.test:8443/{TID}"
     assert (doc["issuer"], doc["token_endpoint"], doc["jwks_uri"]) == (
         f"{g}/", f"{g}/oauth2/token", f"{g}/discovery/keys")
-    assert (doc["authorization_endpoint"], doc["device_authorization_endpoint"],
-            doc["end_session_endpoint"]) == (
-        f"{g}/oauth2/authorize", f"{g}/oauth2/devicecode", f"{g}/oauth2/logout")
+    assert (doc["authorization_endpoint"], doc["end_session_endpoint"]) == (
+        f"{g}/oauth2/authorize", f"{g}/oauth2/logout")
+    assert "device_authorization_endpoint" not in doc and "userinfo_endpoint" not in doc
     assert doc["response_types_supported"] == ["code", "id_token", "code id_token",
                                                "token id_token", "token"]
     assert (doc["scopes_supported"], doc["microsoft_multi_refresh_token"]) == (["openid"], True)

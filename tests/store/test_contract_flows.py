@@ -161,3 +161,18 @@ async def test_revocation_by_family_and_by_user(store: SqlStore) -> None:
     assert (await flows.refresh_token(tokens[1].token_hash)).revoked is None  # type: ignore[union-attr]
     await flows.revoke_user_tokens(alice.id, T0 + timedelta(seconds=1))
     assert (await flows.refresh_token(tokens[1].token_hash)).revoked is not None  # type: ignore[union-attr]
+
+
+async def test_expired_codes_and_families_are_purged(store: SqlStore) -> None:
+    home, alice, _, _ = await _world(store)
+    live = code(home.id, alice.id)
+    flows = SqlFlowStore(store._db)
+    await flows.add_code(live)
+    await flows.redeem_code(live.code_hash, T0)
+    old = refresh(live, expires=T0 - timedelta(days=1))
+    await flows.issue_refresh_token(old, retire=None, now=T0)  # the family now expires then
+    stale = code(home.id, alice.id, expires=T0 - timedelta(seconds=1))
+    await SqlFlowStore(store._db).add_code(stale)  # a new store purges on its first code
+    assert await flows.authorization_code(stale.code_hash) is None
+    assert await flows.refresh_token(old.token_hash) is None
+    assert await flows.authorization_code(live.code_hash) is not None

@@ -18,7 +18,7 @@ from credo.service.runtime import Services
 from credo.web.app import build_app
 from support import claims_of
 
-from .browser import PASSWORD, Browser, authorize_url
+from .browser import PASSWORD, Browser, authorize_url, new_user
 from .delegated_world import NATIVE, WEB, World, build_world, redeem, refresh, verify
 
 VERIFIER = "A" * 20 + "-._~" + "b" * 30
@@ -185,3 +185,24 @@ async def test_consent_revoked_stops_refresh(world: World, browser: Browser,
     refused = await refresh(client, world, body["refresh_token"])
     assert (refused.json()["error"], refused.json()["error_codes"]) == ("invalid_grant",
                                                                         [65001])
+
+
+async def test_disabled_user_and_password_change_stop_refresh(
+        world: World, client: httpx.AsyncClient, services: Services) -> None:
+    tokens = []
+    for name in ("dana", "eli"):
+        user = await new_user(services, world.tenant, name)
+        b = Browser(services, build_app(services))
+        url = authorize_url(world.tid, world.client_id, WEB, verifier=VERIFIER,
+                            scope=f"{world.mail_uri}/Mail.Read {SCOPE}")
+        landing = await b.go(url, credentials=(user.user_principal_name, PASSWORD))
+        landing = await b.consent(landing) if not landing.url else landing
+        body = (await redeem(client, world, landing.params["code"], verifier=VERIFIER)).json()
+        tokens.append((user, body["refresh_token"]))
+        await b.close()
+    (dana, dana_rt), (eli, eli_rt) = tokens
+    # Disabling a user and changing a password revoke the user's refresh-token families.
+    await services.accounts.users.update(world.tenant, dana, account_enabled=False)
+    assert (await refresh(client, world, dana_rt)).json()["error_codes"] == [50173]
+    await services.accounts.users.set_password(eli, PASSWORD + "-new")
+    assert (await refresh(client, world, eli_rt)).json()["error_codes"] == [50173]

@@ -40,7 +40,6 @@ def _common(base: str, tenant_id: str, prefix: str) -> dict[str, Any]:
     """Endpoints shared in shape by both versions; ``prefix`` is ``oauth2`` or ``oauth2/v2.0``."""
     root = f"{_base(base)}/{tenant_id}/{prefix}"
     return {"authorization_endpoint": f"{root}/authorize",
-            "device_authorization_endpoint": f"{root}/devicecode",
             "http_logout_supported": True, "frontchannel_logout_supported": True,
             "end_session_endpoint": f"{root}/logout"}
 
@@ -66,7 +65,6 @@ def discovery_v2(base: str, tenant_id: str, *,
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "issuer": issuer_v2(b, tenant_id),
         "request_uri_parameter_supported": False,
-        "userinfo_endpoint": f"{b}/oidc/userinfo",
         **_common(b, tenant_id, "oauth2/v2.0"),
         "claims_supported": list(CLAIMS_V2),
         **_cloud(b),
@@ -92,7 +90,6 @@ def discovery_v1(base: str, tenant_id: str, *,
         "microsoft_multi_refresh_token": True,
         **_common(b, tenant_id, "oauth2"),
         "claims_supported": list(CLAIMS_V1),
-        "userinfo_endpoint": f"{b}/oidc/userinfo",
         **_cloud(b),
     }
 

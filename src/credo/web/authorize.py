@@ -113,8 +113,11 @@ async def _consent(request: Request, version: Literal[1, 2]) -> Response:
         return pages.error(prepared.error)
     signed = await current_user(request, services, prepared.tenant)
     action = form.get("action")
-    if signed is None or action not in ("accept", "cancel"):
+    if signed is None:  # the session ended meanwhile: sign in, then see the page again
         return _render(request, services, signed, await flow.decide(prepared, signed))
+    if action not in ("accept", "cancel"):
+        return pages.error(InvalidRequest(INVALID_PARAMETER, "The consent form must say "
+                                          "'accept' or 'cancel'."))
     try:
         services.accounts.sessions.check_csrf(form.get("csrf"), _PURPOSE,
                                               *_binding(prepared, signed))
