@@ -25,33 +25,13 @@ from typer.testing import CliRunner, Result
 from credo import certs
 from credo.cli.api import Management, management_errors
 from credo.cli.common import CliError
-from credo.cli.main import app as credo_app
 from credo.config import load_settings, write_settings
 from credo.errors import BadRequest, NotFound
 from live import LiveServer, free_port
 
+from .conftest import failed, ok, ok_json, run
+
 slow = pytest.mark.slow
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(credo_app, [str(a) for a in args])
-
-
-def ok(*args: str | Path) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, f"{args}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    return result
-
-
-def ok_json(*args: str | Path) -> Any:
-    return json.loads(ok(*args, "--json").stdout)
-
-
-def failed(*args: str | Path) -> Result:
-    result = run(*args)
-    assert result.exit_code != 0, result.stdout
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 @dataclass

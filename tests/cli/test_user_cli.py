@@ -7,22 +7,12 @@ import uuid
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from credo.cli.main import app as credo_app
 from live import LiveServer
 
+from .conftest import ok, run
+
 pytestmark = pytest.mark.slow
-
-
-def run(*args: str | Path) -> Result:
-    return CliRunner().invoke(credo_app, [str(a) for a in args])
-
-
-def ok(*args: str | Path) -> Result:
-    result = run(*args)
-    assert result.exit_code == 0, f"{args}\nstdout: {result.stdout}\nstderr: {result.stderr}"
-    return result
 
 
 def test_user_commands(live_server: LiveServer, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 ``services`` / ``client`` / ``operator`` are module-scoped (initialisation makes several RSA
 keys); tests create their own tenants and apps with distinct names, so they do not collide.
+``browser`` is a fresh ``browser.Browser`` per test.
 ``onboard(client, services, domain)`` creates a tenant with an administrator app holding the
 three tenant-admin roles of the management API, authenticated by a client secret.
 """
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from browser import Browser
 from credo.service.bootstrap import MANAGEMENT_APP_ID, TENANT_ADMIN_ROLES
 from credo.service.runtime import Services, close_services
 from support import (
@@ -46,6 +48,13 @@ async def operator(client: httpx.AsyncClient, services: Services) -> dict[str, s
     return bearer(await operator_token(client, services))
 
 
+@pytest.fixture
+async def browser(services: Services) -> AsyncIterator[Browser]:
+    """A fresh ``browser.Browser`` (own cookies, own client address) for one test."""
+    async with Browser(services) as b:
+        yield b
+
+
 def unique_domain(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}.test"
 
@@ -56,6 +65,15 @@ async def call(client: httpx.AsyncClient, method: str, path: str, headers: dict[
     response = await client.request(method, f"/v1.0{path}", headers=headers, json=body)
     assert response.status_code == expect, response.text
     return None if response.status_code == 204 else response.json()
+
+
+async def add_password(client: httpx.AsyncClient, headers: dict[str, str], app: dict[str, Any],
+                       name: str) -> str:
+    """A new client secret of the application object ``app`` (``addPassword``)."""
+    body = {"passwordCredential": {"displayName": name}}
+    created = await call(client, "POST", f"/applications/{app['id']}/addPassword", headers, body,
+                         expect=200)
+    return str(created["secretText"])
 
 
 @dataclass(frozen=True)
@@ -75,9 +93,7 @@ async def onboard(client: httpx.AsyncClient, services: Services, domain: str) ->
     op = bearer(await operator_token(client, services, tenant["id"]))
     app = await call(client, "POST", "/applications", op, {"displayName": f"{domain} admin"},
                      expect=201)
-    secret = (await call(client, "POST", f"/applications/{app['id']}/addPassword", op,
-                         {"passwordCredential": {"displayName": "admin"}},
-                         expect=200))["secretText"]
+    secret = await add_password(client, op, app, "admin")
     management = await call(client, "GET", f"/servicePrincipals(appId='{MANAGEMENT_APP_ID}')",
                             op, expect=200)
     admin_sp = await call(client, "GET", f"/servicePrincipals(appId='{app['appId']}')", op,

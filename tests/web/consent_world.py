@@ -18,7 +18,7 @@ import httpx
 from credo.model import DIRECTORY_ROLE_TEMPLATES
 from credo.service.runtime import Services
 
-from .conftest import TenantAdmin, call, onboard, unique_domain
+from .conftest import TenantAdmin, add_password, call, onboard, unique_domain
 
 PASSWORD = "correct horse battery staple"
 REDIRECT_URI = "https://daemon.example/consent/done"
@@ -107,8 +107,7 @@ async def make_world(client: httpx.AsyncClient, services: Services, prefix: str 
     op = tenant.operator
     api = await register_api(client, op, f"api://mail-{uuid.uuid4().hex[:8]}")
     daemon = await register_client(client, op, api["appId"], access or ALL_ACCESS)
-    secret = (await call(client, "POST", f"/applications/{daemon['id']}/addPassword", op,
-                         {"passwordCredential": {"displayName": "s"}}, expect=200))["secretText"]
+    secret = await add_password(client, op, daemon, "s")
     await add_user(client, op, f"admin@{domain}", "Ada Admin", "Global Administrator")
     await add_user(client, op, f"apps@{domain}", "Abe Apps", "Application Administrator")
     await add_user(client, op, f"user@{domain}", "Uma User")

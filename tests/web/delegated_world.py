@@ -4,7 +4,7 @@ Mail API (v2 tokens) with delegated scopes ``Mail.Read``/``Mail.Send`` (User) an
 ``Mail.ReadAll`` (Admin) and a ``User`` app role; Files API (v1 tokens) with ``Files.Read``;
 a web client (secret; web, public-client and SPA redirect URIs; ``requiredResourceAccess``
 Mail.Read) and an implicit client (both implicit switches on). Users: a plain user and a
-Cloud Application Administrator.
+Cloud Application Administrator, both with the password ``PASSWORD``.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import jwt
 
-from credo.model import Tenant, User
+from credo.model import DirectoryRoleName, Tenant, User
 from credo.service.runtime import Services
 from support import claims_of
 
-from .browser import new_user
-from .conftest import TenantAdmin, call, onboard, unique_domain
+from .conftest import TenantAdmin, add_password, call, onboard, unique_domain
 
+PASSWORD = "Correct-Horse-Battery-9"
 WEB = "https://app.example/callback"
 NATIVE = "http://localhost:8400/"
 SPA = "https://spa.example/"
@@ -82,9 +82,7 @@ async def build_world(client: httpx.AsyncClient, services: Services) -> World:
         "publicClient": {"redirectUris": [NATIVE]}, "spa": {"redirectUris": [SPA]},
         "requiredResourceAccess": [{"resourceAppId": mail["appId"], "resourceAccess": [
             {"id": read_id, "type": "Scope"}]}]}, expect=201)
-    secret = (await call(client, "POST", f"/applications/{app['id']}/addPassword", admin.admin,
-                         {"passwordCredential": {"displayName": "web"}},
-                         expect=200))["secretText"]
+    secret = await add_password(client, admin.admin, app, "web")
     implicit = await call(client, "POST", "/applications", admin.admin, {
         "displayName": "SPA (implicit)", "web": {"redirectUris": [IMPLICIT],
         "implicitGrantSettings": {"enableAccessTokenIssuance": True,
@@ -94,6 +92,13 @@ async def build_world(client: httpx.AsyncClient, services: Services) -> World:
     cloud_admin = await new_user(services, tenant, "ada", "Cloud Application Administrator")
     return World(admin, tenant, mail, files, app, secret, implicit, user, cloud_admin,
                  mail_uri, files_uri)
+
+
+async def new_user(services: Services, tenant: Tenant, name: str,
+                   *roles: DirectoryRoleName) -> User:
+    """``name@<default domain>`` with the password ``PASSWORD``, straight into the directory."""
+    return await services.accounts.users.create(tenant, f"{name}@{tenant.default_domain}",
+                                                name.title(), PASSWORD, roles=roles)
 
 
 def verify(services: Services, token: str, *, audience: str, issuer: str) -> dict[str, Any]:

@@ -7,19 +7,27 @@ code at the token endpoint. RFC 6749 §4.1, §6, §10.5; RFC 7636; OIDC Core §3
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
+from browser import Browser, authorize_url
 from credo.protocol.metadata import issuer_v2
 from credo.service.runtime import Services
-from credo.web.app import build_app
 from support import claims_of
 
-from .browser import PASSWORD, Browser, authorize_url, new_user
-from .delegated_world import NATIVE, WEB, World, build_world, redeem, refresh, verify
+from .delegated_world import (
+    NATIVE,
+    PASSWORD,
+    WEB,
+    World,
+    build_world,
+    new_user,
+    redeem,
+    refresh,
+    verify,
+)
 
 VERIFIER = "A" * 20 + "-._~" + "b" * 30
 SCOPE = "openid profile offline_access"
@@ -28,13 +36,6 @@ SCOPE = "openid profile offline_access"
 @pytest.fixture(scope="module")
 async def world(client: httpx.AsyncClient, services: Services) -> World:
     return await build_world(client, services)
-
-
-@pytest.fixture
-async def browser(services: Services) -> AsyncIterator[Browser]:
-    b = Browser(services, build_app(services))
-    yield b
-    await b.close()
 
 
 async def _code(browser: Browser, world: World, *, scope: str, consent: bool | None = None,
@@ -192,14 +193,13 @@ async def test_disabled_user_and_password_change_stop_refresh(
     tokens = []
     for name in ("dana", "eli"):
         user = await new_user(services, world.tenant, name)
-        b = Browser(services, build_app(services))
         url = authorize_url(world.tid, world.client_id, WEB, verifier=VERIFIER,
                             scope=f"{world.mail_uri}/Mail.Read {SCOPE}")
-        landing = await b.go(url, credentials=(user.user_principal_name, PASSWORD))
-        landing = await b.consent(landing) if not landing.url else landing
+        async with Browser(services) as b:
+            landing = await b.go(url, credentials=(user.user_principal_name, PASSWORD))
+            landing = await b.consent(landing) if not landing.url else landing
         body = (await redeem(client, world, landing.params["code"], verifier=VERIFIER)).json()
         tokens.append((user, body["refresh_token"]))
-        await b.close()
     (dana, dana_rt), (eli, eli_rt) = tokens
     # Disabling a user and changing a password revoke the user's refresh-token families.
     await services.accounts.users.update(world.tenant, dana, account_enabled=False)

@@ -3,18 +3,15 @@ go back to the app with ``state`` (RFC 6749 §4.1.2.1, §4.2.2.1; OIDC Core §3.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
+from browser import Browser, authorize_url, forms
 from credo.protocol.id_token import half_hash
 from credo.service.runtime import Services
-from credo.web.app import build_app
 from support import claims_of, directory_rows
 
-from .browser import PASSWORD, Browser, authorize_url, forms
-from .delegated_world import IMPLICIT, WEB, World, build_world
+from .delegated_world import IMPLICIT, PASSWORD, WEB, World, build_world
 
 VERIFIER = "v" * 43
 
@@ -22,13 +19,6 @@ VERIFIER = "v" * 43
 @pytest.fixture(scope="module")
 async def world(client: httpx.AsyncClient, services: Services) -> World:
     return await build_world(client, services)
-
-
-@pytest.fixture
-async def browser(services: Services) -> AsyncIterator[Browser]:
-    b = Browser(services, build_app(services))
-    yield b
-    await b.close()
 
 
 def _page_error(response: httpx.Response, code: int) -> None:
@@ -130,25 +120,23 @@ async def test_cancel_and_forged_consent(world: World, browser: Browser,
 async def test_admin_scope_needs_an_admin(world: World, services: Services) -> None:
     url = authorize_url(world.tid, world.client_id, WEB, verifier=VERIFIER, state="s-2",
                         scope=f"{world.mail_uri}/Mail.ReadAll openid")
-    user = Browser(services, build_app(services))
-    landing = await user.go(url, credentials=(world.user.user_principal_name, PASSWORD))
-    assert (landing.params["error"], landing.params["state"]) == ("consent_required", "s-2")
-    assert landing.params["error_description"].startswith("AADSTS90094:")
+    async with Browser(services) as user, Browser(services) as admin:
+        landing = await user.go(url, credentials=(world.user.user_principal_name, PASSWORD))
+        assert (landing.params["error"], landing.params["state"]) == ("consent_required", "s-2")
+        assert landing.params["error_description"].startswith("AADSTS90094:")
 
-    admin = Browser(services, build_app(services))
-    page = await admin.go(url, credentials=(world.cloud_admin.user_principal_name, PASSWORD))
-    assert "Consent on behalf of your organization" in page.page and "(admin consent)" in \
-        page.page
-    granted = await admin.consent(page, for_org=True)
-    assert "code" in granted.params
-    grants = await services.delegated.store.delegated_grants(world.tenant.id)
-    assert [(g.consent_type, g.scope) for g in grants if g.consent_type == "AllPrincipals"] == [
-        ("AllPrincipals", "Mail.ReadAll")]
-    # Now the plain user gets the admin scope without any prompt.
-    landing = await user.go(url)
-    assert "code" in landing.params, landing
-    for b in (user, admin):
-        await b.close()
+        page = await admin.go(url,
+                              credentials=(world.cloud_admin.user_principal_name, PASSWORD))
+        assert "Consent on behalf of your organization" in page.page and "(admin consent)" in \
+            page.page
+        granted = await admin.consent(page, for_org=True)
+        assert "code" in granted.params
+        grants = await services.delegated.store.delegated_grants(world.tenant.id)
+        assert [(g.consent_type, g.scope) for g in grants
+                if g.consent_type == "AllPrincipals"] == [("AllPrincipals", "Mail.ReadAll")]
+        # Now the plain user gets the admin scope without any prompt.
+        landing = await user.go(url)
+        assert "code" in landing.params, landing
 
 
 async def test_implicit_when_enabled_and_form_post(world: World, browser: Browser,

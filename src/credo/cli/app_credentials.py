@@ -11,7 +11,7 @@ import base64
 import binascii
 import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from cryptography import x509
@@ -47,6 +47,9 @@ KeyIdArgument = Annotated[str, typer.Argument(
     show_default=False)]
 DisplayName = Annotated[str | None, typer.Option(help="The credential's display name.")]
 
+_Kind = Literal["certificate", "secret"]
+_COLLECTION: dict[_Kind, str] = {"certificate": "keyCredentials", "secret": "passwordCredentials"}
+_REMOVE_ACTION: dict[_Kind, str] = {"certificate": "removeKey", "secret": "removePassword"}
 _CERT_COLUMNS = (("keyId", "keyId"), ("display name", "displayName"),
                  ("thumbprint (SHA-1)", "thumbprint"), ("starts", "startDateTime"),
                  ("expires", "endDateTime"))
@@ -87,6 +90,25 @@ def _find_key(entries: list[dict[str, Any]], ref: str, what: str) -> dict[str, A
                    exit_code=EXIT_FAILURE)
 
 
+def _credentials(tenant: str, app_ref: str, data_dir: Path, server: str | None,
+                 kind: _Kind) -> list[dict[str, Any]]:
+    """The app's ``keyCredentials`` (certificates) or ``passwordCredentials`` (secrets)."""
+    with Management(data_dir, server) as api:
+        found = lookup.application(api, tenant, app_ref)
+    return list(found.get(_COLLECTION[kind]) or [])
+
+
+def _remove(tenant: str, app_ref: str, key_id: str, data_dir: Path, server: str | None,
+            kind: _Kind) -> None:
+    """``removeKey`` / ``removePassword`` of the credential ``key_id`` names."""
+    with Management(data_dir, server) as api:
+        found = lookup.application(api, tenant, app_ref)
+        entry = _find_key(list(found.get(_COLLECTION[kind]) or []), key_id, kind)
+        api.post(tenant, f"/applications/{found['id']}/{_REMOVE_ACTION[kind]}",
+                 {"keyId": entry["keyId"]})
+    typer.echo(f"removed {kind} {entry['keyId']} from {found.get('displayName')}")
+
+
 @cert_app.command("add")
 @management_errors
 def cert_add(
@@ -115,8 +137,7 @@ def cert_add(
 def cert_list(tenant: TenantOption, app_ref: AppArgument, data_dir: DataDirOption,
               server: ServerOption = None, as_json: JsonOption = False) -> None:
     """List the app's certificates."""
-    with Management(data_dir, server) as api:
-        entries = list(lookup.application(api, tenant, app_ref).get("keyCredentials") or [])
+    entries = _credentials(tenant, app_ref, data_dir, server, "certificate")
     rows = [{**e, "thumbprint": _thumbprint(e)} for e in entries]
     emit(entries, as_json, lambda: emit_table(rows, _CERT_COLUMNS, empty="no certificates"))
 
@@ -126,11 +147,7 @@ def cert_list(tenant: TenantOption, app_ref: AppArgument, data_dir: DataDirOptio
 def cert_remove(tenant: TenantOption, app_ref: AppArgument, key_id: KeyIdArgument,
                 data_dir: DataDirOption, server: ServerOption = None) -> None:
     """Remove a certificate: assertions signed with it are refused from then on."""
-    with Management(data_dir, server) as api:
-        found = lookup.application(api, tenant, app_ref)
-        entry = _find_key(list(found.get("keyCredentials") or []), key_id, "certificate")
-        api.post(tenant, f"/applications/{found['id']}/removeKey", {"keyId": entry["keyId"]})
-    typer.echo(f"removed certificate {entry['keyId']} from {found.get('displayName')}")
+    _remove(tenant, app_ref, key_id, data_dir, server, "certificate")
 
 
 def _print_secret(created: dict[str, Any]) -> None:
@@ -157,8 +174,7 @@ def secret_add(tenant: TenantOption, app_ref: AppArgument, data_dir: DataDirOpti
 def secret_list(tenant: TenantOption, app_ref: AppArgument, data_dir: DataDirOption,
                 server: ServerOption = None, as_json: JsonOption = False) -> None:
     """List the app's secrets (their hints; a secret itself is never shown again)."""
-    with Management(data_dir, server) as api:
-        entries = list(lookup.application(api, tenant, app_ref).get("passwordCredentials") or [])
+    entries = _credentials(tenant, app_ref, data_dir, server, "secret")
     emit(entries, as_json, lambda: emit_table(entries, _SECRET_COLUMNS, empty="no secrets"))
 
 
@@ -167,9 +183,4 @@ def secret_list(tenant: TenantOption, app_ref: AppArgument, data_dir: DataDirOpt
 def secret_remove(tenant: TenantOption, app_ref: AppArgument, key_id: KeyIdArgument,
                   data_dir: DataDirOption, server: ServerOption = None) -> None:
     """Remove a client secret."""
-    with Management(data_dir, server) as api:
-        found = lookup.application(api, tenant, app_ref)
-        entry = _find_key(list(found.get("passwordCredentials") or []), key_id, "secret")
-        api.post(tenant, f"/applications/{found['id']}/removePassword",
-                 {"keyId": entry["keyId"]})
-    typer.echo(f"removed secret {entry['keyId']} from {found.get('displayName')}")
+    _remove(tenant, app_ref, key_id, data_dir, server, "secret")

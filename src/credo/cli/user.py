@@ -140,26 +140,8 @@ def set_password(user: UserArgument, tenant: TenantOption, data_dir: DataDirOpti
     typer.echo(f"password of {user} changed")
 
 
-@app.command("assign-role")
-@management_errors
-def assign_role(user: UserArgument, tenant: TenantOption, data_dir: DataDirOption,
-                roles: RoleOption = None, server: ServerOption = None) -> None:
-    """Assign directory roles to a user."""
-    if not roles:
-        raise CliError("give at least one --role")
-    with Management(data_dir, server) as api:
-        known = _roles(api, tenant)
-        found = api.get(tenant, f"/users/{segment(user)}")
-        for name in roles:
-            _assign(api, tenant, found, _role_id(known, name))
-            typer.echo(f"{found['userPrincipalName']} is now {known[_role_id(known, name)]}")
-
-
-@app.command("remove-role")
-@management_errors
-def remove_role(user: UserArgument, tenant: TenantOption, data_dir: DataDirOption,
-                roles: RoleOption = None, server: ServerOption = None) -> None:
-    """Remove directory roles from a user."""
+def _change_roles(user: str, tenant: str, data_dir: Path, server: str | None,
+                  roles: list[str] | None, *, assign: bool) -> None:
     if not roles:
         raise CliError("give at least one --role")
     with Management(data_dir, server) as api:
@@ -167,8 +149,28 @@ def remove_role(user: UserArgument, tenant: TenantOption, data_dir: DataDirOptio
         found = api.get(tenant, f"/users/{segment(user)}")
         for name in roles:
             role_id = _role_id(known, name)
-            api.delete(tenant, f"/directoryRoles/{role_id}/members/{found['id']}/$ref")
-            typer.echo(f"{found['userPrincipalName']} is no longer {known[role_id]}")
+            if assign:
+                _assign(api, tenant, found, role_id)
+            else:
+                api.delete(tenant, f"/directoryRoles/{role_id}/members/{found['id']}/$ref")
+            state = "now" if assign else "no longer"
+            typer.echo(f"{found['userPrincipalName']} is {state} {known[role_id]}")
+
+
+@app.command("assign-role")
+@management_errors
+def assign_role(user: UserArgument, tenant: TenantOption, data_dir: DataDirOption,
+                roles: RoleOption = None, server: ServerOption = None) -> None:
+    """Assign directory roles to a user."""
+    _change_roles(user, tenant, data_dir, server, roles, assign=True)
+
+
+@app.command("remove-role")
+@management_errors
+def remove_role(user: UserArgument, tenant: TenantOption, data_dir: DataDirOption,
+                roles: RoleOption = None, server: ServerOption = None) -> None:
+    """Remove directory roles from a user."""
+    _change_roles(user, tenant, data_dir, server, roles, assign=False)
 
 
 def _set_enabled(user: str, tenant: str, data_dir: Path, server: str | None,

@@ -1,0 +1,33 @@
+"""The ``credo`` command through Typer's CliRunner: ``run`` it, or assert it succeeds (``ok``,
+``ok_json``) or fails cleanly (``failed``: an exit code, never a traceback)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from credo.cli.main import app as credo_app
+
+
+def run(*args: str | Path) -> Result:
+    return CliRunner().invoke(credo_app, [str(a) for a in args])
+
+
+def ok(*args: str | Path) -> Result:
+    result = run(*args)
+    assert result.exit_code == 0, f"{args}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    return result
+
+
+def ok_json(*args: str | Path) -> Any:
+    return json.loads(ok(*args, "--json").stdout)
+
+
+def failed(*args: str | Path) -> Result:
+    result = run(*args)
+    assert result.exit_code != 0, result.stdout
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
