@@ -94,4 +94,4 @@ def serve(
     uvicorn.run("credo.web.app:create_app", factory=True, host=settings.host,
                 port=settings.port, workers=settings.workers, log_level=settings.log_level,
                 access_log=False, proxy_headers=False, server_header=False,
-                timeout_graceful_shutdown=5, **tls)  # type: ignore[arg-type]
+                timeout_graceful_shutdown=5, timeout_worker_healthcheck=30, **tls)  # type: ignore[arg-type]

@@ -42,6 +42,8 @@ def _name(text: str) -> str:
 
 
 def _decode(part: str) -> str:
+    if "%" not in part and "+" not in part:
+        return part  # plain ASCII (checked by the caller): nothing to decode
     if _BAD_PERCENT.search(part):
         raise InvalidRequest(INVALID_PARAMETER, "The request body is not valid "
                              "application/x-www-form-urlencoded content.",
@@ -96,6 +98,8 @@ class TokenRequest:
 
 def _refuse_query(query: str) -> None:
     """RFC 6749 §2.3.1: credentials "MUST NOT be included in the request URI"."""
+    if not query:
+        return
     for name, _ in parse_qsl(query, keep_blank_values=True, errors="replace"):
         if name in QUERY_REFUSED:
             raise InvalidRequest(INVALID_PARAMETER, f"The parameter '{_name(name)}' must be "

@@ -64,6 +64,9 @@ class DirectoryCache:
     async def tenant(self, segment: str) -> Tenant | None:
         """A tenant by GUID or by any of its domains (case-insensitive)."""
         key = segment.lower()
+        for cached in (("t", key), ("d", key)):  # the hot path: no GUID parsing
+            if cached in self._entries:
+                return self._entries[cached]  # type: ignore[return-value]
         if is_guid(key):
             return await self._get(("t", key), lambda: self._dir.tenant(TenantId(key)))
         return await self._get(("d", key), lambda: self._dir.tenant_by_domain(key))

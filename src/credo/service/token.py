@@ -8,8 +8,8 @@ strict profile's replay record (one atomic add-if-absent); the audit event is bu
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -188,7 +188,7 @@ class TokenService:
         token_claims = claims.app_token_claims(
             version=version, issuer=issuer, tenant_id=tenant.id, client_app=snap.application,
             client_sp=sp, audience=decision.audience, roles=decision.roles, acr=auth.acr,
-            now=now, uti=uuid.uuid4().hex, lifetime=self._lifetime)
+            now=now, uti=os.urandom(16).hex(), lifetime=self._lifetime)
         token = self._keys.sign(token_claims, version)
         return claims.token_response(version=endpoint, access_token=token, now=now,
                                      lifetime=self._lifetime, resource_requested=ref.requested)

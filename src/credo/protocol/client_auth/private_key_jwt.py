@@ -118,6 +118,11 @@ def _verify_signature(presented: Presented, cred: KeyCredential, rules: ProfileR
             detail=str(exc)) from None
 
 
+@functools.lru_cache(maxsize=4096)
+def _lowered(values: frozenset[str]) -> frozenset[str]:
+    return frozenset(v.lower() for v in values)
+
+
 def check_audience(aud: Any, ctx: AuthContext) -> None:
     """RFC 7523 §3 item 3: ``aud`` identifies this authorization server (profile rules apply)."""
     rules = ctx.profile
@@ -125,7 +130,7 @@ def check_audience(aud: Any, ctx: AuthContext) -> None:
         aud = aud[0]
     allowed = ctx.audiences
     if isinstance(aud, str) and rules.aud_ignore_case:
-        aud, allowed = aud.lower(), frozenset(a.lower() for a in allowed)
+        aud, allowed = aud.lower(), _lowered(allowed)
     if not isinstance(aud, str) or aud not in allowed:
         raise InvalidClient(AUDIENCE_MISMATCH, "Client assertion audience claim does not match "
                             "Realm issuer.", detail=f"aud={str(aud)[:200]!r}")
