@@ -9,13 +9,13 @@ request, and a 241-bit random secret needs no stretching (``bench/secret_hash.py
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import os
 import secrets
 import string
 from pathlib import Path
+
+from credo.store.seal import read_key
 
 ALPHABET = string.ascii_letters + string.digits + "~._-"
 SECRET_LENGTH = 40
@@ -40,15 +40,5 @@ class SecretHasher:
     @classmethod
     def from_data_dir(cls, data_dir: Path, *, create: bool = False) -> SecretHasher:
         """Pepper from ``CREDO_SECRETS_KEY`` (base64) or ``<data dir>/secrets.key``."""
-        env = os.environ.get("CREDO_SECRETS_KEY")
-        if env:
-            return cls(base64.b64decode(env))
-        path = data_dir / "secrets.key"
-        if not path.exists():
-            if not create:
-                raise FileNotFoundError(f"{path} is missing: run `credo init`")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(base64.b64encode(secrets.token_bytes(32)).decode())
-        return cls(base64.b64decode(path.read_text().strip()))
+        return cls(read_key(data_dir / "secrets.key", create=create,
+                            env_var="CREDO_SECRETS_KEY"))

@@ -41,11 +41,7 @@ class Sealer:
     @classmethod
     def from_base64(cls, text: str) -> Sealer:
         """Reads the key as standard base64 (the content of ``master.key`` and the env var)."""
-        try:
-            key = base64.b64decode(text.strip(), validate=True)
-        except binascii.Error as exc:
-            raise ValueError("the master key is not valid base64") from exc
-        return cls(key)
+        return cls(_decode_key(text, "the master key"))
 
     @classmethod
     def from_key_file(cls, path: Path, *, create: bool) -> Sealer:
@@ -53,20 +49,13 @@ class Sealer:
 
         Raises ``FileNotFoundError`` when the file is missing and ``create`` is false.
         """
-        if create and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _write_new_key(path, cls.generate_key())
-        return cls.from_base64(path.read_text(encoding="ascii"))
+        return cls(read_key(path, create=create, environ={}))
 
     @classmethod
     def from_env_or_file(cls, path: Path, *, create: bool,
                          environ: Mapping[str, str] | None = None) -> Sealer:
         """``CREDO_MASTER_KEY`` (base64) when set and non-empty, else :meth:`from_key_file`."""
-        env = os.environ if environ is None else environ
-        value = env.get(ENV_VAR, "")
-        if value.strip():
-            return cls.from_base64(value)
-        return cls.from_key_file(path, create=create)
+        return cls(read_key(path, create=create, env_var=ENV_VAR, environ=environ))
 
     def seal(self, plaintext: bytes, aad: bytes) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)
@@ -82,6 +71,32 @@ class Sealer:
         except InvalidTag as exc:
             raise ValueError("sealed blob failed authentication (wrong key, aad or altered)"
                              ) from exc
+
+
+def _decode_key(text: str, what: str) -> bytes:
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except binascii.Error as exc:
+        raise ValueError(f"{what} is not valid base64") from exc
+
+
+def read_key(path: Path, *, create: bool, env_var: str = "",
+             environ: Mapping[str, str] | None = None) -> bytes:
+    """A 32-byte key kept outside the database: base64 in ``env_var`` when set, else the file.
+
+    With ``create=True`` a missing file is published with a new random key (mode 0600,
+    atomically); otherwise a missing file raises ``FileNotFoundError``.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get(env_var, "") if env_var else ""
+    if value.strip():
+        return _decode_key(value, env_var)
+    if not path.exists():
+        if not create:
+            raise FileNotFoundError(f"{path} is missing: run `credo init`")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_new_key(path, os.urandom(KEY_BYTES))
+    return _decode_key(path.read_text(encoding="ascii"), str(path))
 
 
 def _write_new_key(path: Path, key: bytes) -> None:
