@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from cryptography import x509
@@ -132,7 +132,3 @@ def _public_key(key: SigningKey) -> rsa.RSAPublicKey:
 
 def _jwk(key: SigningKey) -> dict[str, Any]:
     return jose.jwk_from_certificate(x509.load_der_x509_certificate(key.cert_der), key.kid)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
