@@ -27,6 +27,7 @@ The hierarchy::
     ├── CertificateError (ValueError)   a certificate or key that cannot be used
     ├── JoseError (ValueError)          a malformed JWS, a refused alg, a failed verification
     ├── StoreUnavailable                the database or replay store cannot be reached
+    ├── TlsTrustError                   client side: the server's TLS certificate is not trusted
     └── TokenValidationError            resource SDK: RFC 6750 §3.1 ``invalid_token``
         └── InsufficientScope           RFC 6750 §3.1 ``insufficient_scope`` (403)
 
@@ -265,6 +266,14 @@ class JoseError(CredoError, ValueError):
 
 class StoreUnavailable(CredoError):
     """The database or the shared replay store did not answer; callers fail closed."""
+
+
+class TlsTrustError(CredoError):
+    """The server's TLS certificate did not verify against the CA this client trusts.
+
+    A setup problem, not an outage: the description names the fix (``verify=`` or ``--ca``
+    with Credo's ``tls/ca.pem``, or ``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE``).
+    """
 
 
 class TokenValidationError(CredoError):
