@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from credo import certs, manifest, model
 from credo.cli.cert import app as cert_cli
-from credo.errors import BadRequest
+from credo.errors import InvalidInput
 from credo.model import Application, ObjectId
 
 DATA = Path(__file__).parent / "data" / "manifests"
@@ -121,7 +121,7 @@ def test_invalid_manifest_reports_every_bad_field(
         target[last] = value
     for name in case.get("delete", []):
         del doc[name]
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         apply(doc, mail_api)
     assert caught.value.description == "The manifest is not valid."
     assert [[d.target, d.message] for d in caught.value.details] == case["errors"]
@@ -189,7 +189,7 @@ def test_echoed_certificate_keeps_its_key_and_takes_a_new_name(mail_api: Applica
 
 def test_more_than_1200_entries_refused(mail_api: Application) -> None:
     doc = {"identifierUris": [f"api://contoso-mail/{n}" for n in range(1200)]}
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         apply(doc, mail_api)
     assert [(d.target, d.message) for d in caught.value.details] == [
         ("$", "The manifest may hold at most 1200 entries across all collections combined.")]
@@ -201,11 +201,11 @@ def test_single_entry_readers() -> None:
     assert manifest.app_role_from_json(role) == model.AppRole(
         id="a748ac60-2fcc-48b6-919a-d9e587743517", value="Mail.Read", display_name="Read")
     assert manifest.app_role_to_json(manifest.app_role_from_json(role))["isEnabled"] is True
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         manifest.app_role_from_json("Mail.Read", target="body")
     assert [(d.target, d.message) for d in caught.value.details] == [
         ("body", "Expected an object.")]
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InvalidInput) as caught:
         manifest.key_credential_from_json({"key": _b64(_weak_cert())})
     assert [(d.target, d.message) for d in caught.value.details] == [
         ("keyCredential.keyId", "Expected a GUID such as 00000000-0000-0000-0000-000000000000."),
@@ -269,7 +269,7 @@ ENTRIES = st.lists(st.dictionaries(ENTRY_KEYS, JSON, max_size=5), max_size=3)
 def test_arbitrary_json_raises_only_bad_request(doc: Any, mail_api: Application) -> None:
     try:
         apply(doc, mail_api)
-    except BadRequest as exc:
+    except InvalidInput as exc:
         assert exc.details
 
 
@@ -289,5 +289,5 @@ def test_valid_manifest_with_one_value_replaced_raises_only_bad_request(
         break
     try:
         assert apply(doc, mail_api) is not None
-    except BadRequest as exc:
+    except InvalidInput as exc:
         assert exc.details

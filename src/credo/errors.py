@@ -18,7 +18,13 @@ The hierarchy::
     │   ├── LoginRequired               400 login_required (OIDC Core §3.1.2.6)
     │   ├── UnsupportedResponseType     400 unsupported_response_type
     │   └── TemporarilyUnavailable      503 (or 429) temporarily_unavailable, with Retry-After
-    ├── GraphError                      management API error (Microsoft Graph shape)
+    ├── DirectoryError                  a directory rule refused a lookup or a change (below web/)
+    │   ├── InvalidInput                bad fields (``details``)      → Graph 400
+    │   ├── NotPermitted                the caller may not do this    → Graph 403
+    │   ├── ObjectNotFound              no such object here           → Graph 404
+    │   └── ObjectConflict              clashes with another object   → Graph 409
+    ├── UnknownTenant                   the ``{tenant}`` path segment names no tenant
+    ├── GraphError                      management API error (Microsoft Graph shape, web/ only)
     │   ├── BadRequest                  400 Request_BadRequest (field errors in ``details``)
     │   ├── Unauthenticated             401 InvalidAuthenticationToken
     │   ├── Forbidden                   403 Authorization_RequestDenied
@@ -39,7 +45,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 # RFC 6749 §5.2: error_description "MUST NOT include characters outside the set
 # %x20-21 / %x23-5B / %x5D-7E".
@@ -207,6 +213,40 @@ class FieldError:
 
     target: str
     message: str
+
+
+class DirectoryError(CredoError):
+    """A directory rule refused a lookup or a change; ``web/`` renders it as a Graph error."""
+
+    def __init__(self, description: str, *, detail: str = "",
+                 details: list[FieldError] | None = None) -> None:
+        super().__init__(description, detail=detail)
+        self.details = list(details or [])
+
+
+class InvalidInput(DirectoryError):
+    """Input that breaks a rule of the directory; ``details`` names each bad field."""
+
+
+class NotPermitted(DirectoryError):
+    """The caller may not make this change (a privilege or a built-in object is at stake)."""
+
+
+class ObjectNotFound(DirectoryError):
+    """No such object in the caller's tenant (objects of other tenants are never revealed)."""
+
+
+class ObjectConflict(DirectoryError):
+    """The change clashes with an object that exists (a unique name, id or URI)."""
+
+
+class UnknownTenant(CredoError):
+    """The ``{tenant}`` path segment is an alias, malformed, or names no tenant."""
+
+    def __init__(self, segment: str, reason: Literal["alias", "malformed", "not_found"]) -> None:
+        super().__init__(f"tenant {segment[:64]!r}: {reason}")
+        self.segment = segment
+        self.reason = reason
 
 
 class GraphError(CredoError):

@@ -6,7 +6,14 @@ import uuid
 
 import pytest
 
-from credo.errors import AccessDenied, InvalidRequest, InvalidResource, InvalidScope, OAuthError
+from credo.errors import (
+    AccessDenied,
+    InvalidRequest,
+    InvalidResource,
+    InvalidScope,
+    OAuthError,
+    UnauthorizedClient,
+)
 from credo.model import (
     AppId,
     Application,
@@ -74,7 +81,7 @@ def test_client_must_be_home_or_multi_tenant_and_redirect_exact() -> None:
     assert consent.check_client(app, app.app_id, TID, "t") is app
     foreign = client((READ.id, "Role"), home=str(uuid.uuid4()))
     for candidate in (None, foreign):
-        with pytest.raises(InvalidRequest) as caught:
+        with pytest.raises(UnauthorizedClient) as caught:
             consent.check_client(candidate, "x", TID, "t")
         assert caught.value.code == 700016
     consent.check_client(client(home=str(uuid.uuid4()), multi=True), "x", TID, "t")

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from credo.errors import BadRequest, Conflict, InvalidGrant, NotFound, TemporarilyUnavailable
+from credo.errors import (
+    InvalidGrant,
+    InvalidInput,
+    InvalidRequest,
+    ObjectConflict,
+    ObjectNotFound,
+    TemporarilyUnavailable,
+)
 from credo.model import Tenant, TenantId
 from credo.service.audit import AuditBuffer
 from credo.service.passwords import Passwords
@@ -60,9 +67,9 @@ async def test_users_validate_before_writing(store: SqlStore) -> None:
                                 ("bo b@contoso.example", "Bob", PASSWORD),
                                 ("bob@contoso.example", "Bob", "short"),
                                 ("bob@contoso.example", "Bob", "bob@contoso.example")]:
-        with pytest.raises(BadRequest):
+        with pytest.raises(InvalidInput):
             await users.create(TENANT, upn, name, password)
-    with pytest.raises(Conflict):
+    with pytest.raises(ObjectConflict):
         await users.create(TENANT, "alice@contoso.example", "Alice 2", PASSWORD)
     assert [u.user_principal_name for u in await users.all(TENANT)] == ["alice@contoso.example"]
     assert PASSWORD not in repr(alice)
@@ -78,9 +85,9 @@ async def test_directory_roles(store: SqlStore) -> None:
     assert [u.id for u in await users.role_members(TENANT, role)] == [bob.id]
     bob = await users.remove_role(bob, role)
     assert bob.directory_roles == () and await users.role_members(TENANT, role) == []
-    with pytest.raises(NotFound):
+    with pytest.raises(ObjectNotFound):
         await users.remove_role(bob, role)
-    with pytest.raises(NotFound):
+    with pytest.raises(ObjectNotFound):
         directory_role("Helpdesk Administrator")
 
 
@@ -146,8 +153,9 @@ def test_sessions_are_sealed_and_expire() -> None:
     token = keys.csrf_token("login", "nonce", TENANT.id)
     keys.check_csrf(token, "login", "nonce", TENANT.id)
     for bad in (None, "", token + "x", keys.csrf_token("login", "other", TENANT.id)):
-        with pytest.raises(ValueError):
+        with pytest.raises(InvalidRequest) as caught:
             keys.check_csrf(bad, "login", "nonce", TENANT.id)
+        assert caught.value.code == 90023
 
 
 async def test_tokens_are_revoked_when_credentials_change(store: SqlStore) -> None:

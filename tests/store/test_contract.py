@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credo.errors import BadRequest, Conflict, NotFound
+from credo.errors import InvalidInput, ObjectConflict, ObjectNotFound
 from credo.model import ObjectId, TenantId
 from credo.store.seal import Sealer
 from credo.store.sql import SqlStore, open_store
@@ -64,7 +64,7 @@ async def test_update_tenant_replaces_fields_and_domains(store: SqlStore) -> Non
     await store.update_tenant(changed)
     assert await store.tenant(t.id) == changed
     assert await store.tenant_by_domain("b.example") is None
-    with pytest.raises(NotFound, match=r"^tenant .* does not exist$"):
+    with pytest.raises(ObjectNotFound, match=r"^tenant .* does not exist$"):
         await store.update_tenant(tenant())
 
 
@@ -72,21 +72,21 @@ async def test_tenant_conflicts_write_nothing(store: SqlStore) -> None:
     first = tenant("taken.example")
     await store.add_tenant(first)
     version = await store.version()
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ObjectConflict) as caught:
         await store.add_tenant(dataclasses.replace(first, domains=("free.example",)))
     assert caught.value.description == f"tenant {first.id} already exists"
     second = tenant("free.example", "TAKEN.example")
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ObjectConflict) as caught:
         await store.add_tenant(second)
     assert caught.value.description == (
         f"domain 'taken.example' is already used by tenant {first.id}")
-    with pytest.raises(BadRequest, match=r"^domain 'x\.example' is listed twice$"):
+    with pytest.raises(InvalidInput, match=r"^domain 'x\.example' is listed twice$"):
         await store.add_tenant(tenant("x.example", "X.example"))
     assert await store.tenant(second.id) is None
     assert await store.tenant_by_domain("free.example") is None
     other = tenant("other.example")
     await store.add_tenant(other)
-    with pytest.raises(Conflict):
+    with pytest.raises(ObjectConflict):
         await store.update_tenant(dataclasses.replace(other, domains=("taken.example",),
                                                       display_name="Renamed"))
     assert await store.tenant(other.id) == other
@@ -138,20 +138,20 @@ async def test_application_conflicts_write_nothing(store: SqlStore) -> None:
     version = await store.version()
 
     second = application(home, "api://own", "api://shared")
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ObjectConflict) as caught:
         await store.save_application(second)
     assert caught.value.description == (
         f"identifier URI 'api://shared' is already used by application {first.app_id}")
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ObjectConflict) as caught:
         await store.save_application(dataclasses.replace(second, app_id=first.app_id,
                                                          identifier_uris=()))
     assert caught.value.description == (
         f"appId {first.app_id} is already used by application {first.id}")
-    with pytest.raises(Conflict, match="cannot change"):
+    with pytest.raises(ObjectConflict, match="cannot change"):
         await store.save_application(dataclasses.replace(first, app_id=guid()))
-    with pytest.raises(NotFound, match=r"^tenant .* does not exist$"):
+    with pytest.raises(ObjectNotFound, match=r"^tenant .* does not exist$"):
         await store.save_application(application(tenant()))
-    with pytest.raises(BadRequest, match=r"^identifier URI 'api://x' is listed twice$"):
+    with pytest.raises(InvalidInput, match=r"^identifier URI 'api://x' is listed twice$"):
         await store.save_application(application(home, "api://x", "api://x"))
 
     assert await store.application(second.id) is None
@@ -171,7 +171,7 @@ async def test_concurrent_writers_on_two_stores_claim_a_domain_once(
     finally:
         await other.close()
     assert sum(o is None for o in outcomes) == 1
-    assert all(isinstance(o, Conflict) for o in outcomes if o is not None)
+    assert all(isinstance(o, ObjectConflict) for o in outcomes if o is not None)
     winner = rivals[outcomes.index(None)]
     assert await store.tenant_by_domain("race.example") == winner
     assert await store.version() == 1

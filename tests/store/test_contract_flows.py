@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from credo.errors import Conflict, NotFound
+from credo.errors import ObjectConflict, ObjectNotFound
 from credo.model import (
     AppId,
     AuthorizationCode,
@@ -81,11 +81,11 @@ async def test_delegated_grants(store: SqlStore) -> None:
 
     await flows.save_delegated_grant(dataclasses.replace(mine, scope="C D"))
     assert (await flows.delegated_grant(mine.id)).scope == "C D"  # type: ignore[union-attr]
-    with pytest.raises(Conflict):
+    with pytest.raises(ObjectConflict):
         await flows.save_delegated_grant(dataclasses.replace(everyone, id=guid()))
-    with pytest.raises(Conflict):
+    with pytest.raises(ObjectConflict):
         await flows.save_delegated_grant(dataclasses.replace(mine, id=guid()))
-    with pytest.raises(NotFound):
+    with pytest.raises(ObjectNotFound):
         await flows.save_delegated_grant(dataclasses.replace(mine, id=guid(),
                                                              principal_id=ObjectId(guid())))
     await flows.delete_delegated_grant(everyone.id)

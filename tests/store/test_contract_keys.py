@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credo.errors import Conflict
+from credo.errors import ObjectConflict
 from credo.model import SigningKey
 from credo.store.seal import Sealer
 from credo.store.sql import SqlStore, open_store
@@ -64,13 +64,13 @@ async def test_keys_sealed_under_another_master_key_do_not_open(
 
 async def test_add_signing_key_conflicts(store: SqlStore) -> None:
     await _ring(store)
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ObjectConflict) as caught:
         await store.add_signing_key(signing_key("A", "retired"))
     assert caught.value.description == "signing key A already exists"
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ObjectConflict) as caught:
         await store.add_signing_key(signing_key("C", "next"))
     assert caught.value.description == "signing key B is already next"
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ObjectConflict) as caught:
         await store.add_signing_key(signing_key("C", "active"))
     assert caught.value.description == "signing key A is already active"
     assert [k.kid for k in await store.signing_keys()] == ["R", "A", "B"]
@@ -118,7 +118,7 @@ async def test_rotate_refuses_bad_new_keys(store: SqlStore) -> None:
     keys = await _ring(store)
     with pytest.raises(ValueError, match="state 'next'"):
         await store.rotate(expected_active="A", new_next=signing_key("C", "active"), now=NOW)
-    with pytest.raises(Conflict, match=r"^signing key R already exists$"):
+    with pytest.raises(ObjectConflict, match=r"^signing key R already exists$"):
         await store.rotate(expected_active="A", new_next=signing_key("R"), now=NOW)
     assert await store.signing_keys() == list(keys)
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from credo.errors import Conflict, NotFound
+from credo.errors import ObjectConflict, ObjectNotFound
 from credo.model import ObjectId
 from credo.store.sql import SqlStore
 from credo.store.tables import (
@@ -44,13 +44,13 @@ async def test_service_principal_round_trip_and_conflict(store: SqlStore) -> Non
 
     version = await store.version()
     twin = service_principal(app, home)
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ObjectConflict) as caught:
         await store.save_service_principal(twin)
     assert caught.value.description == (
         f"application {app.app_id} already has service principal {sp.id} in tenant {home.id}")
-    with pytest.raises(NotFound, match=r"^application .* does not exist$"):
+    with pytest.raises(ObjectNotFound, match=r"^application .* does not exist$"):
         await store.save_service_principal(dataclasses.replace(twin, app_id=guid()))
-    with pytest.raises(NotFound, match=r"^tenant .* does not exist$"):
+    with pytest.raises(ObjectNotFound, match=r"^tenant .* does not exist$"):
         await store.save_service_principal(dataclasses.replace(twin, tenant_id=guid()))
     assert await store.service_principal(twin.id) is None
     assert await store.version() == version
@@ -95,15 +95,15 @@ async def test_assignments_round_trip_and_conflicts(store: SqlStore) -> None:
 
     version = await store.version()
     again = dataclasses.replace(grant, id=guid())
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ObjectConflict) as caught:
         await store.add_assignment(again)
     assert caught.value.description == (
         f"principal {again.principal_id} already holds app role {again.app_role_id} "
         f"on {again.resource_id} (assignment {grant.id})")
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(ObjectConflict) as caught:
         await store.add_assignment(dataclasses.replace(grant, app_role_id=guid()))
     assert caught.value.description == f"app role assignment {grant.id} already exists"
-    with pytest.raises(NotFound, match=r"^resource service principal .* does not exist$"):
+    with pytest.raises(ObjectNotFound, match=r"^resource service principal .* does not exist$"):
         await store.add_assignment(dataclasses.replace(again, resource_id=guid()))
     assert await store.assignment(again.id) is None
     assert await store.version() == version

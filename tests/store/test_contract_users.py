@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from credo.errors import Conflict, NotFound
+from credo.errors import ObjectConflict, ObjectNotFound
 from credo.model import ObjectId, TenantId, User
 from credo.store.sql import SqlStore
 from credo.store.sql_consent import SqlConsentStore
@@ -34,9 +34,9 @@ async def test_user_round_trip_roles_and_conflicts(store: SqlStore) -> None:
     assert await users.password_hash(alice.id) == "$argon2id$hash"
     assert await store.version() == version  # no token snapshot holds a user
 
-    with pytest.raises(Conflict, match="userPrincipalName"):
+    with pytest.raises(ObjectConflict, match="userPrincipalName"):
         await users.add_user(user(home.id, "alice@home.example"), "h")
-    with pytest.raises(NotFound, match="tenant"):
+    with pytest.raises(ObjectNotFound, match="tenant"):
         await users.add_user(user(TenantId(guid()), "bob@home.example"), "h")
 
     changed = dataclasses.replace(alice, display_name="Alice", account_enabled=False,
@@ -48,7 +48,7 @@ async def test_user_round_trip_roles_and_conflicts(store: SqlStore) -> None:
     assert (await users.user(alice.id)).password_changed.year == 2026  # type: ignore[union-attr]
     await users.delete_user(alice.id)
     assert await users.user(alice.id) is None
-    with pytest.raises(NotFound):
+    with pytest.raises(ObjectNotFound):
         await users.update_user(changed)
 
 
@@ -81,7 +81,7 @@ async def test_admin_consent_is_one_transaction(store: SqlStore) -> None:
     version = await store.version()
 
     broken = dataclasses.replace(grant, id=guid(), resource_id=ObjectId(guid()))
-    with pytest.raises(NotFound):
+    with pytest.raises(ObjectNotFound):
         await writer.apply_admin_consent(client_sp, [grant, broken])
     assert await store.service_principal(client_sp.id) is None  # nothing written
     assert await store.assignments_of(client_sp.id) == []

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credo.errors import Conflict, NotFound
+from credo.errors import ObjectConflict, ObjectNotFound
 from credo.store.db import Database, async_url, create_engine
 from credo.store.migrate import upgrade
 from credo.store.tables import directory_version, tenant_domains, tenants
@@ -74,12 +74,12 @@ async def test_constraint_races_map_to_conflict_and_not_found(db: Database) -> N
             return True
         return await db.write(op, bump=True)
 
-    with pytest.raises(NotFound) as missing:
+    with pytest.raises(ObjectNotFound) as missing:
         await add_domain("no-such-tenant")
     assert missing.value.description == "a referenced directory object does not exist"
     await db.write(lambda conn: _add_tenant(conn, "t1"), bump=False)
     await add_domain("t1")
-    with pytest.raises(Conflict) as taken:
+    with pytest.raises(ObjectConflict) as taken:
         await add_domain("t1")
     assert taken.value.description == "another object with the same key already exists"
     assert await _version(db) == 1

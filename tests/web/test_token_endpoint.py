@@ -240,15 +240,16 @@ def _none_alg(world: World, services: Services) -> str:
 
 
 SIG = ("Client assertion contains an invalid signature. [Reason - Key was found, but use of "
-       "the key to verify the signature failed., Thumbprint of key used by client: '{mine}']")
+       "the key to verify the signature failed., Thumbprint of key used by client: '{mine}' "
+       "(SHA-1)]")
 REJECTIONS: list[tuple[str, Any, int, str, int, str]] = [
     ("bad-signature", lambda w, s: assertion(w, s)[:-6] + "AAAAAA", 401, "invalid_client",
      700027, SIG),
     ("foreign-certificate", lambda w, s: assertion(w, s, key=w.other_key, header={
         "typ": "JWT", "x5t": certs.thumbprints(w.other_cert).x5t}), 401, "invalid_client",
      700027, "Client assertion contains an invalid signature. [Reason - The key was not found., "
-     "Thumbprint of key used by client: '{other}', Please use the management API to see the "
-     "configured keys for app Id '{app}'.]"),
+     "Thumbprint of key used by client: '{other}' (x5t, SHA-1), Please use the management API to "
+     "see the configured keys for app Id '{app}'.]"),
     ("wrong-audience", lambda w, s: assertion(w, s, aud="https://evil.example/token"), 401,
      "invalid_client", 700023, "Client assertion audience claim does not match Realm issuer."),
     ("expired", lambda w, s: assertion(w, s, iat=time.time() - 4000, exp=time.time() - 3000),

@@ -4,7 +4,7 @@ Pure: no I/O, no clock, no randomness (``now`` and ``new_id`` are parameters). O
 Graph shape only (https://learn.microsoft.com/graph/api/resources/application); input also
 takes the AAD Graph names of
 https://learn.microsoft.com/entra/identity-platform/reference-app-manifest. Every reader
-reports all bad fields at once as :class:`~credo.errors.BadRequest` ``details``.
+reports all bad fields at once as :class:`~credo.errors.InvalidInput` ``details``.
 
 Modules: ``read`` (Manage Manifest), ``write`` (application, servicePrincipal,
 appRoleAssignment, organization), ``credentials`` / ``passwords`` (keyCredential,

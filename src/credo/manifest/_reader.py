@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from credo.errors import BadRequest, FieldError
+from credo.errors import FieldError, InvalidInput
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 # ISO 8601 with seconds and an explicit offset, as Microsoft Graph's Edm.DateTimeOffset.
@@ -48,9 +48,9 @@ class Problems:
         return self._count == mark
 
     def raise_if_any(self, message: str) -> None:
-        """Raise :class:`BadRequest` carrying every recorded error, if there is one."""
+        """Raise :class:`InvalidInput` carrying every recorded error, if there is one."""
         if self._errors:
-            raise BadRequest(message, details=list(self._errors))
+            raise InvalidInput(message, details=list(self._errors))
 
 
 def at(target: str, key: str | int) -> str:
@@ -187,7 +187,7 @@ def as_time(value: Any, target: str, p: Problems) -> datetime | None:
 
 def parse(read: Callable[[Any, str, Problems], T], value: Any, target: str,
           message: str = "The request is not valid.") -> T:
-    """Run one reader over ``value`` and raise :class:`BadRequest` with every problem found."""
+    """Run one reader over ``value`` and raise :class:`InvalidInput` with every problem found."""
     p = Problems()
     result = read(value, target, p)
     p.raise_if_any(message)
@@ -198,6 +198,6 @@ def parse_object(read: Callable[[Mapping[str, Any], str, Problems], T], value: A
                  target: str, message: str = "The request is not valid.") -> T:
     """As :func:`parse`, for a reader of one JSON object."""
     if not isinstance(value, Mapping):
-        raise BadRequest(message, details=[FieldError(target=target,
+        raise InvalidInput(message, details=[FieldError(target=target,
                                                       message="Expected an object.")])
     return parse(read, value, target, message)

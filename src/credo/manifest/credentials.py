@@ -19,7 +19,7 @@ from typing import Any
 from cryptography import x509
 
 from credo.certs import certificate_der, key_credential, load_certificate
-from credo.errors import BadRequest, CertificateError, FieldError
+from credo.errors import CertificateError, FieldError, InvalidInput
 from credo.manifest._reader import (
     Problems,
     as_guid,
@@ -222,7 +222,7 @@ def key_credential_from_json(entry: Any, *, target_prefix: str = "keyCredential"
                              now: datetime | None = None) -> KeyCredential:
     """A new Graph ``keyCredential`` (``addKey``, ``credo cert keycredential`` output).
 
-    Raises :class:`~credo.errors.BadRequest` listing every bad field. A missing ``keyId`` is
+    Raises :class:`~credo.errors.InvalidInput` listing every bad field. A missing ``keyId`` is
     drawn from ``new_id`` when given; with ``now``, a credential already ended is refused.
     """
     def read(obj: Mapping[str, Any], target: str, p: Problems) -> KeyCredential | None:
@@ -230,6 +230,6 @@ def key_credential_from_json(entry: Any, *, target_prefix: str = "keyCredential"
 
     result = parse_object(read, entry, target_prefix)
     if result is None:  # unreachable: a None result always comes with a recorded problem
-        raise BadRequest("The request is not valid.",
+        raise InvalidInput("The request is not valid.",
                          details=[FieldError(target=target_prefix, message=_KEY_FORMAT)])
     return result

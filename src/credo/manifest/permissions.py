@@ -232,19 +232,19 @@ def read_required_resource_access(value: Any, target: str,
 
 
 def app_role_from_json(entry: Any, *, target: str = "appRole") -> AppRole:
-    """One Graph ``appRole``; raises :class:`~credo.errors.BadRequest` listing every bad field."""
+    """One Graph ``appRole``; raises :class:`~credo.errors.InvalidInput` listing every bad field."""
     return parse_object(read_app_role, entry, target)
 
 
 def app_roles_from_json(value: Any, *, target: str = "appRoles",
                         current: Sequence[AppRole] = ()) -> tuple[AppRole, ...]:
-    """A whole ``appRoles`` collection (replacing ``current``); raises ``BadRequest``."""
+    """A whole ``appRoles`` collection (replacing ``current``); raises ``InvalidInput``."""
     return parse(lambda v, t, p: read_app_roles(v, t, p, current), value, target)
 
 
 def permission_scope_from_json(entry: Any, *, target: str = "permissionScope"
                                ) -> PermissionScope:
-    """One Graph ``permissionScope``; raises ``BadRequest`` listing every bad field."""
+    """One Graph ``permissionScope``; raises ``InvalidInput`` listing every bad field."""
     return parse_object(read_permission_scope, entry, target)
 
 
@@ -257,5 +257,5 @@ def permission_scopes_from_json(value: Any, *, target: str = "api.oauth2Permissi
 
 def required_resource_access_from_json(value: Any, *, target: str = "requiredResourceAccess"
                                        ) -> tuple[RequiredResourceAccess, ...]:
-    """A whole ``requiredResourceAccess`` collection; raises ``BadRequest``."""
+    """A whole ``requiredResourceAccess`` collection; raises ``InvalidInput``."""
     return parse(read_required_resource_access, value, target)

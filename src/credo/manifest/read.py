@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from credo.errors import BadRequest, FieldError
+from credo.errors import FieldError, InvalidInput
 from credo.manifest import fields
 from credo.manifest._reader import (
     Problems,
@@ -263,10 +263,10 @@ def application_from_json(doc: Any, *, current: Application, now: datetime,
     ``id``, ``appId`` and ``createdDateTime`` are read-only; password credentials may only be
     removed; a certificate sent back with ``key: null`` keeps the stored one. ``new_id``
     draws the keyId of a new certificate sent without one; ``now`` refuses certificates that
-    have already expired. Raises :class:`BadRequest` listing every bad member.
+    have already expired. Raises :class:`InvalidInput` listing every bad member.
     """
     if not isinstance(doc, Mapping):
-        raise BadRequest(MANIFEST_INVALID, details=[
+        raise InvalidInput(MANIFEST_INVALID, details=[
             FieldError(target="$", message="The manifest must be a JSON object.")])
     p = Problems()
     fields.check_top_level(doc, current, p)

@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from credo.errors import InvalidRequest, InvalidScope, UnsupportedResponseType
+from credo.aadsts import client, grant, request, user
 from credo.model import Application, RedirectKind, is_guid
 from credo.protocol import pkce
 from credo.protocol.delegated_scopes import ScopeRequest, parse_scope, parse_v1
-from credo.protocol.forms import INVALID_PARAMETER, MISSING_PARAMETER
 
 ResponseMode = Literal["query", "fragment", "form_post"]
 RESPONSE_MODES: tuple[ResponseMode, ...] = ("query", "fragment", "form_post")
@@ -26,14 +25,6 @@ RESPONSE_TYPES = frozenset({frozenset({"code"}), frozenset({"id_token"}), frozen
 """Entra's ``response_types_supported`` (entra-protocol-facts §1.4), as sets of words."""
 PROMPTS = frozenset({"none", "login", "consent", "select_account", "admin_consent"})
 
-INVALID_CLIENT_ID = 700038
-REDIRECT_MISMATCH = 50011
-NO_REDIRECT = 500113
-UNSUPPORTED_TYPE = 70018
-TOKEN_NOT_ENABLED = 700051
-ID_TOKEN_NOT_ENABLED = 700054
-QUERY_WITH_TOKENS = 700052
-NONCE_REQUIRED = 900144
 
 
 @dataclass(frozen=True)
@@ -65,11 +56,9 @@ def client_and_redirect(params: Mapping[str, str]) -> tuple[str, str | None]:
     """``client_id`` (a GUID) and the raw ``redirect_uri``; errors here are never redirected."""
     client_id = _param(params, "client_id")
     if client_id is None:
-        raise InvalidRequest(MISSING_PARAMETER, "The request must contain the following "
-                             "parameter: 'client_id'.")
+        raise request.MISSING_PARAMETER(name="client_id")
     if not is_guid(client_id):
-        raise InvalidRequest(INVALID_CLIENT_ID, f"Invalid client identifier "
-                             f"'{client_id[:64]}': the client_id must be a GUID.")
+        raise client.CLIENT_ID_NOT_GUID(client_id=client_id[:64])
     return client_id.lower(), _param(params, "redirect_uri")
 
 
@@ -86,17 +75,12 @@ def match_redirect(app: Application, redirect_uri: str | None) -> tuple[str, Red
     if redirect_uri is None:
         if len(registered) == 1:
             return registered[0]
-        raise InvalidRequest(NO_REDIRECT if not registered else MISSING_PARAMETER,
-                             "No reply address is registered for the application." if
-                             not registered else "The request must contain the following "
-                             "parameter: 'redirect_uri'.")
+        raise (request.MISSING_PARAMETER(name="redirect_uri") if registered
+               else user.NO_REDIRECT())
     for uri, kind in registered:
         if uri == redirect_uri:
             return uri, kind
-    raise InvalidRequest(
-        REDIRECT_MISMATCH, f"The redirect URI '{redirect_uri[:300]}' specified in the request "
-        f"does not match the redirect URIs configured for the application '{app.app_id}'. Make "
-        "sure the redirect URI sent in the request matches one added to your application.")
+    raise user.REDIRECT_NOT_REGISTERED(redirect_uri=redirect_uri[:300], client_id=app.app_id)
 
 
 def _types(params: Mapping[str, str]) -> frozenset[str]:
@@ -116,31 +100,23 @@ def delivery_mode(params: Mapping[str, str]) -> ResponseMode:
 def _check_types(types: frozenset[str], app: Application) -> None:
     """RFC 6749 §4.1.2.1/§4.2.2.1; implicit only when the manifest allows it."""
     if not types:
-        raise InvalidRequest(MISSING_PARAMETER, "The request must contain the following "
-                             "parameter: 'response_type'.")
+        raise request.MISSING_PARAMETER(name="response_type")
     if types not in RESPONSE_TYPES:
-        raise UnsupportedResponseType(UNSUPPORTED_TYPE, f"The response_type "
-                                      f"'{' '.join(sorted(types))[:64]}' is not supported.")
+        raise request.UNSUPPORTED_RESPONSE_TYPE(response_type=" ".join(sorted(types))[:64])
     if "token" in types and not app.oauth2_allow_implicit_flow:
-        raise UnsupportedResponseType(TOKEN_NOT_ENABLED, "The provided value for the input "
-                                      "parameter 'response_type' is not allowed for this "
-                                      "client. Expected value is 'code'. response_type 'token' "
-                                      "is not enabled for the application.")
+        raise user.TOKEN_NOT_ENABLED()
     if "id_token" in types and not app.oauth2_allow_id_token_implicit_flow:
-        raise UnsupportedResponseType(ID_TOKEN_NOT_ENABLED, "response_type 'id_token' is not "
-                                      "enabled for the application.")
+        raise user.ID_TOKEN_NOT_ENABLED()
 
 
 def _check_mode(params: Mapping[str, str], types: frozenset[str]) -> ResponseMode:
     mode = _param(params, "response_mode")
     if mode is not None and mode not in RESPONSE_MODES:
-        raise InvalidRequest(INVALID_PARAMETER, f"The response_mode '{mode[:32]}' is not "
-                             "supported; use query, fragment or form_post.")
+        raise request.BAD_RESPONSE_MODE(mode=mode[:32])
     chosen = delivery_mode(params)
     if chosen == "query" and types & {"token", "id_token"}:
         # Multiple Response Type Encoding Practices §5: tokens never travel in the query.
-        raise InvalidRequest(QUERY_WITH_TOKENS, "response_mode 'query' is not allowed when an "
-                             "id_token or a token is requested; use fragment or form_post.")
+        raise user.QUERY_WITH_TOKENS()
     return chosen
 
 
@@ -149,8 +125,7 @@ def _scopes(params: Mapping[str, str], version: Literal[1, 2],
     scopes = (parse_scope(_param(params, "scope")) if version == 2
               else parse_v1(_param(params, "resource"), _param(params, "scope")))
     if "id_token" in types and not scopes.openid:
-        raise InvalidScope(70011, "The provided value for the input parameter 'scope' is not "
-                           "valid: an id_token requires the 'openid' scope.")
+        raise grant.SCOPE_NEEDS_OPENID()
     return scopes
 
 
@@ -159,8 +134,7 @@ def _prompt(params: Mapping[str, str]) -> frozenset[str]:
     words = frozenset((_param(params, "prompt") or "").split())
     unknown = words - PROMPTS
     if unknown or ("none" in words and len(words) > 1):
-        raise InvalidRequest(INVALID_PARAMETER, "Invalid value for the 'prompt' parameter: "
-                             f"'{' '.join(sorted(words))[:64]}'.")
+        raise request.BAD_PROMPT(prompt=" ".join(sorted(words))[:64])
     return words
 
 
@@ -169,8 +143,7 @@ def _max_age(params: Mapping[str, str]) -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or len(raw) > 10:
-        raise InvalidRequest(INVALID_PARAMETER, "The 'max_age' parameter must be a "
-                             "non-negative number of seconds.")
+        raise request.BAD_MAX_AGE()
     return int(raw)
 
 
@@ -185,8 +158,7 @@ def parse_request(params: Mapping[str, str], app: Application, redirect: tuple[s
     if nonce is None and "id_token" in types:
         # OIDC Core §3.2.2.1 / §3.3.2.11: nonce is REQUIRED when an id_token is returned
         # from the authorization endpoint.
-        raise InvalidRequest(NONCE_REQUIRED, "The request must contain the following "
-                             "parameter: 'nonce'.")
+        raise request.MISSING_PARAMETER(name="nonce")
     challenge = None
     if "code" in types:
         challenge = pkce.check_challenge(

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from credo.errors import AccessDenied, InvalidRequest, InvalidResource, InvalidScope
+from credo.aadsts import client as client_errors
+from credo.aadsts import grant, request, user
 from credo.model import AppId, Application, DirectoryRoleName
 
 MAX_PARAMETER = 2048
@@ -54,11 +55,6 @@ class RequestedPermission:
     description: str
 
 
-def _missing(name: str) -> InvalidRequest:
-    return InvalidRequest(900144, f"The request body must contain the following parameter: "
-                          f"'{name}'.")
-
-
 def parse_request(pairs: Sequence[tuple[str, str]], version: Version
                   ) -> AdminConsentRequest:
     """The admin-consent query (entra-protocol-facts §1.3): each parameter at most once."""
@@ -66,20 +62,20 @@ def parse_request(pairs: Sequence[tuple[str, str]], version: Version
     for name, value in pairs:
         if name in _PARAMETERS:
             if name in params:
-                raise InvalidRequest(90100, f"The parameter '{name}' is repeated.")
+                raise request.REPEATED_CONSENT_PARAMETER(name=name)
             if len(value) > MAX_PARAMETER:
-                raise InvalidRequest(90100, f"The parameter '{name}' is too long.")
+                raise request.PARAMETER_TOO_LONG(name=name)
             params[name] = value
     client_id = params.get("client_id", "")
     if not client_id:
-        raise _missing("client_id")
+        raise request.MISSING_BODY_PARAMETER(name="client_id")
     if not params.get("redirect_uri"):
-        raise _missing("redirect_uri")
+        raise request.MISSING_BODY_PARAMETER(name="redirect_uri")
     scope = params.get("scope") or None
     resources: tuple[str, ...] = ()
     if version == 2:
         if scope is None:
-            raise _missing("scope")
+            raise request.MISSING_BODY_PARAMETER(name="scope")
         resources = _default_resources(scope)
     return AdminConsentRequest(version, client_id, params["redirect_uri"],
                                params.get("state") or None, scope, resources)
@@ -89,8 +85,7 @@ def _default_resources(scope: str) -> tuple[str, ...]:
     items = scope.split()
     if not items or not all(i.endswith(DEFAULT_SUFFIX) and len(i) > len(DEFAULT_SUFFIX)
                             for i in items):
-        raise InvalidScope(70011, "The provided value for the input parameter 'scope' is not "
-                           "valid. Admin consent asks for '<resource>/.default' only.")
+        raise grant.ADMIN_CONSENT_SCOPE()
     return tuple(dict.fromkeys(i[:-len(DEFAULT_SUFFIX)] for i in items))
 
 
@@ -98,8 +93,7 @@ def check_client(client: Application | None, client_id: str, tenant_id: str,
                  tenant_name: str) -> Application:
     """AADSTS700016 unless the app exists and is homed here or multi-tenant."""
     if client is None or (client.tenant_id != tenant_id and not client.multi_tenant):
-        raise InvalidRequest(700016, f"Application with identifier '{client_id[:80]}' was not "
-                             f"found in the directory '{tenant_name}'.")
+        raise client_errors.CLIENT_NOT_FOUND(client_id=client_id[:80], tenant=tenant_name)
     return client
 
 
@@ -108,9 +102,8 @@ def check_redirect_uri(client: Application, redirect_uri: str) -> None:
     registered = (*client.web_redirect_uris, *client.public_client_redirect_uris,
                   *client.spa_redirect_uris)
     if redirect_uri not in registered:
-        raise InvalidRequest(50011, f"The redirect URI '{redirect_uri[:300]}' specified in the "
-                             "request does not match the redirect URIs configured for the "
-                             f"application '{client.app_id}'.")
+        raise user.REDIRECT_NOT_REGISTERED(redirect_uri=redirect_uri[:300],
+                                           client_id=client.app_id)
 
 
 def identifier(resource: Application) -> str:
@@ -130,10 +123,7 @@ def _selected(client: Application, resources: Mapping[str, Application],
                       if name.lower() == app_id or name in resources[app_id].identifier_uris),
                      None)
         if match is None:
-            raise InvalidResource(650057, "Invalid resource. The client has requested access "
-                                  f"to a resource which is not listed in the requested "
-                                  f"permissions in the client's application registration. "
-                                  f"Resource: '{name[:200]}'.")
+            raise user.RESOURCE_NOT_LISTED(resource=name[:200])
         chosen[match] = name
     return chosen
 
@@ -147,8 +137,7 @@ def requested_permissions(client: Application, resources: Mapping[str, Applicati
     """
     for required in client.required_resource_access:
         if required.resource_app_id not in resources:
-            raise InvalidResource(500011, f"The resource principal named "
-                                  f"'{required.resource_app_id}' was not found in the tenant.")
+            raise grant.REQUIRED_RESOURCE_NOT_FOUND(resource=required.resource_app_id)
     chosen = _selected(client, resources, wanted)
     found: list[RequestedPermission] = []
     for required in client.required_resource_access:
@@ -176,10 +165,9 @@ def _resolve(client: Application, api: Application, echo: str, permission_id: st
             return RequestedPermission(
                 api.app_id, api.display_name, echo, "Delegated", scope.id, scope.value,
                 scope.admin_consent_display_name or scope.value, scope.admin_consent_description)
-    raise InvalidScope(650053, f"The application '{client.display_name}' asked for "
-                       f"{'application permission' if kind == 'Role' else 'scope'} "
-                       f"'{permission_id[:40]}' that doesn't exist on the resource "
-                       f"'{api.app_id}'.")
+    raise user.UNKNOWN_PERMISSION(
+        client=client.display_name, kind="application permission" if kind == "Role" else "scope",
+        value=permission_id[:40], resource_id=api.app_id)
 
 
 def check_admin(roles: Sequence[DirectoryRoleName], permissions: Sequence[RequestedPermission],
@@ -188,14 +176,11 @@ def check_admin(roles: Sequence[DirectoryRoleName], permissions: Sequence[Reques
     if GLOBAL_ADMIN in roles:
         return
     if not APP_ADMINS & set(roles):
-        raise AccessDenied(90094, "Admin consent is required for the permissions requested by "
-                           "this application. Only an administrator of this organization can "
-                           "grant them.")
+        raise user.ADMIN_CONSENT_REQUIRED()
     blocked = sorted({p.resource_name for p in permissions
                       if p.kind == "Application" and p.resource_app_id in privileged})
     if blocked:
-        raise AccessDenied(90094, "Only a Global Administrator can grant application "
-                           f"permissions of {', '.join(blocked)}.")
+        raise user.GLOBAL_ADMIN_ONLY(resources=", ".join(blocked))
 
 
 def with_query(uri: str, params: Sequence[tuple[str, str]]) -> str:

@@ -13,18 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from credo.errors import InvalidRequest, InvalidScope
-from credo.protocol.forms import MISSING_PARAMETER
+from credo.aadsts import grant, request
+from credo.errors import OAuthError
 
 OPENID = "openid"
 OFFLINE_ACCESS = "offline_access"
 OIDC_SCOPES = (OPENID, "profile", "email", OFFLINE_ACCESS)
 """The OIDC scopes, in the order Entra lists them in discovery (entra-protocol-facts §1.4)."""
 DEFAULT = ".default"
-INVALID_SCOPE = 70011
-"""AADSTS70011: the provided value for the input parameter 'scope' is not valid."""
-MULTIPLE_RESOURCES = 28000
-"""AADSTS28000: the scope names more than one resource."""
 
 
 @dataclass(frozen=True)
@@ -63,9 +59,8 @@ class ScopeRequest:
         return " ".join(self.tokens())
 
 
-def _invalid(scope: str, why: str) -> InvalidScope:
-    return InvalidScope(INVALID_SCOPE, f"The provided value for the input parameter 'scope' "
-                        f"is not valid. {why} Scope {scope[:200]} is not valid.")
+def _invalid(scope: str, why: str) -> OAuthError:
+    return grant.INVALID_SCOPE(reason=why, scope=scope[:200])
 
 
 def _split(token: str, scope: str) -> tuple[str, str]:
@@ -79,8 +74,7 @@ def _split(token: str, scope: str) -> tuple[str, str]:
 def parse_scope(scope: str | None) -> ScopeRequest:
     """The v2 ``scope`` parameter (RFC 6749 §3.3): OIDC scopes and one resource's scopes."""
     if scope is None or not scope.split():
-        raise InvalidRequest(MISSING_PARAMETER, "The request must contain the following "
-                             "parameter: 'scope'.")
+        raise request.MISSING_PARAMETER(name="scope")
     oidc: list[str] = []
     resource: str | None = None
     values: list[str] = []
@@ -91,9 +85,7 @@ def parse_scope(scope: str | None) -> ScopeRequest:
             continue
         named, value = _split(token, scope)
         if resource is not None and named != resource:
-            raise InvalidScope(MULTIPLE_RESOURCES, "The provided value for the input parameter "
-                               "scope is not valid because it contains more than one resource. "
-                               f"Scope {scope[:200]} is not valid.")
+            raise grant.MULTIPLE_DELEGATED_RESOURCES(scope=scope[:200])
         resource = named
         if value not in values:
             values.append(value)

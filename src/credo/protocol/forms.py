@@ -15,18 +15,13 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from urllib.parse import parse_qsl, unquote_plus, unquote_to_bytes
 
-from credo.errors import InvalidClient, InvalidRequest
+from credo.aadsts import request
 
 MAX_BODY = 64 * 1024
 """Largest token request body accepted, in bytes (PROTOCOL.md)."""
 MAX_ASSERTION = 16 * 1024
 """Largest ``client_assertion`` accepted, in characters (PROTOCOL.md)."""
 
-INVALID_PARAMETER = 90100
-"""AADSTS90100 InvalidRequestParameter: malformed, repeated or misplaced parameters."""
-MISSING_PARAMETER = 900144
-MALFORMED_AUTH = 90023
-"""AADSTS90023 InvalidRequest: a malformed HTTP Basic header or two authentication methods."""
 
 QUERY_REFUSED = frozenset({
     "client_secret", "client_assertion", "client_assertion_type", "client_id",
@@ -45,27 +40,21 @@ def _decode(part: str) -> str:
     if "%" not in part and "+" not in part:
         return part  # plain ASCII (checked by the caller): nothing to decode
     if _BAD_PERCENT.search(part):
-        raise InvalidRequest(INVALID_PARAMETER, "The request body is not valid "
-                             "application/x-www-form-urlencoded content.",
-                             detail="bad percent-escape")
+        raise request.MALFORMED_FORM(detail="bad percent-escape")
     try:
         return unquote_to_bytes(part.replace("+", " ")).decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidRequest(INVALID_PARAMETER, "The request body is not valid UTF-8.",
-                             detail="percent-decoded bytes are not UTF-8") from None
+        raise request.BODY_NOT_UTF8(detail="percent-decoded bytes are not UTF-8") from None
 
 
 def parse_form(body: bytes) -> dict[str, str]:
     """Decode an ``application/x-www-form-urlencoded`` body (RFC 6749 §3.2, Appendix B)."""
     if len(body) > MAX_BODY:
-        raise InvalidRequest(INVALID_PARAMETER, f"The request body is larger than {MAX_BODY} "
-                             "bytes.", status=413)
+        raise request.BODY_TOO_LARGE(limit=MAX_BODY)
     try:
         text = body.decode("ascii")
     except UnicodeDecodeError:
-        raise InvalidRequest(INVALID_PARAMETER, "The request body is not valid "
-                             "application/x-www-form-urlencoded content.",
-                             detail="raw non-ASCII bytes in the body") from None
+        raise request.MALFORMED_FORM(detail="raw non-ASCII bytes in the body") from None
     form: dict[str, str] = {}
     for pair in text.split("&"):
         if not pair:
@@ -75,8 +64,7 @@ def parse_form(body: bytes) -> dict[str, str]:
         if not name:
             continue
         if name in form:
-            raise InvalidRequest(INVALID_PARAMETER, "The request body must contain a single "
-                                 f"value for parameter '{_name(name)}'.")
+            raise request.REPEATED_BODY_PARAMETER(name=_name(name))
         form[name] = _decode(raw_value)
     return form
 
@@ -102,13 +90,7 @@ def _refuse_query(query: str) -> None:
         return
     for name, _ in parse_qsl(query, keep_blank_values=True, errors="replace"):
         if name in QUERY_REFUSED:
-            raise InvalidRequest(INVALID_PARAMETER, f"The parameter '{_name(name)}' must be "
-                                 "sent in the request body, not in the query string.")
-
-
-def _malformed_basic(detail: str) -> InvalidClient:
-    return InvalidClient(MALFORMED_AUTH, "The HTTP Basic authorization header is malformed.",
-                         detail=detail)
+            raise request.CREDENTIAL_IN_QUERY(name=_name(name))
 
 
 def parse_basic(authorization: str | None) -> tuple[str, str] | None:
@@ -128,9 +110,9 @@ def parse_basic(authorization: str | None) -> tuple[str, str] | None:
         client_id = unquote_plus(user, errors="strict")
         secret = unquote_plus(password, errors="strict")
     except (binascii.Error, ValueError):
-        raise _malformed_basic("not base64 of UTF-8 text") from None
+        raise request.MALFORMED_BASIC(detail="not base64 of UTF-8 text") from None
     if not sep or not client_id or not secret:
-        raise _malformed_basic("client id or secret missing")
+        raise request.MALFORMED_BASIC(detail="client id or secret missing")
     return client_id, secret
 
 
@@ -141,8 +123,7 @@ def parse_token_request(body: bytes, *, authorization: str | None, query: str) -
     basic = parse_basic(authorization)
     grant_type = form.get("grant_type") or None
     if grant_type is None:
-        raise InvalidRequest(MISSING_PARAMETER, "The request body must contain the following "
-                             "parameter: 'grant_type'.")
+        raise request.MISSING_BODY_PARAMETER(name="grant_type")
     return TokenRequest(
         grant_type=grant_type,
         client_id=form.get("client_id") or None,

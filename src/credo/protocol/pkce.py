@@ -14,15 +14,9 @@ import hashlib
 import hmac
 import re
 
-from credo.errors import InvalidGrant, InvalidRequest
+from credo.aadsts import grant
 
 S256 = "S256"
-PKCE_REQUIRED = 9002325
-"""AADSTS9002325: Proof Key for Code Exchange is required (public clients)."""
-BAD_CHALLENGE = 501491
-"""AADSTS501491: an invalid ``code_challenge`` or ``code_challenge_method``."""
-VERIFIER_MISMATCH = 501481
-"""AADSTS501481: the ``code_verifier`` does not match the ``code_challenge``."""
 
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 # RFC 7636 §4.1: code-verifier = 43*128unreserved
@@ -40,19 +34,14 @@ def check_challenge(challenge: str | None, method: str | None, *, public: bool) 
     sent none (RFC 7636 §4.3, §4.4.1); raises ``InvalidRequest`` otherwise."""
     if challenge is None:
         if method is not None:
-            raise InvalidRequest(BAD_CHALLENGE, "The code_challenge_method parameter was sent "
-                                 "without a code_challenge.")
+            raise grant.CHALLENGE_WITHOUT_VALUE()
         if public:
-            raise InvalidRequest(PKCE_REQUIRED, "Proof Key for Code Exchange is required for "
-                                 "public clients: send code_challenge with "
-                                 "code_challenge_method=S256.")
+            raise grant.PKCE_REQUIRED()
         return None
     if method != S256:
-        raise InvalidRequest(BAD_CHALLENGE, "The code_challenge_method must be 'S256'; 'plain' "
-                             "(the default when it is omitted) is not supported.")
+        raise grant.CHALLENGE_PLAIN()
     if not _CHALLENGE.match(challenge):
-        raise InvalidRequest(BAD_CHALLENGE, "Invalid size of Code_Challenge parameter: an S256 "
-                             "code_challenge is 43 base64url characters.")
+        raise grant.CHALLENGE_SIZE()
     return challenge
 
 
@@ -64,12 +53,9 @@ def verify(verifier: str | None, challenge: str | None) -> None:
     """
     if challenge is None:
         if verifier is not None:
-            raise InvalidGrant(VERIFIER_MISMATCH, "A code_verifier was sent, but the "
-                               "authorization request had no code_challenge.")
+            raise grant.VERIFIER_UNEXPECTED()
         return
     if verifier is None:
-        raise InvalidGrant(VERIFIER_MISMATCH, "The code_verifier is missing: the authorization "
-                           "request carried a code_challenge.")
+        raise grant.VERIFIER_MISSING()
     if not _VERIFIER.match(verifier) or not hmac.compare_digest(s256(verifier), challenge):
-        raise InvalidGrant(VERIFIER_MISMATCH, "The code_verifier does not match the "
-                           "code_challenge supplied in the authorization request.")
+        raise grant.VERIFIER_MISMATCH()

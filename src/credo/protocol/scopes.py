@@ -11,13 +11,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from credo.errors import InvalidRequest, InvalidScope
-from credo.protocol.forms import MISSING_PARAMETER, TokenRequest
+from credo.aadsts import grant, request
+from credo.protocol.forms import TokenRequest
 
 DEFAULT_SUFFIX = "/.default"
-INVALID_SCOPE = 1002012
-MULTIPLE_RESOURCES = 700022
-RESOURCE_UNSUPPORTED = 901002
 
 
 @dataclass(frozen=True)
@@ -31,27 +28,17 @@ class ResourceRef:
     requested: str
 
 
-def _missing(name: str) -> InvalidRequest:
-    return InvalidRequest(MISSING_PARAMETER, "The request body must contain the following "
-                          f"parameter: '{name}'.")
-
-
 def _from_scope(scope: str) -> ResourceRef:
     """RFC 6749 §3.3 scope tokens, each ``<resource>/.default``, all naming one resource."""
     resources: list[str] = []
     for item in scope.split():
         resource = item[: -len(DEFAULT_SUFFIX)] if item.endswith(DEFAULT_SUFFIX) else ""
         if not resource:
-            raise InvalidScope(
-                INVALID_SCOPE, f"The provided value for scope {scope[:200]} is not valid. Client "
-                "credential flows must have a scope value with /.default suffixed to the "
-                "resource identifier (application ID URI).")
+            raise grant.SCOPE_NOT_DEFAULT(scope=scope[:200])
         if resource not in resources:
             resources.append(resource)
     if len(resources) != 1:
-        raise InvalidScope(MULTIPLE_RESOURCES, "The provided value for the input parameter "
-                           f"scope is not valid because it contains more than one resource. "
-                           f"Scope {scope[:200]} is not valid.")
+        raise grant.MULTIPLE_RESOURCES(scope=scope[:200])
     return ResourceRef(identifier=resources[0], requested=resources[0])
 
 
@@ -59,13 +46,12 @@ def resource_from_request(req: TokenRequest, version: Literal[1, 2]) -> Resource
     """The one resource a client-credentials request targets (RFC 6749 §4.4.2; RFC 8707 §2)."""
     if version == 1:
         if req.resource is None:
-            raise _missing("resource")
+            raise request.MISSING_BODY_PARAMETER(name="resource")
         return ResourceRef(identifier=req.resource, requested=req.resource)
     if req.resource is not None:
-        raise InvalidRequest(RESOURCE_UNSUPPORTED, "The 'resource' request parameter is not "
-                             "supported.")
+        raise grant.RESOURCE_PARAMETER_V2()
     if req.scope is None or not req.scope.split():
-        raise _missing("scope")
+        raise request.MISSING_BODY_PARAMETER(name="scope")
     return _from_scope(req.scope)
 
 

@@ -14,16 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from credo.errors import ConsentRequired, InvalidGrant, InvalidScope
+from credo.aadsts import user
 from credo.model import Application, DelegatedGrant, ObjectId, PermissionScope
 from credo.protocol.delegated_scopes import ScopeRequest
-
-NOT_CONSENTED = 65001
-"""AADSTS65001 DelegationDoesNotExist: no consent for the app and resource."""
-USER_DECLINED = 65004
-ADMIN_REQUIRED = 90094
-UNKNOWN_SCOPE = 650053
-NOT_CONFIGURED = 650057
 
 
 @dataclass(frozen=True)
@@ -78,17 +71,13 @@ def consent_state(*, client: Application, resource: Application, request: ScopeR
     if request.default:
         wanted = _static(client, resource, granted)
         if not wanted:
-            raise InvalidScope(NOT_CONFIGURED, "Invalid resource. The client has requested "
-                               "access to a resource which is not listed in the requested "
-                               f"permissions in the client's application registration. Client "
-                               f"app ID: {client.app_id}. Resource app ID: {resource.app_id}.")
+            raise user.NOT_CONFIGURED(client_id=client.app_id, resource_id=resource.app_id)
         return ConsentState(wanted, granted)
     defined = {s.value: s for s in resource.oauth2_permission_scopes if s.is_enabled}
     for value in request.values:
         if value not in defined:
-            raise InvalidScope(UNKNOWN_SCOPE, f"The application '{client.display_name[:100]}' "
-                               f"asked for scope '{value[:100]}' that doesn't exist on the "
-                               f"resource '{resource.app_id}'.")
+            raise user.UNKNOWN_PERMISSION(client=client.display_name[:100], kind="scope",
+                                          value=value[:100], resource_id=resource.app_id)
     return ConsentState(tuple(defined[v] for v in request.values), granted)
 
 
@@ -102,15 +91,9 @@ def must_prompt(state: ConsentState, *, prompt: frozenset[str], is_admin: bool,
     """
     missing = state.missing
     if missing and "none" in prompt:
-        raise ConsentRequired(NOT_CONSENTED, "The user or administrator has not consented to "
-                              f"use the application with ID '{client.app_id}' named "
-                              f"'{client.display_name[:100]}'. Send an interactive "
-                              "authorization request for this user and resource.")
+        raise user.NOT_CONSENTED(client_id=client.app_id, client_name=client.display_name[:100])
     if state.needs_admin and not is_admin:
-        raise ConsentRequired(ADMIN_REQUIRED, f"'{client.display_name[:100]}' needs "
-                              "permission to access resources in your organization that only "
-                              "an admin can grant. Please ask an admin to grant permission to "
-                              "this app before you can use it.")
+        raise user.ADMIN_APPROVAL(client_name=client.display_name[:100])
     return bool(missing) or "consent" in prompt or "admin_consent" in prompt
 
 
@@ -118,10 +101,8 @@ def require_consented(state: ConsentState, client: Application) -> None:
     """Without a user present (refresh, RFC 6749 §6): every wanted scope must be granted;
     Entra answers ``invalid_grant`` AADSTS65001, which MSAL turns into an interactive flow."""
     if state.missing:
-        raise InvalidGrant(NOT_CONSENTED, "The user or administrator has not consented "
-                           f"to use the application with ID '{client.app_id}' named "
-                           f"'{client.display_name[:100]}'. Send an interactive "
-                           "authorization request for this user and resource.")
+        raise user.NOT_CONSENTED_GRANT(client_id=client.app_id,
+                                       client_name=client.display_name[:100])
 
 
 def merged_scope(existing: str, added: Iterable[str]) -> str:

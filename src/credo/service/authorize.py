@@ -15,13 +15,9 @@ from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlencode
 
-from credo.errors import (
-    AccessDenied,
-    ConsentRequired,
-    LoginRequired,
-    OAuthError,
-    UnauthorizedClient,
-)
+from credo.aadsts import user as user_errors
+from credo.aadsts.client import CLIENT_NOT_FOUND
+from credo.errors import OAuthError
 from credo.model import (
     Application,
     AuditEvent,
@@ -33,12 +29,7 @@ from credo.model import (
 from credo.protocol import authorize
 from credo.protocol.authorize import AuthorizeRequest, ResponseMode
 from credo.protocol.grants.authorization_code import expires_at
-from credo.protocol.grants.client_credentials import CLIENT_NOT_FOUND
-from credo.protocol.user_consent import (
-    NOT_CONSENTED,
-    USER_DECLINED,
-    must_prompt,
-)
+from credo.protocol.user_consent import must_prompt
 from credo.protocol.user_tokens import response_scope
 from credo.service.audit import AuditBuffer
 from credo.service.authorize_outcomes import (
@@ -54,11 +45,9 @@ from credo.service.authorize_outcomes import (
 from credo.service.delegated import CODE_PURPOSE, new_family_id, new_secret
 from credo.service.delegated_access import DelegatedAccessService, Resolved
 from credo.service.snapshots import DirectoryCache
-from credo.service.tenants import resolve_tenant
+from credo.service.tenants import page_tenant
 from credo.service.user_consent import UserConsentService
 from credo.store.api import FlowStore
-
-LOGIN_REQUIRED = 50058
 
 
 class AuthorizeService:
@@ -76,7 +65,7 @@ class AuthorizeService:
                       params: Mapping[str, str]) -> Prepared | ErrorPage:
         """Tenant, client, redirect URI: nothing after this may be trusted before it."""
         try:
-            tenant = await resolve_tenant(self._cache, segment, for_token=False)
+            tenant = await page_tenant(self._cache, segment)
             client_id, redirect_uri = authorize.client_and_redirect(params)
             app, sp = await self._client(tenant, client_id)
             redirect = authorize.match_redirect(app, redirect_uri)
@@ -93,10 +82,7 @@ class AuthorizeService:
             app, sp = snap.application, snap.service_principal
             if sp is not None or (app.multi_tenant and app.tenant_id != tenant.id):
                 return app, sp
-        raise UnauthorizedClient(
-            CLIENT_NOT_FOUND, f"Application with identifier '{client_id}' was not found in "
-            f"the directory '{tenant.default_domain}'. This can happen if the application has "
-            "not been installed by the administrator of the tenant.")
+        raise CLIENT_NOT_FOUND(client_id=client_id, tenant=tenant.default_domain)
 
     async def decide(self, prepared: Prepared, signed: SignedIn | None, *,
                      decision: Decision | None = None, for_org: bool = False) -> Outcome:
@@ -119,8 +105,7 @@ class AuthorizeService:
         now = self._clock()
         if signed is None or self._stale(req, signed, now):
             if "none" in req.prompt:
-                raise LoginRequired(LOGIN_REQUIRED, "There is no signed-in user, and the "
-                                    "request asked for no user interaction (prompt=none).")
+                raise user_errors.LOGIN_REQUIRED()
             return SignIn(self._return_to(prepared))
         user = signed.user
         resolved = await self._access.resolve(prepared.tenant, prepared.client,
@@ -128,8 +113,7 @@ class AuthorizeService:
         is_admin = bool(user.directory_roles)
         if decision == "cancel":
             self._consent.declined(prepared.tenant, prepared.client, user)
-            raise AccessDenied(USER_DECLINED, "The user has declined to consent to access "
-                               "the app.")
+            raise user_errors.USER_DECLINED()
         if decision == "accept":
             resolved = await self._record_consent(prepared, req, resolved, user,
                                                   for_org and is_admin)
@@ -161,10 +145,8 @@ class AuthorizeService:
         new_here = prepared.client_sp is None  # a multi-tenant app not yet in this tenant
         if resolved.state is None:
             if new_here and "none" in req.prompt:
-                raise ConsentRequired(NOT_CONSENTED, "The user or administrator has not "
-                                      f"consented to use the application with ID "
-                                      f"'{prepared.client.app_id}'. Send an interactive "
-                                      "authorization request for this user and resource.")
+                raise user_errors.NOT_CONSENTED(client_id=prepared.client.app_id,
+                                                client_name=prepared.client.display_name[:100])
             return new_here or "consent" in req.prompt
         return must_prompt(resolved.state, prompt=req.prompt, is_admin=is_admin,
                            client=prepared.client) or new_here

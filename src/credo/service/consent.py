@@ -16,7 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from credo.errors import AccessDenied, InvalidResource, UnauthorizedClient
+from credo.aadsts.client import CLIENT_DISABLED
+from credo.aadsts.grant import RESOURCE_NOT_SUBSCRIBED
+from credo.aadsts.user import OPERATOR_ONLY
+from credo.errors import AccessDenied
 from credo.model import (
     Application,
     AppRoleAssignment,
@@ -72,8 +75,7 @@ class AdminConsentService:
         consent.check_redirect_uri(client, request.redirect_uri)
         client_sp = await self._dir.service_principal_for(tenant.id, client.app_id)
         if client_sp is not None and not client_sp.account_enabled:
-            raise UnauthorizedClient(7000112, f"Application '{client.app_id}'"
-                                     f"({client.display_name}) is disabled.")
+            raise CLIENT_DISABLED(client_id=client.app_id, name=client.display_name)
         apis, sps = await self._resources(tenant, client)
         permissions = consent.requested_permissions(client, apis, request.resources)
         return ConsentPlan(tenant, request, client, client_sp, permissions, tuple(sps.items()))
@@ -88,10 +90,8 @@ class AdminConsentService:
                 continue  # requested_permissions reports it (AADSTS500011)
             sp = await self._dir.service_principal_for(tenant.id, api.app_id)
             if sp is None:
-                raise InvalidResource(650052, f"The app needs access to a service "
-                                      f"('{api.display_name}') that your organization "
-                                      f"'{tenant.default_domain}' has not subscribed to or "
-                                      "enabled.")
+                raise RESOURCE_NOT_SUBSCRIBED(name=api.display_name,
+                                              tenant=tenant.default_domain)
             apis[api.app_id], sps[api.app_id] = api, sp
         return apis, sps
 
@@ -102,8 +102,7 @@ class AdminConsentService:
             consent.check_admin(roles, plan.permissions, privileged=self._privileged)
             if any(p.resource_app_id == MANAGEMENT_APP_ID and p.value == ROLE_TENANTS
                    for p in plan.permissions):  # as in /appRoleAssignedTo: operator only
-                raise AccessDenied(90094, f"{ROLE_TENANTS} of the management API is granted "
-                                   "by the operator only, never by consent.")
+                raise OPERATOR_ONLY(role=ROLE_TENANTS)
         except AccessDenied as err:
             self._record(plan, user, "denied", err.description, code=err.code)
             raise

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from credo.errors import InvalidGrant
+from credo.aadsts import grant
+from credo.aadsts import user as user_errors
 from credo.model import RefreshToken, Tenant, User
 from credo.protocol.delegated_scopes import ScopeRequest, parse_scope
 from credo.protocol.grants.authorization_code import AuthorizationCodeGrant, presented
 from credo.protocol.grants.refresh_token import (
-    REVOKED,
     RefreshTokenGrant,
     refresh_expiry,
     requested_scopes,
@@ -42,8 +42,6 @@ from credo.store.api import FlowStore
 
 CODE_PURPOSE = "authorization-code"
 REFRESH_PURPOSE = "refresh-token"
-USER_DISABLED = 50057
-USER_GONE = 50034
 _CODE = AuthorizationCodeGrant()
 _REFRESH = RefreshTokenGrant()
 
@@ -93,8 +91,7 @@ class DelegatedTokens:
         checked = _CODE.check(code=code, req=call.request, client=call.client,
                               app=call.snapshot.application, tenant=call.tenant, now=call.now)
         if not await self._flows.redeem_code(code_hash, moment):
-            raise InvalidGrant(54005, "OAuth2 Authorization code was already redeemed, please "
-                               "retry with a new valid code or use an existing refresh token.")
+            raise grant.CODE_REDEEMED()
         user = await self._user(checked.user_id, call.tenant, checked.auth_time)
         scopes = parse_scope(checked.scope)
         if checked.version == 1 and scopes.resource is None and call.request.resource:
@@ -127,15 +124,12 @@ class DelegatedTokens:
         password change ends every refresh-token family signed in before it, as in Entra)."""
         user = await self._users.by_id(user_id)
         if user is None or user.tenant_id != tenant.id:
-            raise InvalidGrant(USER_GONE, "The user account does not exist in the directory. "
-                               "A fresh sign-in is needed.")
+            raise user_errors.USER_GONE()
         if not user.account_enabled:
-            raise InvalidGrant(USER_DISABLED, "The user account is disabled.")
+            raise user_errors.USER_DISABLED()
         changed = user.password_changed
         if changed is not None and int(changed.timestamp()) > int(auth_time.timestamp()):
-            raise InvalidGrant(REVOKED, "The provided grant has expired due to it being "
-                               "revoked, a fresh auth token is needed. The user changed or "
-                               "reset their password.")
+            raise grant.GRANT_REVOKED(reason=" The user changed or reset their password.")
         return user
 
     async def _issue(self, call: DelegatedCall, issue: Issue) -> dict[str, Any]:
@@ -173,9 +167,8 @@ class DelegatedTokens:
             auth_time=datetime.fromtimestamp(subject.auth_time, UTC),
             session_id=subject.session_id, created=now, expires=refresh_expiry(call.now))
         if not await self._flows.issue_refresh_token(token, retire=issue.retire, now=now):
-            raise InvalidGrant(REVOKED, "The provided grant has expired due to it being "
-                               "revoked, a fresh auth token is needed.",
-                               detail=f"family {issue.family_id} revoked or token reused")
+            raise grant.GRANT_REVOKED(reason="",
+                                      detail=f"family {issue.family_id} revoked or token reused")
         return value
 
 

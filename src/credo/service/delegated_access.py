@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from credo.errors import InvalidResource, UnauthorizedClient
+from credo.aadsts.client import CLIENT_DISABLED
+from credo.aadsts.grant import RESOURCE_NOT_FOUND
 from credo.model import Application, ServicePrincipal, Tenant, User
 from credo.protocol import metadata
 from credo.protocol.delegated_scopes import OFFLINE_ACCESS, ScopeRequest
-from credo.protocol.grants.client_credentials import CLIENT_DISABLED, RESOURCE_NOT_FOUND
 from credo.protocol.id_token import Subject, id_token_claims, pairwise_subject
 from credo.protocol.user_consent import ConsentState, consent_state
 from credo.protocol.user_tokens import DelegatedAccess, user_access_claims
@@ -53,8 +53,7 @@ class Resolved:
 
 def check_client_sp(sp: ServicePrincipal | None, app: Application) -> None:
     if sp is not None and not sp.account_enabled:
-        raise UnauthorizedClient(CLIENT_DISABLED, f"Application '{app.app_id}'"
-                                 f"({app.display_name[:100]}) is disabled.")
+        raise CLIENT_DISABLED(client_id=app.app_id, name=app.display_name[:100])
 
 
 class DelegatedAccessService:
@@ -71,11 +70,8 @@ class DelegatedAccessService:
                        ) -> tuple[Application, ServicePrincipal]:
         found = await self._cache.resource(tenant, identifier)
         if found is None or found[1] is None or not found[1].account_enabled:
-            raise InvalidResource(
-                RESOURCE_NOT_FOUND, f"The resource principal named {identifier[:200]} was not "
-                f"found in the tenant named {tenant.display_name}. This can happen if the "
-                "application has not been installed by the administrator of the tenant or "
-                "consented to by any user in the tenant.")
+            raise RESOURCE_NOT_FOUND(resource=identifier[:200],
+                                     tenant=tenant.display_name or tenant.id)
         return found[0], found[1]
 
     async def resolve(self, tenant: Tenant, client: Application,

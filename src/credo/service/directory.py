@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from credo.errors import BadRequest, Conflict, FieldError, NotFound
+from credo.errors import FieldError, InvalidInput, ObjectConflict, ObjectNotFound
 from credo.model import (
     AppId,
     Application,
@@ -65,7 +65,7 @@ class DirectoryService:
         found = (await self.store.tenant(TenantId(segment)) if is_guid(segment)
                  else await self.store.tenant_by_domain(segment))
         if found is None:
-            raise NotFound(f"Tenant '{segment}' does not exist.")
+            raise ObjectNotFound(f"Tenant '{segment}' does not exist.")
         return found
 
     async def set_profile(self, tenant: Tenant, profile: Profile) -> Tenant:
@@ -82,7 +82,7 @@ class DirectoryService:
     ) -> tuple[Application, ServicePrincipal]:
         """Register an app and its service principal in the home tenant (as the portal does)."""
         if not display_name.strip():
-            raise BadRequest("displayName is required.",
+            raise InvalidInput("displayName is required.",
                              details=[FieldError("displayName", "must not be empty")])
         app = Application(
             id=ObjectId(new_id()), app_id=AppId(app_id or new_id()), tenant_id=tenant.id,
@@ -106,7 +106,7 @@ class DirectoryService:
         """An app homed in ``tenant`` by object id, app id or identifier URI."""
         app = await self.find_application(ref)
         if app is None or app.tenant_id != tenant.id:
-            raise NotFound(f"Resource '{ref}' does not exist or one of its queried reference-"
+            raise ObjectNotFound(f"Resource '{ref}' does not exist or one of its queried reference-"
                            "property objects are not present.")
         return app
 
@@ -128,23 +128,24 @@ class DirectoryService:
 
     async def add_key(self, app: Application, credential: KeyCredential) -> Application:
         if any(k.key_id == credential.key_id for k in app.key_credentials):
-            raise Conflict(f"A key credential with keyId '{credential.key_id}' already exists.")
+            raise ObjectConflict(
+                f"A key credential with keyId '{credential.key_id}' already exists.")
         if any(k.sha1 == credential.sha1 for k in app.key_credentials):
-            raise Conflict("This certificate is already registered on the application.")
+            raise ObjectConflict("This certificate is already registered on the application.")
         return await self.save_application(dataclasses.replace(
             app, key_credentials=(*app.key_credentials, credential)))
 
     async def remove_key(self, app: Application, key_id: str) -> Application:
         kept = tuple(k for k in app.key_credentials if k.key_id != key_id.lower())
         if len(kept) == len(app.key_credentials):
-            raise NotFound(f"No key credential with keyId '{key_id}' on this application.")
+            raise ObjectNotFound(f"No key credential with keyId '{key_id}' on this application.")
         return await self.save_application(dataclasses.replace(app, key_credentials=kept))
 
     async def add_password(self, app: Application, *, display_name: str = "",
                            days: int = 180) -> tuple[Application, PasswordCredential, str]:
         """Graph ``addPassword``: the server makes the secret; only its keyed hash is kept."""
         if not 1 <= days <= MAX_SECRET_DAYS:
-            raise BadRequest(f"A secret's lifetime must be 1 to {MAX_SECRET_DAYS} days.",
+            raise InvalidInput(f"A secret's lifetime must be 1 to {MAX_SECRET_DAYS} days.",
                              details=[FieldError("endDateTime", "out of range")])
         secret = generate_secret()
         start = _now()
@@ -157,7 +158,8 @@ class DirectoryService:
     async def remove_password(self, app: Application, key_id: str) -> Application:
         kept = tuple(p for p in app.password_credentials if p.key_id != key_id.lower())
         if len(kept) == len(app.password_credentials):
-            raise NotFound(f"No password credential with keyId '{key_id}' on this application.")
+            raise ObjectNotFound(
+                f"No password credential with keyId '{key_id}' on this application.")
         return await self.save_application(dataclasses.replace(app, password_credentials=kept))
 
     # -- service principals and grants -------------------------------------------------
@@ -165,7 +167,7 @@ class DirectoryService:
                                        *, assignment_required: bool = True) -> ServicePrincipal:
         """Graph ``POST /servicePrincipals``: an app's instance in ``tenant``."""
         if app.tenant_id != tenant.id and not app.multi_tenant:
-            raise BadRequest(f"Application '{app.app_id}' is not multi-tenant; it cannot have a "
+            raise InvalidInput(f"Application '{app.app_id}' is not multi-tenant; it cannot have a "
                              f"service principal in tenant '{tenant.default_domain}'.")
         sp = ServicePrincipal(ObjectId(new_id()), app.app_id, tenant.id, app.display_name,
                               True, assignment_required, _now())
@@ -180,7 +182,7 @@ class DirectoryService:
             app = await self.find_application(ref)
             sp = await self.store.service_principal_for(tenant.id, app.app_id) if app else None
         if sp is None or sp.tenant_id != tenant.id:
-            raise NotFound(f"Service principal '{ref}' does not exist in this tenant.")
+            raise ObjectNotFound(f"Service principal '{ref}' does not exist in this tenant.")
         return sp
 
     async def update_service_principal(self, sp: ServicePrincipal) -> ServicePrincipal:
@@ -197,12 +199,12 @@ class DirectoryService:
                     resource: ServicePrincipal, app_role_id: str) -> AppRoleAssignment:
         """Admin consent to one application permission (Graph ``appRoleAssignedTo``)."""
         if principal.tenant_id != tenant.id or resource.tenant_id != tenant.id:
-            raise NotFound("Both service principals must belong to this tenant.")
+            raise ObjectNotFound("Both service principals must belong to this tenant.")
         resource_app = await self.store.application_by_app_id(resource.app_id)
         role = next((r for r in resource_app.app_roles if r.id == app_role_id.lower()),
                     None) if resource_app else None
         if role is None or not role.is_enabled or "Application" not in role.allowed_member_types:
-            raise BadRequest(
+            raise InvalidInput(
                 f"Permission (appRoleId '{app_role_id}') does not exist on resource "
                 f"'{resource.display_name}' or is not an enabled application permission.",
                 details=[FieldError("appRoleId", "not an enabled Application app role")])
@@ -215,7 +217,7 @@ class DirectoryService:
     async def revoke(self, tenant: Tenant, assignment_id: str) -> AppRoleAssignment:
         found = await self.store.assignment(assignment_id.lower())
         if found is None or found.tenant_id != tenant.id:
-            raise NotFound(f"App role assignment '{assignment_id}' does not exist.")
+            raise ObjectNotFound(f"App role assignment '{assignment_id}' does not exist.")
         await self.store.delete_assignment(found.id)
         self._changed()
         return found
@@ -227,5 +229,5 @@ def _check_domain(domain: str) -> None:
         0 < len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
         and not label.startswith("-") and not label.endswith("-") for label in labels)
     if not ok or domain in {"common", "organizations", "consumers"}:
-        raise BadRequest(f"'{domain}' is not a valid domain name.",
+        raise InvalidInput(f"'{domain}' is not a valid domain name.",
                          details=[FieldError("domain", "not a DNS name")])

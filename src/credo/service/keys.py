@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from credo import certs, jose
-from credo.errors import TemporarilyUnavailable
+from credo.aadsts.service import TRANSIENT
 from credo.model import SigningKey
 from credo.store.api import KeyRing
 
@@ -98,9 +98,7 @@ class KeyService:
     def sign(self, claims: dict[str, Any], version: int) -> str:
         signer = self._signers.get(version)
         if signer is None:
-            raise TemporarilyUnavailable(
-                90033, "A transient error has occurred. Please try again.",
-                detail="no active signing key is loaded")
+            raise TRANSIENT(detail="no active signing key is loaded")
         return signer.sign(claims)
 
     async def rotate(self, now: datetime) -> str | None:

@@ -16,21 +16,20 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from credo.errors import BadRequest, FieldError, InvalidGrant
+from credo.aadsts.user import BAD_CREDENTIALS
+from credo.errors import FieldError, InvalidInput, OAuthError
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256
-BAD_CREDENTIALS = 50126
-"""AADSTS50126: "Error validating credentials due to invalid username or password.\""""
 
 
-def bad_credentials(detail: str = "") -> InvalidGrant:
-    return InvalidGrant(BAD_CREDENTIALS, "Your account or password is incorrect.",
-                        detail=detail)
+def bad_credentials(detail: str = "") -> OAuthError:
+    """AADSTS50126, the one answer for an unknown user and a wrong password."""
+    return BAD_CREDENTIALS(detail=detail)
 
 
 def check_policy(password: str, *, user_principal_name: str = "") -> None:
-    """Raises ``BadRequest`` (Graph ``passwordProfile.password``) for a password refused."""
+    """Raises ``InvalidInput`` (Graph ``passwordProfile.password``) for a password refused."""
     problem = ""
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         problem = f"must be {MIN_LENGTH} to {MAX_LENGTH} characters long"
@@ -39,7 +38,7 @@ def check_policy(password: str, *, user_principal_name: str = "") -> None:
     elif user_principal_name and password.lower() == user_principal_name.lower():
         problem = "must differ from the user name"
     if problem:
-        raise BadRequest("The specified password does not comply with password complexity "
+        raise InvalidInput("The specified password does not comply with password complexity "
                          "requirements.",
                          details=[FieldError("passwordProfile.password", problem)])
 

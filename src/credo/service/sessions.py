@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from credo.aadsts.request import FORM_EXPIRED
 from credo.model import ObjectId, TenantId
 
 SESSION_SECONDS = 12 * 3600
@@ -56,7 +57,7 @@ def _unb64(text: str) -> bytes:
 
 
 class SessionKeys:
-    """Seals sessions and makes CSRF tokens; both verifications raise ``ValueError``."""
+    """Seals sessions and makes CSRF tokens; ``unseal`` raises ``ValueError``."""
 
     def __init__(self, session_key: bytes, csrf_key: bytes) -> None:
         if len(session_key) != 32 or len(csrf_key) < 32:
@@ -100,7 +101,8 @@ class SessionKeys:
         return _b64(hmac.new(self._csrf, message, hashlib.sha256).digest())
 
     def check_csrf(self, token: str | None, purpose: str, *binding: str) -> None:
-        """Raises ``ValueError`` unless ``token`` is the one made for these values."""
+        """Raises AADSTS90023 unless ``token`` is the one made for these values (OWASP CSRF
+        Prevention Cheat Sheet, "Synchronizer Token Pattern", HMAC-bound to the session)."""
         expected = self.csrf_token(purpose, *binding)
         if not token or not hmac.compare_digest(token.encode(), expected.encode()):
-            raise ValueError("the CSRF token is missing or does not match")
+            raise FORM_EXPIRED(detail="the CSRF token is missing or does not match")

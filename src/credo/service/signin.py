@@ -16,14 +16,13 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from credo.errors import InvalidGrant, OAuthError, TemporarilyUnavailable
+from credo.aadsts import user as user_errors
+from credo.errors import OAuthError
 from credo.model import AuditEvent, ObjectId, Tenant, User
 from credo.service.audit import AuditBuffer
 from credo.service.passwords import Passwords
 from credo.store.api import SignInThrottle, UserDirectory
 
-LOCKED = 50053
-DISABLED = 50057
 MAX_NAME = 320
 _NOBODY = ObjectId("00000000-0000-0000-0000-000000000000")
 
@@ -49,14 +48,8 @@ class ThrottlePolicy:
         return max(0.0, last_failure + lockout - now)
 
 
-def throttled(retry_after: float) -> TemporarilyUnavailable:
-    return TemporarilyUnavailable(
-        LOCKED, "You've tried to sign in too many times with an incorrect account or "
-        "password. Try again later.", retry_after=max(1, math.ceil(retry_after)), status=429)
-
-
-def disabled() -> InvalidGrant:
-    return InvalidGrant(DISABLED, "Your account has been disabled. Contact your administrator.")
+def throttled(retry_after: float) -> OAuthError:
+    return user_errors.LOCKED(retry_after=max(1, math.ceil(retry_after)))
 
 
 class SignInService:
@@ -92,7 +85,7 @@ class SignInService:
             assert user is not None and hashed is not None  # verify raised otherwise
             await self._throttle.clear_failures([user_key])
             if not user.account_enabled:
-                raise disabled()
+                raise user_errors.USER_DISABLED()
             await self._upgrade_hash(user, hashed, password)
         except OAuthError as err:
             self._record(tenant, user, err.code, err.detail)

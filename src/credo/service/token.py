@@ -15,25 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from credo.errors import (
-    InvalidClient,
-    InvalidRequest,
-    OAuthError,
-    StoreUnavailable,
-    TemporarilyUnavailable,
-    UnauthorizedClient,
-    UnsupportedGrantType,
-)
+from credo.aadsts.client import CLIENT_NOT_FOUND, REPLAYED
+from credo.aadsts.grant import UNSUPPORTED_GRANT
+from credo.aadsts.request import MISSING_BODY_PARAMETER
+from credo.aadsts.service import TRANSIENT
+from credo.errors import OAuthError, StoreUnavailable
 from credo.model import AuditEvent, ClientSnapshot, Tenant
 from credo.protocol import claims, forms, metadata, scopes
 from credo.protocol.client_auth import METHODS, AuthContext, AuthenticatedClient, detect
-from credo.protocol.grants import UNSUPPORTED_GRANT, Grant, grant_for
+from credo.protocol.grants import Grant, grant_for
 from credo.protocol.grants.client_credentials import ClientCredentials
 from credo.protocol.profiles import PROFILES
 from credo.service.audit import AuditBuffer
 from credo.service.keys import KeyService
 from credo.service.snapshots import DirectoryCache
-from credo.service.tenants import resolve_tenant
+from credo.service.tenants import token_tenant
 from credo.store.api import ReplayStore
 
 log = logging.getLogger("credo.token")
@@ -96,7 +92,7 @@ class TokenService:
         try:
             req = forms.parse_token_request(call.body, authorization=call.authorization,
                                             query=call.query)
-            tenant = await resolve_tenant(self._cache, call.tenant_segment, for_token=True)
+            tenant = await token_tenant(self._cache, call.tenant_segment)
             grant = grant_for(req.grant_type)
             kind = grant.grant_type
             public = grant.public_clients and not _has_credentials(req)
@@ -139,20 +135,14 @@ class TokenService:
     def _pipeline(self, grant_type: str) -> DelegatedPipeline:
         pipeline = self._delegated.get(grant_type)
         if pipeline is None:  # a deployment built without the delegated flows
-            raise UnsupportedGrantType(UNSUPPORTED_GRANT, "The app requested an unsupported "
-                                       f"grant type '{grant_type}'.")
+            raise UNSUPPORTED_GRANT(grant_type=grant_type[:100])
         return pipeline
 
     async def _client(self, tenant: Tenant, client_id: str) -> ClientSnapshot:
         """PROTOCOL.md step 3: the client must have a service principal in the path's tenant."""
         snap = await self._cache.client(tenant, client_id)
         if snap is None or snap.service_principal is None:
-            raise UnauthorizedClient(
-                700016, f"Application with identifier '{client_id}' was not found in the "
-                f"directory '{tenant.default_domain}'. This can happen if the application has "
-                "not been installed by the administrator of the tenant or consented to by any "
-                "user in the tenant. You may have sent your authentication request to the "
-                "wrong tenant.")
+            raise CLIENT_NOT_FOUND(client_id=client_id, tenant=tenant.default_domain)
         return snap
 
     def _auth_context(self, snap: ClientSnapshot, now: float) -> AuthContext:
@@ -169,13 +159,9 @@ class TokenService:
         try:
             fresh = await self._replay.add_if_absent(auth.replay_key, auth.replay_until)
         except StoreUnavailable as exc:
-            raise TemporarilyUnavailable(
-                90033, "A transient error has occurred. Please try again.",
-                detail=f"replay store unavailable: {exc}") from exc
+            raise TRANSIENT(detail=f"replay store unavailable: {exc}") from exc
         if not fresh:
-            raise InvalidClient(
-                700024, "Client assertion has already been used. A new assertion with a "
-                "unique 'jti' is required.", detail=f"replayed jti {auth.jti!r}")
+            raise REPLAYED(detail=f"replayed jti {auth.jti!r}")
 
     def _mint(self, tenant: Tenant, snap: ClientSnapshot, auth: AuthenticatedClient,
               decision: Grant, ref: scopes.ResourceRef, now: float,
@@ -208,6 +194,5 @@ class TokenService:
 def _public_client_id(req: forms.TokenRequest) -> str:
     """A public client names itself with ``client_id`` only (RFC 6749 §2.1, §4.1.3)."""
     if req.client_id is None:
-        raise InvalidRequest(forms.MISSING_PARAMETER, "The request body must contain the "
-                             "following parameter: 'client_id'.")
+        raise MISSING_BODY_PARAMETER(name="client_id")
     return req.client_id

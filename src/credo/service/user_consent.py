@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
-from credo.errors import BadRequest, Conflict, FieldError, NotFound
+from credo.errors import FieldError, InvalidInput, ObjectConflict, ObjectNotFound
 from credo.model import (
     Application,
     AuditEvent,
@@ -82,7 +82,7 @@ class UserConsentService:
             try:
                 await self._flows.save_delegated_grant(grant)
                 return
-            except Conflict:
+            except ObjectConflict:
                 if attempt == 2:
                     raise
 
@@ -96,7 +96,7 @@ class UserConsentService:
     async def grant(self, tenant: Tenant, grant_id: str) -> DelegatedGrant:
         found = await self._flows.delegated_grant(grant_id)
         if found is None or found.tenant_id != tenant.id:
-            raise NotFound(f"Resource '{grant_id[:64]}' does not exist or one of its queried "
+            raise ObjectNotFound(f"Resource '{grant_id[:64]}' does not exist or one of its queried "
                            "reference-property objects are not present.")
         return found
 
@@ -106,15 +106,15 @@ class UserConsentService:
                      scope: str) -> DelegatedGrant:
         """Graph ``POST /oauth2PermissionGrants``: validated, then written once."""
         if (consent_type == "Principal") != (principal is not None):
-            raise BadRequest("principalId is required for consentType 'Principal' and must be "
+            raise InvalidInput("principalId is required for consentType 'Principal' and must be "
                              "null for 'AllPrincipals'.",
                              details=[FieldError("principalId", "does not fit consentType")])
         held = [g for g in await self._flows.delegated_grants(
             tenant.id, client_id=client_sp.id, resource_id=resource_sp.id)
             if g.principal_id == (principal.id if principal else None)]
         if held:
-            raise Conflict("A permission grant for this client, resource and principal already "
-                           f"exists: '{held[0].id}'.")
+            raise ObjectConflict("A permission grant for this client, resource and principal "
+                                 f"already exists: '{held[0].id}'.")
         grant = DelegatedGrant(str(uuid.uuid4()), tenant.id, client_sp.id, consent_type,
                                principal.id if principal else None, resource_sp.id,
                                check_scope(resource_app, scope), _now())
@@ -138,7 +138,7 @@ def check_scope(resource: Application, scope: str) -> str:
     values = list(dict.fromkeys(scope.split()))
     unknown = [v for v in values if v not in defined]
     if unknown:
-        raise BadRequest(f"The scope value(s) {', '.join(unknown)[:200]} are not delegated "
+        raise InvalidInput(f"The scope value(s) {', '.join(unknown)[:200]} are not delegated "
                          f"permissions of '{resource.display_name}'.",
                          details=[FieldError("scope", "unknown or disabled scope value")])
     return " ".join(values)

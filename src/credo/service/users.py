@@ -8,7 +8,7 @@ Global Administrator, Application Administrator and Cloud Application Administra
 (``model.DIRECTORY_ROLE_TEMPLATES``); a user with none is a plain user.
 
 Accessors for other services (the delegated flows): :meth:`UserService.by_id`,
-:meth:`UserService.by_upn`, :meth:`UserService.get` (tenant-scoped, raises ``NotFound``).
+:meth:`UserService.by_upn`, :meth:`UserService.get` (tenant-scoped, raises ``ObjectNotFound``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from credo.errors import BadRequest, FieldError, NotFound
+from credo.errors import FieldError, InvalidInput, ObjectNotFound
 from credo.model import (
     DIRECTORY_ROLE_TEMPLATES,
     DirectoryRoleName,
@@ -45,7 +45,7 @@ def directory_role(ref: str) -> DirectoryRoleName:
     for name, template in DIRECTORY_ROLE_TEMPLATES.items():
         if ref.strip().lower() in (name.lower(), template):
             return name
-    raise NotFound(f"Directory role '{ref[:80]}' does not exist. Known roles: "
+    raise ObjectNotFound(f"Directory role '{ref[:80]}' does not exist. Known roles: "
                    f"{', '.join(DIRECTORY_ROLE_TEMPLATES)}.")
 
 
@@ -57,7 +57,7 @@ def _check_upn(tenant: Tenant, upn: str) -> str:
     elif domain not in tenant.domains:
         problem = f"the domain must be one of the tenant's: {', '.join(tenant.domains)}"
     if problem:
-        raise BadRequest("Invalid value specified for property 'userPrincipalName' of "
+        raise InvalidInput("Invalid value specified for property 'userPrincipalName' of "
                          "resource 'User'.", details=[FieldError("userPrincipalName", problem)])
     return f"{local}@{domain}"
 
@@ -65,7 +65,7 @@ def _check_upn(tenant: Tenant, upn: str) -> str:
 def _check_display_name(name: str) -> str:
     name = name.strip()
     if not 0 < len(name) <= MAX_DISPLAY_NAME or not name.isprintable():
-        raise BadRequest("Invalid value specified for property 'displayName' of resource "
+        raise InvalidInput("Invalid value specified for property 'displayName' of resource "
                          "'User'.", details=[FieldError(
                              "displayName", f"1 to {MAX_DISPLAY_NAME} printable characters")])
     return name
@@ -98,7 +98,7 @@ class UserService:
         """Graph ``GET /users/{id | userPrincipalName}`` within ``tenant``."""
         found = await self.by_id(ref) if is_guid(ref) else await self.by_upn(tenant, ref)
         if found is None or found.tenant_id != tenant.id:
-            raise NotFound(f"Resource '{ref[:200]}' does not exist or one of its queried "
+            raise ObjectNotFound(f"Resource '{ref[:200]}' does not exist or one of its queried "
                            "reference-property objects are not present.")
         return found
 
@@ -162,7 +162,7 @@ class UserService:
     async def remove_role(self, user: User, role: DirectoryRoleName) -> User:
         """Graph ``DELETE /directoryRoles/{id}/members/{userId}/$ref``."""
         if role not in user.directory_roles:
-            raise NotFound(f"User '{user.user_principal_name}' is not a member of '{role}'.")
+            raise ObjectNotFound(f"User '{user.user_principal_name}' is not a member of '{role}'.")
         changed = dataclasses.replace(
             user, directory_roles=tuple(r for r in user.directory_roles if r != role))
         await self.store.update_user(changed)

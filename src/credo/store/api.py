@@ -35,7 +35,7 @@ class Directory(Protocol):
         """Case-insensitive match on any of the tenant's domains."""
     async def tenants(self) -> list[Tenant]: ...
     async def add_tenant(self, tenant: Tenant) -> None:
-        """Raises ``Conflict`` when the id or one of the domains is taken."""
+        """Raises ``ObjectConflict`` when the id or one of the domains is taken."""
     async def update_tenant(self, tenant: Tenant) -> None: ...
 
     async def application(self, object_id: ObjectId) -> Application | None: ...
@@ -47,7 +47,7 @@ class Directory(Protocol):
     async def save_application(self, app: Application) -> None:
         """Insert or replace the application with all its credentials, atomically.
 
-        Raises ``Conflict`` when an identifier URI is already used by another application.
+        Raises ``ObjectConflict`` when an identifier URI is already used by another application.
         """
     async def delete_application(self, object_id: ObjectId) -> None:
         """Deletes the app, its credentials, its service principals and their assignments."""
@@ -57,7 +57,7 @@ class Directory(Protocol):
                                     ) -> ServicePrincipal | None: ...
     async def service_principals(self, tenant_id: TenantId) -> list[ServicePrincipal]: ...
     async def save_service_principal(self, sp: ServicePrincipal) -> None:
-        """Insert or replace; raises ``Conflict`` for a second SP of one app in one tenant."""
+        """Insert or replace; raises ``ObjectConflict`` for a second SP of one app in one tenant."""
     async def delete_service_principal(self, object_id: ObjectId) -> None:
         """Deletes the SP and every assignment it is principal or resource of."""
 
@@ -67,7 +67,7 @@ class Directory(Protocol):
     async def assignments_on(self, resource_id: ObjectId) -> list[AppRoleAssignment]:
         """Assignments granted *on* a resource SP (Graph ``appRoleAssignedTo``)."""
     async def add_assignment(self, assignment: AppRoleAssignment) -> None:
-        """Raises ``Conflict`` when the same (principal, resource, role) exists."""
+        """Raises ``ObjectConflict`` when the same (principal, resource, role) exists."""
     async def delete_assignment(self, assignment_id: str) -> None: ...
 
     async def version(self) -> int:
@@ -114,7 +114,8 @@ class UserDirectory(Protocol):
         """Case-insensitive match (UPNs are unique across the directory)."""
     async def users(self, tenant_id: TenantId) -> list[User]: ...
     async def add_user(self, user: User, password_hash: str) -> None:
-        """Raises ``Conflict`` for a taken id or UPN, ``NotFound`` for an unknown tenant."""
+        """Raises ``ObjectConflict`` for a taken id or UPN, ``ObjectNotFound`` for an unknown
+        tenant."""
     async def update_user(self, user: User) -> None:
         """Replaces display name, UPN, enabled flag and directory roles, atomically."""
     async def set_password_hash(self, user_id: ObjectId, password_hash: str,
@@ -158,8 +159,8 @@ class FlowStore(Protocol):
                                ) -> list[DelegatedGrant]: ...
     async def delegated_grant(self, grant_id: str) -> DelegatedGrant | None: ...
     async def save_delegated_grant(self, grant: DelegatedGrant) -> None:
-        """Insert, or replace the scope of the grant with that id; raises ``Conflict`` for a
-        second grant of one (client, resource, principal) and ``NotFound`` for an unknown
+        """Insert, or replace the scope of the grant with that id; raises ``ObjectConflict`` for a
+        second grant of one (client, resource, principal) and ``ObjectNotFound`` for an unknown
         service principal or user."""
     async def delete_delegated_grant(self, grant_id: str) -> None: ...
 

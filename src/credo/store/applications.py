@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credo.errors import BadRequest, Conflict, NotFound
+from credo.errors import InvalidInput, ObjectConflict, ObjectNotFound
 from credo.model import Application, KeyCredential, ObjectId, PasswordCredential, TenantId
 from credo.store import principals
 from credo.store.records import (
@@ -105,20 +105,20 @@ async def _check(conn: AsyncConnection, app: Application) -> None:
     _once("key credential id", (k.key_id for k in app.key_credentials))
     _once("password credential id", (p.key_id for p in app.password_credentials))
     if await conn.scalar(sa.select(tenants.c.id).where(tenants.c.id == app.tenant_id)) is None:
-        raise NotFound(f"tenant {app.tenant_id} does not exist")
+        raise ObjectNotFound(f"tenant {app.tenant_id} does not exist")
     stored = await conn.scalar(sa.select(_app.app_id).where(_app.id == app.id))
     if stored is not None and stored != app.app_id:
-        raise Conflict(f"the appId of application {app.id} is {stored} and cannot change")
+        raise ObjectConflict(f"the appId of application {app.id} is {stored} and cannot change")
     other = await conn.scalar(sa.select(_app.id).where(_app.app_id == app.app_id,
                                                        _app.id != app.id))
     if other is not None:
-        raise Conflict(f"appId {app.app_id} is already used by application {other}")
+        raise ObjectConflict(f"appId {app.app_id} is already used by application {other}")
     taken = (await conn.execute(
         sa.select(_uri.uri, _app.app_id).join(applications, _app.id == _uri.application_id)
         .where(_uri.uri.in_(app.identifier_uris), _uri.application_id != app.id)
         .order_by(_uri.uri))).first()
     if taken is not None:
-        raise Conflict(f"identifier URI {taken.uri!r} is already used by application "
+        raise ObjectConflict(f"identifier URI {taken.uri!r} is already used by application "
                        f"{taken.app_id}")
 
 
@@ -126,7 +126,7 @@ def _once(what: str, values: Iterable[str]) -> None:
     seen: set[str] = set()
     for value in values:
         if value in seen:
-            raise BadRequest(f"{what} {value!r} is listed twice")
+            raise InvalidInput(f"{what} {value!r} is listed twice")
         seen.add(value)
 
 

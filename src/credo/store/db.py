@@ -7,8 +7,8 @@
 * Reads of several tables see one snapshot (a deferred SQLite transaction; REPEATABLE READ on
   PostgreSQL), so an application is never read half-saved.
 * Driver errors that mean "cannot reach the database" become ``StoreUnavailable``; constraint
-  violations become ``Conflict`` (unique) or ``NotFound`` (a missing referenced object); a
-  value refused while binding (a naive datetime) is re-raised as its ``ValueError``.
+  violations become ``ObjectConflict`` (unique) or ``ObjectNotFound`` (a missing referenced
+  object); a value refused while binding (a naive datetime) is re-raised as its ``ValueError``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from credo.errors import Conflict, CredoError, NotFound, StoreUnavailable
+from credo.errors import CredoError, ObjectConflict, ObjectNotFound, StoreUnavailable
 from credo.store.tables import directory_version
 
 BUSY_TIMEOUT_MS = 10_000
@@ -145,5 +145,5 @@ def _integrity_error(exc: IntegrityError) -> CredoError:
     """A constraint the pre-checks did not see (a concurrent writer won the race)."""
     text = str(exc.orig)
     if "foreign key" in text.lower():
-        return NotFound("a referenced directory object does not exist", detail=text)
-    return Conflict("another object with the same key already exists", detail=text)
+        return ObjectNotFound("a referenced directory object does not exist", detail=text)
+    return ObjectConflict("another object with the same key already exists", detail=text)

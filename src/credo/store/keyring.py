@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credo.errors import Conflict
+from credo.errors import ObjectConflict
 from credo.model import SigningKey
 from credo.store.seal import Sealer
 from credo.store.tables import signing_keys
@@ -31,13 +31,13 @@ async def every(conn: AsyncConnection, sealer: Sealer) -> list[SigningKey]:
 
 
 async def add(conn: AsyncConnection, sealer: Sealer, key: SigningKey) -> bool:
-    """Raises ``Conflict`` for a known kid, or a second ``active`` or ``next`` key."""
+    """Raises ``ObjectConflict`` for a known kid, or a second ``active`` or ``next`` key."""
     if await conn.scalar(sa.select(_k.kid).where(_k.kid == key.kid)) is not None:
-        raise Conflict(f"signing key {key.kid} already exists")
+        raise ObjectConflict(f"signing key {key.kid} already exists")
     if key.state != "retired":
         holder = await conn.scalar(sa.select(_k.kid).where(_k.state == key.state))
         if holder is not None:
-            raise Conflict(f"signing key {holder} is already {key.state}")
+            raise ObjectConflict(f"signing key {holder} is already {key.state}")
     await _insert(conn, sealer, key)
     return True
 
@@ -53,7 +53,7 @@ async def rotate(conn: AsyncConnection, sealer: Sealer, *, expected_active: str 
     if new_next.state != "next":
         raise ValueError(f"the new key must be in state 'next', not {new_next.state!r}")
     if await conn.scalar(sa.select(_k.kid).where(_k.kid == new_next.kid)) is not None:
-        raise Conflict(f"signing key {new_next.kid} already exists")
+        raise ObjectConflict(f"signing key {new_next.kid} already exists")
     live = (await conn.execute(sa.select(_k.kid, _k.state)
                                .where(_k.state.in_(("active", "next"))).with_for_update())).all()
     active = next((r.kid for r in live if r.state == "active"), None)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credo.errors import Conflict, NotFound
+from credo.errors import ObjectConflict, ObjectNotFound
 from credo.model import AppRoleAssignment, ObjectId, ServicePrincipal, TenantId
 from credo.store.records import assignment_from, assignment_values, sp_from, sp_values
 from credo.store.tables import app_role_assignments, applications, service_principals, tenants
@@ -46,7 +46,7 @@ async def save(conn: AsyncConnection, sp: ServicePrincipal) -> bool:
     other = await conn.scalar(sa.select(_sp.id).where(
         _sp.tenant_id == sp.tenant_id, _sp.app_id == sp.app_id, _sp.id != sp.id))
     if other is not None:
-        raise Conflict(f"application {sp.app_id} already has service principal {other} "
+        raise ObjectConflict(f"application {sp.app_id} already has service principal {other} "
                        f"in tenant {sp.tenant_id}")
     values = sp_values(sp)
     done = await conn.execute(sa.update(service_principals).where(_sp.id == sp.id)
@@ -84,16 +84,16 @@ async def assignments_where(conn: AsyncConnection, clause: sa.ColumnElement[bool
 
 
 async def add_assignment(conn: AsyncConnection, a: AppRoleAssignment) -> bool:
-    """Raises ``Conflict`` for a taken id or an existing (principal, resource, role)."""
+    """Raises ``ObjectConflict`` for a taken id or an existing (principal, resource, role)."""
     await _require(conn, tenants.c.id, a.tenant_id, f"tenant {a.tenant_id}")
     await _require(conn, _sp.id, a.resource_id, f"resource service principal {a.resource_id}")
     if await conn.scalar(sa.select(_ara.id).where(_ara.id == a.id)) is not None:
-        raise Conflict(f"app role assignment {a.id} already exists")
+        raise ObjectConflict(f"app role assignment {a.id} already exists")
     same = await conn.scalar(sa.select(_ara.id).where(
         _ara.principal_id == a.principal_id, _ara.resource_id == a.resource_id,
         _ara.app_role_id == a.app_role_id))
     if same is not None:
-        raise Conflict(f"principal {a.principal_id} already holds app role {a.app_role_id} "
+        raise ObjectConflict(f"principal {a.principal_id} already holds app role {a.app_role_id} "
                        f"on {a.resource_id} (assignment {same})")
     await conn.execute(sa.insert(app_role_assignments).values(assignment_values(a)))
     return True
@@ -107,4 +107,4 @@ async def delete_assignment(conn: AsyncConnection, assignment_id: str) -> bool:
 async def _require(conn: AsyncConnection, column: sa.Column[str], value: str, what: str
                    ) -> None:
     if await conn.scalar(sa.select(column).where(column == value).limit(1)) is None:
-        raise NotFound(f"{what} does not exist")
+        raise ObjectNotFound(f"{what} does not exist")

@@ -86,7 +86,7 @@ class SqlStore:
         await self._db.write(lambda conn: tenants.add(conn, tenant), bump=True)
 
     async def update_tenant(self, tenant: Tenant) -> None:
-        """Replaces the tenant's fields and domains; raises ``NotFound`` for an unknown id."""
+        """Replaces the tenant's fields and domains; raises ``ObjectNotFound`` for an unknown id."""
         await self._db.write(lambda conn: tenants.update(conn, tenant), bump=True)
 
     # -- applications --------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credo.errors import BadRequest, Conflict, NotFound
+from credo.errors import InvalidInput, ObjectConflict, ObjectNotFound
 from credo.model import Tenant, TenantId
 from credo.store.records import tenant_from, tenant_values
 from credo.store.tables import tenant_domains, tenants
@@ -57,7 +57,7 @@ async def every(conn: AsyncConnection) -> list[Tenant]:
 async def add(conn: AsyncConnection, tenant: Tenant) -> bool:
     taken = await conn.scalar(sa.select(tenants.c.id).where(tenants.c.id == tenant.id))
     if taken is not None:
-        raise Conflict(f"tenant {tenant.id} already exists")
+        raise ObjectConflict(f"tenant {tenant.id} already exists")
     await conn.execute(sa.insert(tenants).values(tenant_values(tenant)))
     await _replace_domains(conn, tenant)
     return True
@@ -67,7 +67,7 @@ async def update(conn: AsyncConnection, tenant: Tenant) -> bool:
     values = tenant_values(tenant)
     done = await conn.execute(sa.update(tenants).where(tenants.c.id == tenant.id).values(values))
     if done.rowcount == 0:
-        raise NotFound(f"tenant {tenant.id} does not exist")
+        raise ObjectNotFound(f"tenant {tenant.id} does not exist")
     await _replace_domains(conn, tenant)
     return True
 
@@ -76,13 +76,13 @@ async def _replace_domains(conn: AsyncConnection, tenant: Tenant) -> None:
     domains = [d.lower() for d in tenant.domains]
     twice = {d for d in domains if domains.count(d) > 1}
     if twice:
-        raise BadRequest(f"domain {sorted(twice)[0]!r} is listed twice")
+        raise InvalidInput(f"domain {sorted(twice)[0]!r} is listed twice")
     taken = (await conn.execute(
         sa.select(tenant_domains.c.domain, tenant_domains.c.tenant_id)
         .where(tenant_domains.c.domain.in_(domains), tenant_domains.c.tenant_id != tenant.id)
         .order_by(tenant_domains.c.domain))).first()
     if taken is not None:
-        raise Conflict(f"domain {taken.domain!r} is already used by tenant {taken.tenant_id}")
+        raise ObjectConflict(f"domain {taken.domain!r} is already used by tenant {taken.tenant_id}")
     await conn.execute(sa.delete(tenant_domains).where(tenant_domains.c.tenant_id == tenant.id))
     if domains:
         await conn.execute(sa.insert(tenant_domains), [

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from credo.errors import Conflict, NotFound
+from credo.errors import ObjectConflict, ObjectNotFound
 from credo.model import DIRECTORY_ROLE_TEMPLATES, DirectoryRoleName, ObjectId, TenantId, User
 from credo.store.tables import sign_in_throttle, tenants, user_directory_roles, users
 
@@ -75,16 +75,16 @@ async def _check_upn_free(conn: AsyncConnection, user: User) -> None:
     other = await conn.scalar(sa.select(_u.id).where(
         _u.user_principal_name == user.user_principal_name.lower(), _u.id != user.id))
     if other is not None:
-        raise Conflict(f"Another object with the same value for property userPrincipalName "
+        raise ObjectConflict(f"Another object with the same value for property userPrincipalName "
                        f"already exists: '{user.user_principal_name}'.")
 
 
 async def add(conn: AsyncConnection, user: User, hashed: str) -> bool:
-    """Raises ``NotFound`` for an unknown tenant, ``Conflict`` for a taken id or UPN."""
+    """Raises ``ObjectNotFound`` for an unknown tenant, ``ObjectConflict`` for a taken id or UPN."""
     if await conn.scalar(sa.select(tenants.c.id).where(tenants.c.id == user.tenant_id)) is None:
-        raise NotFound(f"tenant {user.tenant_id} does not exist")
+        raise ObjectNotFound(f"tenant {user.tenant_id} does not exist")
     if await conn.scalar(sa.select(_u.id).where(_u.id == user.id)) is not None:
-        raise Conflict(f"user {user.id} already exists")
+        raise ObjectConflict(f"user {user.id} already exists")
     await _check_upn_free(conn, user)
     await conn.execute(sa.insert(users).values(**_values(user), password_hash=hashed))
     await _replace_roles(conn, user)
@@ -97,7 +97,7 @@ async def update(conn: AsyncConnection, user: User) -> bool:
     values = {k: v for k, v in _values(user).items() if k not in ("id", "tenant_id", "created")}
     done = await conn.execute(sa.update(users).where(_u.id == user.id).values(values))
     if done.rowcount == 0:
-        raise NotFound(f"user {user.id} does not exist")
+        raise ObjectNotFound(f"user {user.id} does not exist")
     await _replace_roles(conn, user)
     return True
 
@@ -107,7 +107,7 @@ async def set_password(conn: AsyncConnection, user_id: ObjectId, hashed: str,
     done = await conn.execute(sa.update(users).where(_u.id == user_id)
                               .values(password_hash=hashed, password_changed=changed))
     if done.rowcount == 0:
-        raise NotFound(f"user {user_id} does not exist")
+        raise ObjectNotFound(f"user {user_id} does not exist")
     return True
 
 

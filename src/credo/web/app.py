@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from credo.aadsts.request import METHOD_NOT_ALLOWED, PATH_NOT_FOUND
 from credo.config import load_settings
-from credo.errors import InvalidRequest
 from credo.service.runtime import Services, close_services, open_services, start_background
 from credo.web import authorize, consent, render, signin
 from credo.web.protocol import ProtocolRoutes
@@ -23,14 +23,12 @@ log = logging.getLogger("credo.web")
 
 
 def _not_found(request: Request, exc: Exception) -> Response:
-    err = InvalidRequest(90100, f"The requested path '{request.url.path[:200]}' does not exist.",
-                         status=404)
+    err = PATH_NOT_FOUND(path=request.url.path[:200])
     return render.oauth_error_response(err, render.correlation_id(None))
 
 
 def _not_allowed(request: Request, exc: Exception) -> Response:
-    err = InvalidRequest(900561, f"The endpoint does not accept {request.method[:10]} requests.",
-                         status=405)
+    err = METHOD_NOT_ALLOWED(method=request.method[:10])
     return render.oauth_error_response(err, render.correlation_id(None))
 
 

@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from credo.errors import InvalidRequest
+from credo.aadsts import request as request_errors
+from credo.errors import OAuthError
 from credo.protocol.consent import with_query
-from credo.protocol.forms import INVALID_PARAMETER
 from credo.service.authorize_outcomes import (
     ConsentPrompt,
     ErrorPage,
@@ -44,8 +44,6 @@ _SUBMIT = "document.forms[0].submit();"
 _FORM_POST_CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
                   "frame-ancestors 'none'; script-src 'sha256-"
                   + base64.b64encode(hashlib.sha256(_SUBMIT.encode()).digest()).decode() + "'")
-_FORM_EXPIRED = InvalidRequest(90023, "The consent form has expired or was not sent by this "
-                               "page. Start again from the application.")
 
 
 def routes() -> list[Route]:
@@ -79,8 +77,7 @@ async def _params(request: Request) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, value in request.query_params.multi_items():
         if name in params:
-            raise InvalidRequest(INVALID_PARAMETER, "The request must contain a single value "
-                                 f"for parameter '{name[:64]}'.")
+            raise request_errors.REPEATED_PARAMETER(name=name[:64])
         if value:
             params[name] = value
     return params
@@ -90,7 +87,7 @@ async def _authorize(request: Request, version: Literal[1, 2]) -> Response:
     services = services_of(request)
     try:
         params = await _params(request)
-    except InvalidRequest as err:
+    except OAuthError as err:
         return pages.error(err)
     flow = services.delegated.authorize
     prepared = await flow.prepare(request.path_params["tenant"], version, params)
@@ -104,7 +101,7 @@ async def _consent(request: Request, version: Literal[1, 2]) -> Response:
     services = services_of(request)
     try:
         form = await pages.read_form(request)
-    except InvalidRequest as err:
+    except OAuthError as err:
         return pages.error(err)
     params = {k: v for k, v in form.items() if k not in _CONTROL}
     flow = services.delegated.authorize
@@ -116,13 +113,12 @@ async def _consent(request: Request, version: Literal[1, 2]) -> Response:
     if signed is None:  # the session ended meanwhile: sign in, then see the page again
         return _render(request, services, signed, await flow.decide(prepared, signed))
     if action not in ("accept", "cancel"):
-        return pages.error(InvalidRequest(INVALID_PARAMETER, "The consent form must say "
-                                          "'accept' or 'cancel'."))
+        return pages.error(request_errors.CONSENT_ANSWER())
     try:
         services.accounts.sessions.check_csrf(form.get("csrf"), _PURPOSE,
                                               *_binding(prepared, signed))
-    except ValueError:
-        return pages.error(_FORM_EXPIRED)
+    except OAuthError as err:
+        return pages.error(err)
     outcome = await flow.decide(
         prepared, signed, decision="accept" if action == "accept" else "cancel",
         for_org=form.get("for_org") == "yes")

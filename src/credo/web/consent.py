@@ -18,19 +18,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from credo.errors import AccessDenied, CredoError, InvalidRequest, OAuthError
+from credo.aadsts.request import ADMIN_CONSENT_ANSWER
+from credo.errors import AccessDenied, CredoError, OAuthError
 from credo.protocol import consent
 from credo.protocol.consent import AdminConsentRequest
 from credo.service.consent import ConsentPlan
 from credo.service.runtime import Services
-from credo.service.tenants import resolve_tenant
+from credo.service.tenants import page_tenant
 from credo.web import pages
 from credo.web.session import SignedInUser, login_url, services_of, signed_in, signin_redirect
 
 log = logging.getLogger("credo.consent")
 _PURPOSE = "adminconsent"
-_FORM_EXPIRED = InvalidRequest(90023, "The consent form has expired or was not sent by this "
-                               "page. Start again from the application.")
 
 
 def routes() -> list[Route]:
@@ -72,7 +71,7 @@ async def _admin_consent(request: Request, version: consent.Version) -> Response
     segment = request.path_params["tenant"]
     form: dict[str, str] = {}
     try:
-        tenant = await resolve_tenant(services.cache, segment, for_token=False)
+        tenant = await page_tenant(services.cache, segment)
         if request.method == "POST":
             form = await pages.read_form(request)
         pairs = (list(form.items()) if request.method == "POST"
@@ -121,8 +120,8 @@ async def _decide(services: Services, segment: str, plan: ConsentPlan, user: Sig
                   form: dict[str, str]) -> Response:
     try:
         services.accounts.sessions.check_csrf(form.get("csrf"), _PURPOSE, *_binding(plan, user))
-    except ValueError:
-        return pages.error(_FORM_EXPIRED)
+    except OAuthError as err:
+        return pages.error(err)
     action = form.get("action")
     try:
         if action == "accept":
@@ -137,4 +136,4 @@ async def _decide(services: Services, segment: str, plan: ConsentPlan, user: Sig
         return pages.message("Sorry, the consent was not recorded",
                              "Nothing was changed. Try again in a moment.", status=503,
                              alert=True)
-    return pages.error(InvalidRequest(90100, "The form must say 'accept' or 'cancel'."))
+    return pages.error(ADMIN_CONSENT_ANSWER())

@@ -16,8 +16,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from credo.errors import InvalidRequest, OAuthError
-from credo.protocol.forms import INVALID_PARAMETER, parse_form
+from credo.aadsts.request import FORM_TOO_LARGE
+from credo.errors import OAuthError
+from credo.protocol.forms import parse_form
 
 MAX_FORM = 16 * 1024
 HEADERS = {
@@ -63,14 +64,13 @@ def redirect(url: str) -> Response:
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """The urlencoded body of a page's POST; ``InvalidRequest`` past ``MAX_FORM`` bytes."""
-    too_large = InvalidRequest(INVALID_PARAMETER, "The form is too large.", status=413)
+    """The urlencoded body of a page's POST; AADSTS90100 (413) past ``MAX_FORM`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_FORM):
-        raise too_large
+        raise FORM_TOO_LARGE()
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM:
-            raise too_large
+            raise FORM_TOO_LARGE()
     return parse_form(body)

@@ -12,7 +12,7 @@ from credo.errors import OAuthError
 from credo.protocol import metadata
 from credo.service.keys import KeyService
 from credo.service.snapshots import DirectoryCache
-from credo.service.tenants import ALIASES, resolve_tenant
+from credo.service.tenants import ALIASES, page_tenant
 from credo.web import render
 
 
@@ -41,7 +41,7 @@ class ProtocolRoutes:
                 doc = build(self._base, segment.lower())
                 doc["issuer"] = build(self._base, "{tenantid}")["issuer"]
             else:
-                tenant = await resolve_tenant(self._cache, segment, for_token=False)
+                tenant = await page_tenant(self._cache, segment)
                 doc = build(self._base, tenant.id)
         except OAuthError as err:
             return render.oauth_error_response(err, correlation)
@@ -58,7 +58,7 @@ class ProtocolRoutes:
         segment = request.path_params["tenant"]
         if segment.lower() not in ALIASES:
             try:
-                await resolve_tenant(self._cache, segment, for_token=False)
+                await page_tenant(self._cache, segment)
             except OAuthError as err:
                 return render.oauth_error_response(
                     err, render.correlation_id(request.headers.get("client-request-id")))

@@ -19,11 +19,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from credo import jose
-from credo.errors import InvalidRequest, JoseError, OAuthError, TemporarilyUnavailable
+from credo.errors import JoseError, OAuthError, TemporarilyUnavailable
 from credo.model import Tenant
 from credo.protocol import consent
 from credo.service.runtime import Services
-from credo.service.tenants import resolve_tenant
+from credo.service.tenants import page_tenant
 from credo.web import pages
 from credo.web.session import (
     LOGIN_COOKIE,
@@ -72,8 +72,7 @@ async def login(request: Request) -> Response:
     """GET: the form. POST: check CSRF, then the password (``SignInService.sign_in``)."""
     services = services_of(request)
     try:
-        tenant = await resolve_tenant(services.cache, request.path_params["tenant"],
-                                      for_token=False)
+        tenant = await page_tenant(services.cache, request.path_params["tenant"])
         if request.method == "GET":
             return _form(request, services, tenant,
                          return_to=safe_return_to(request.query_params.get("return_to")))
@@ -90,7 +89,7 @@ async def _submit(request: Request, services: Services, tenant: Tenant,
     try:
         services.accounts.sessions.check_csrf(
             form.get("csrf"), "login", request.cookies.get(LOGIN_COOKIE, ""), tenant.id)
-    except ValueError:
+    except OAuthError:
         return _form(request, services, tenant, return_to=return_to, error=_EXPIRED,
                      login_name=name, status=400)
     now = time.time()
@@ -114,8 +113,7 @@ async def logout(request: Request) -> Response:
     """Ends the session; redirects only to a URI registered on the named app."""
     services = services_of(request)
     try:
-        tenant = await resolve_tenant(services.cache, request.path_params["tenant"],
-                                      for_token=False)
+        tenant = await page_tenant(services.cache, request.path_params["tenant"])
         params = (await pages.read_form(request) if request.method == "POST"
                   else dict(request.query_params))
     except OAuthError as err:
@@ -138,7 +136,7 @@ async def _post_logout_target(services: Services, tenant: Tenant,
     try:
         client = consent.check_client(app, client_id, tenant.id, tenant.default_domain)
         consent.check_redirect_uri(client, uri)
-    except InvalidRequest:
+    except OAuthError:
         return None
     state = params.get("state")
     return consent.with_query(uri, [("state", state)]) if state else uri

@@ -12,7 +12,8 @@ from typing import Literal
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from credo.errors import InvalidRequest, OAuthError
+from credo.aadsts.request import BODY_TOO_LARGE_PLAIN, TOKEN_METHOD
+from credo.errors import OAuthError
 from credo.protocol.forms import MAX_BODY
 from credo.service.token import TokenCall, TokenService
 from credo.web import render
@@ -66,15 +67,11 @@ class TokenEndpoint:
         version: Literal[1, 2] = 2 if match.group(2) else 1
         try:
             if scope["method"] != "POST":
-                raise InvalidRequest(
-                    900561, "The endpoint only accepts POST requests. Received a "
-                    f"{scope['method'][:10]} request.", status=405,
-                    headers={"Allow": "POST"})
+                raise TOKEN_METHOD(method=scope["method"][:10], headers={"Allow": "POST"})
             try:
                 body = await _read_body(scope, receive)
             except _TooLarge:
-                raise InvalidRequest(90100, "The request body is too large.",
-                                     status=413) from None
+                raise BODY_TOO_LARGE_PLAIN() from None
             call = TokenCall(match.group(1), version, body, _header(scope, b"authorization"),
                              scope.get("query_string", b"").decode("latin-1"), correlation)
             result = await self._tokens.token(call)

@@ -35,10 +35,15 @@ def window(valid_from: str, expiry: str) -> str:
            f"assertion {expiry}."
 
 
-def not_found(thumb_hex: str) -> str:
+LABELS = {"x5t": "x5t, SHA-1", "x5t#S256": "x5t#S256, SHA-256"}
+
+
+def not_found(thumb_hex: str, header: str = "") -> str:
+    """AADSTS700027 for an unknown thumbprint, labelled with the header that carried it."""
+    label = LABELS[header or ("x5t" if len(thumb_hex) == 40 else "x5t#S256")]
     return ("Client assertion contains an invalid signature. [Reason - The key was not found., "
-            f"Thumbprint of key used by client: '{thumb_hex}', Please use the management API to "
-            f"see the configured keys for app Id '{APP_ID}'.]")
+            f"Thumbprint of key used by client: '{thumb_hex}' ({label}), Please use the "
+            f"management API to see the configured keys for app Id '{APP_ID}'.]")
 
 
 def strict(p: Pki, **claims: Any) -> str:
@@ -123,7 +128,7 @@ REJECT = [
         header=p.header(x5t=None, **{"x5t#S256": p.b.x5t_s256()}), signer=p.b),
         700027, lambda p: not_found(p.b.sha256.hex().upper())),
     Reject("sha256-value-in-x5t", lambda p: p.assertion(header=p.header(x5t=p.a.x5t_s256())),
-           700027, lambda p: not_found(p.a.sha256.hex().upper())),
+           700027, lambda p: not_found(p.a.sha256.hex().upper(), "x5t")),
     Reject("jwk-and-x5c-do-not-supply-a-key", lambda p: p.assertion(header=p.header(
         x5t=p.b.x5t(), x5c=[base64.b64encode(p.b.der).decode()],
         jwk={"kty": "RSA", "n": "x", "e": "AQAB"}, jku="https://evil.example/jwks",
@@ -135,12 +140,12 @@ REJECT = [
     Reject("signed-by-other-key", lambda p: p.assertion(signer=p.b), 700027,
            lambda p: "Client assertion contains an invalid signature. [Reason - Key was found, "
            "but use of the key to verify the signature failed., Thumbprint of key used by "
-           f"client: '{p.a.sha1.hex().upper()}']"),
+           f"client: '{p.a.sha1.hex().upper()}' (SHA-1)]"),
     Reject("claims-altered", lambda p: (lambda t: f"{t[0]}.{seg(p.claims(jti='other'))}.{t[2]}")(
         p.assertion().split(".")), 700027,
         lambda p: "Client assertion contains an invalid signature. [Reason - Key was found, "
         "but use of the key to verify the signature failed., Thumbprint of key used by "
-        f"client: '{p.a.sha1.hex().upper()}']"),
+        f"client: '{p.a.sha1.hex().upper()}' (SHA-1)]"),
     Reject("RS256-in-strict", lambda p: p.assertion(claims=p.claims(aud=ISSUER_V2)), 50027,
            "Invalid JWT token. The 'RS256' algorithm is not allowed by this tenant's security "
            "profile; use PS256.", profile="strict"),

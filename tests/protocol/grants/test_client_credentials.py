@@ -73,10 +73,10 @@ NOT_FOUND = ("The resource principal named api://mail was not found in the tenan
 
 REFUSED = [
     ("client-sp-missing", {"client_sp": None}, UnauthorizedClient, 700016,
-     f"Application with identifier '{APP_ID}' was not found in the directory 'Contoso'. This "
-     "can happen if the application has not been installed by the administrator of the tenant "
-     "or consented to by any user in the tenant. You may have sent your authentication request "
-     "to the wrong tenant."),
+     f"Application with identifier '{APP_ID}' was not found in the directory "
+     f"'{TENANT.default_domain}'. This can happen if the application has not been installed by "
+     "the administrator of the tenant or consented to by any user in the tenant. You may have "
+     "sent your authentication request to the wrong tenant."),
     ("client-sp-disabled", {"client_sp": replace(CLIENT_SP, account_enabled=False)},
      UnauthorizedClient, 7000112, f"Application '{APP_ID}'(Daemon) is disabled."),
     ("resource-missing", {"resource_app": None, "resource_sp": None}, InvalidResource, 500011,

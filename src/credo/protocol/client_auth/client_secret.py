@@ -10,17 +10,13 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 
-from credo.errors import InvalidClient
-from credo.protocol.client_auth.detect import CLIENT_ID_MISMATCH
+from credo.aadsts import client
 from credo.protocol.client_auth.types import (
     AuthContext,
     AuthenticatedClient,
     MethodName,
     Presented,
 )
-
-INVALID_SECRET = 7000215
-EXPIRED_SECRET = 7000222
 
 
 class ClientSecret:
@@ -33,8 +29,8 @@ class ClientSecret:
         """RFC 6749 §2.3.1: authenticate with the secret, or raise ``InvalidClient``."""
         app = ctx.application
         if presented.secret is None or presented.client_id != app.app_id:
-            raise InvalidClient(CLIENT_ID_MISMATCH, "The client secret does not identify this "
-                                "application.", detail="presented/context mismatch")
+            raise client.WRONG_CLIENT(credential="client secret",
+                                      detail="presented/context mismatch")
         digest = ctx.secret_hasher(presented.secret)
         now = datetime.fromtimestamp(ctx.now, UTC)
         valid_match = stale_match = False
@@ -46,9 +42,5 @@ class ClientSecret:
         if valid_match:
             return AuthenticatedClient(application=app, method=self.method, acr="1")
         if stale_match:
-            raise InvalidClient(EXPIRED_SECRET, "The provided client secret keys for app "
-                                f"'{app.app_id}' are expired.", detail="secret outside validity")
-        raise InvalidClient(
-            INVALID_SECRET, "Invalid client secret provided. Ensure the secret being sent in the "
-            "request is the client secret value, not the client secret ID, for a secret added "
-            f"to app '{app.app_id}'.", detail="no password credential matches")
+            raise client.EXPIRED_SECRET(client_id=app.app_id, detail="secret outside validity")
+        raise client.INVALID_SECRET(client_id=app.app_id, detail="no password credential matches")

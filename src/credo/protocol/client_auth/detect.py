@@ -8,26 +8,20 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from credo.errors import InvalidClient, InvalidRequest, JoseError
+from credo.aadsts import client, request
+from credo.errors import JoseError, OAuthError
 from credo.jose import RSA_ALGS, parse_compact
 from credo.protocol.client_auth.types import JWT_BEARER, MethodName, Presented, UnverifiedAssertion
-from credo.protocol.forms import MALFORMED_AUTH, MAX_ASSERTION, MISSING_PARAMETER, TokenRequest
+from credo.protocol.forms import MAX_ASSERTION, TokenRequest
 
-INVALID_JWT = 50027
-"""AADSTS50027 InvalidJwtToken: a malformed assertion, header or claim."""
-SUBJECT_MISMATCH = 50048
-CLIENT_ID_MISMATCH = 700021
-"""AADSTS700021: the assertion's (or Basic's) client differs from the ``client_id`` parameter."""
-UNEXPECTED_ASSERTION_TYPE = 90011
-NO_CREDENTIAL = 7000218
 TYPES = frozenset({"jwt", "client-authentication+jwt", "application/client-authentication+jwt",
                    "application/jwt"})
 """Accepted ``typ`` values, compared case-insensitively (RFC 7515 §4.1.9)."""
 
 
-def invalid_jwt(reason: str, detail: str = "") -> InvalidClient:
+def invalid_jwt(reason: str, detail: str = "") -> OAuthError:
     """The public AADSTS50027 failure for a malformed client assertion."""
-    return InvalidClient(INVALID_JWT, f"Invalid JWT token. {reason}", detail=detail)
+    return client.INVALID_JWT(reason=reason, detail=detail)
 
 
 def _check_header(header: dict[str, object]) -> None:
@@ -50,8 +44,7 @@ def _check_subject(claims: dict[str, object]) -> str:
         raise invalid_jwt("The 'iss' and 'sub' claims must be non-empty strings naming the "
                           "client.")
     if iss != sub:
-        raise InvalidClient(SUBJECT_MISMATCH, "Subject mismatches Issuer claim in the client "
-                            "assertion.", detail=f"iss={iss[:64]!r} sub={sub[:64]!r}")
+        raise client.SUBJECT_MISMATCH(detail=f"iss={iss[:64]!r} sub={sub[:64]!r}")
     return iss
 
 
@@ -84,21 +77,17 @@ def _methods(req: TokenRequest) -> list[MethodName]:
 
 def _same_client(form_id: str | None, client_id: str, source: str) -> None:
     if form_id is not None and form_id != client_id:
-        raise InvalidClient(CLIENT_ID_MISMATCH, f"The {source} does not match the 'client_id' "
-                            "parameter.", detail=f"client_id={form_id[:64]!r}, "
-                            f"{source}={client_id[:64]!r}")
+        raise client.CLIENT_ID_MISMATCH(
+            source=source, detail=f"client_id={form_id[:64]!r}, {source}={client_id[:64]!r}")
 
 
 def _assertion(req: TokenRequest) -> Presented:
     if req.client_assertion is None:
-        raise InvalidRequest(MISSING_PARAMETER, "The request body must contain the following "
-                             "parameter: 'client_assertion'.")
+        raise request.MISSING_BODY_PARAMETER(name="client_assertion")
     if req.client_assertion_type is None:
-        raise InvalidRequest(MISSING_PARAMETER, "The request body must contain the following "
-                             "parameter: 'client_assertion_type'.")
+        raise request.MISSING_BODY_PARAMETER(name="client_assertion_type")
     if req.client_assertion_type != JWT_BEARER:
-        raise InvalidClient(UNEXPECTED_ASSERTION_TYPE, "Unexpected client assertion type.",
-                            detail=f"type={req.client_assertion_type[:100]!r}")
+        raise client.ASSERTION_TYPE(detail=f"type={req.client_assertion_type[:100]!r}")
     assertion = parse_assertion(req.client_assertion)
     _same_client(req.client_id, assertion.client_id, "client assertion's 'iss' claim")
     return Presented("private_key_jwt", assertion.client_id, assertion, None)
@@ -108,17 +97,14 @@ def detect(req: TokenRequest) -> Presented:
     """Find the single authentication method presented (RFC 6749 §2.3; RFC 7521 §4.2)."""
     found = _methods(req)
     if len(found) > 1:
-        raise InvalidClient(MALFORMED_AUTH, "Only one client authentication method may be used "
-                            "per request.", detail=f"presented: {', '.join(found)}")
+        raise request.TWO_METHODS(detail=f"presented: {', '.join(found)}")
     if not found:
-        raise InvalidClient(NO_CREDENTIAL, "The request body must contain the following "
-                            "parameter: 'client_assertion' or 'client_secret'.")
+        raise client.NO_CREDENTIAL()
     if found[0] == "private_key_jwt":
         return _assertion(req)
     if req.basic is not None:
         _same_client(req.client_id, req.basic[0], "client identified by HTTP Basic")
         return Presented("client_secret_basic", req.basic[0], None, req.basic[1])
     if req.client_id is None:
-        raise InvalidRequest(MISSING_PARAMETER, "The request body must contain the following "
-                             "parameter: 'client_id'.")
+        raise request.MISSING_BODY_PARAMETER(name="client_id")
     return Presented("client_secret_post", req.client_id, None, req.client_secret)

@@ -16,23 +16,20 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from credo.errors import InvalidClient, JoseError
+from credo.aadsts import client
+from credo.errors import JoseError, OAuthError
 from credo.jose import b64url_decode, verify_rsa
 from credo.model import KeyCredential
-from credo.protocol.client_auth.detect import CLIENT_ID_MISMATCH, invalid_jwt
+from credo.protocol.client_auth.detect import invalid_jwt
 from credo.protocol.client_auth.types import AuthContext, AuthenticatedClient, Presented
 from credo.protocol.profiles import ProfileRules
 
-INVALID_SIGNATURE = 700027
-AUDIENCE_MISMATCH = 700023
-TIME_RANGE = 700024
-CERT_OUT_OF_RANGE = 1000502
 MAX_JTI = 256
 MAX_NUMERIC_DATE = 253402300799.0
 """9999-12-31T23:59:59Z: the largest NumericDate that ``datetime`` can render."""
 
-_SIGNATURE = "Client assertion contains an invalid signature."
 _THUMBPRINTS = (("x5t", "sha1"), ("x5t#S256", "sha256"))
+_KINDS = {"x5t": "x5t, SHA-1", "x5t#S256": "x5t#S256, SHA-256"}
 
 
 def _thumbprints(header: Mapping[str, Any]) -> dict[str, bytes]:
@@ -54,12 +51,10 @@ def _thumbprints(header: Mapping[str, Any]) -> dict[str, bytes]:
     return found
 
 
-def _not_found(thumbprint: bytes, app_id: str) -> InvalidClient:
+def _not_found(name: str, thumbprint: bytes, app_id: str) -> OAuthError:
     hexed = thumbprint.hex().upper()[:128]
-    return InvalidClient(
-        INVALID_SIGNATURE, f"{_SIGNATURE} [Reason - The key was not found., Thumbprint of key "
-        f"used by client: '{hexed}', Please use the management API to see the configured keys "
-        f"for app Id '{app_id}'.]", detail=f"no key credential with thumbprint {hexed}")
+    return client.KEY_NOT_FOUND(thumbprint=hexed, kind=_KINDS[name], client_id=app_id,
+                                detail=f"no key credential with {name} {hexed}")
 
 
 def choose_credential(header: Mapping[str, Any], ctx: AuthContext) -> KeyCredential:
@@ -72,16 +67,14 @@ def choose_credential(header: Mapping[str, Any], ctx: AuthContext) -> KeyCredent
     if not named:
         for name, creds in matching.items():
             if not creds:
-                raise _not_found(wanted[name], app.app_id)
-        raise InvalidClient(INVALID_SIGNATURE, f"{_SIGNATURE} [Reason - The 'x5t' and "
-                            "'x5t#S256' header parameters name different certificates.]")
+                raise _not_found(name, wanted[name], app.app_id)
+        raise client.THUMBPRINTS_DIFFER()
     now_dt = datetime.fromtimestamp(ctx.now, UTC)
     valid = [c for c in named if c.valid_at(now_dt)]
     if not valid:
-        raise InvalidClient(CERT_OUT_OF_RANGE, "The client certificate is not within its valid "
-                            f"time range for app Id '{app.app_id}'.",
-                            detail=f"key credential(s) {[c.key_id for c in named]} not valid "
-                            f"at {now_dt.isoformat()}")
+        raise client.CERT_OUT_OF_RANGE(
+            client_id=app.app_id, detail=f"key credential(s) {[c.key_id for c in named]} not "
+            f"valid at {now_dt.isoformat()}")
     return valid[0]
 
 
@@ -106,16 +99,12 @@ def _verify_signature(presented: Presented, cred: KeyCredential, rules: ProfileR
     thumb = cred.sha1.hex().upper()
     key = _public_key(cred.der)
     if key is None or key.key_size < 2048:
-        raise InvalidClient(INVALID_SIGNATURE, f"{_SIGNATURE} [Reason - The key is not an RSA "
-                            "key of at least 2048 bits.]", detail=f"key credential {cred.key_id}")
+        raise client.WEAK_KEY(detail=f"key credential {cred.key_id}")
     try:
         verify_rsa(assertion.alg, key, assertion.signing_input, assertion.signature,
                    allowed=rules.allowed_algs)
     except JoseError as exc:
-        raise InvalidClient(
-            INVALID_SIGNATURE, f"{_SIGNATURE} [Reason - Key was found, but use of the key to "
-            f"verify the signature failed., Thumbprint of key used by client: '{thumb}']",
-            detail=str(exc)) from None
+        raise client.BAD_SIGNATURE(thumbprint=thumb, detail=str(exc)) from None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -132,8 +121,7 @@ def check_audience(aud: Any, ctx: AuthContext) -> None:
     if isinstance(aud, str) and rules.aud_ignore_case:
         aud, allowed = aud.lower(), _lowered(allowed)
     if not isinstance(aud, str) or aud not in allowed:
-        raise InvalidClient(AUDIENCE_MISMATCH, "Client assertion audience claim does not match "
-                            "Realm issuer.", detail=f"aud={str(aud)[:200]!r}")
+        raise client.AUDIENCE_MISMATCH(detail=f"aud={str(aud)[:200]!r}")
 
 
 def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
@@ -161,16 +149,12 @@ def check_times(claims: Mapping[str, Any], rules: ProfileRules, now: float) -> f
     start = iat if iat is not None else nbf
     ahead = max(t for t in (nbf, iat, now) if t is not None) - now
     if now > exp + rules.exp_skew or ahead > rules.skew_future or (start or 0.0) >= exp:
-        raise InvalidClient(
-            TIME_RANGE, f"Client assertion is not within its valid time range. Current time: "
-            f"{_stamp(now)}, assertion valid from {_stamp(nbf or 0.0)}, expiry time of "
-            f"assertion {_stamp(exp)}.", detail=f"exp={exp} nbf={nbf} iat={iat} now={now}")
+        raise client.TIME_RANGE(now=_stamp(now), nbf=_stamp(nbf or 0.0), exp=_stamp(exp),
+                                detail=f"exp={exp} nbf={nbf} iat={iat} now={now}")
     lifetime = exp - (start if start is not None else now)
     if lifetime > rules.max_lifetime:
-        raise InvalidClient(
-            TIME_RANGE, f"Client assertion is not within its valid time range. Its lifetime "
-            f"of {int(lifetime)} seconds exceeds the maximum of {rules.max_lifetime} seconds.",
-            detail=f"exp={exp} nbf={nbf} iat={iat}")
+        raise client.LIFETIME_TOO_LONG(lifetime=int(lifetime), limit=rules.max_lifetime,
+                                       detail=f"exp={exp} nbf={nbf} iat={iat}")
     return exp
 
 
@@ -190,8 +174,8 @@ class PrivateKeyJwt:
         """Verify the assertion in PROTOCOL.md order or raise ``InvalidClient``."""
         assertion = presented.assertion
         if assertion is None or presented.client_id != ctx.application.app_id:
-            raise InvalidClient(CLIENT_ID_MISMATCH, "The client assertion does not identify "
-                                "this application.", detail="presented/context mismatch")
+            raise client.WRONG_CLIENT(credential="client assertion",
+                                      detail="presented/context mismatch")
         cred = choose_credential(assertion.header, ctx)
         _verify_signature(presented, cred, ctx.profile)
         check_audience(assertion.claims.get("aud"), ctx)

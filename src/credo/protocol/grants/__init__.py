@@ -8,13 +8,11 @@ issued. ``public_clients`` says whether a client without credentials may use the
 
 from __future__ import annotations
 
-from credo.errors import UnsupportedGrantType
+from credo.aadsts.grant import UNSUPPORTED_GRANT
 from credo.protocol.grants.authorization_code import AuthorizationCodeGrant
 from credo.protocol.grants.client_credentials import ClientCredentials
 from credo.protocol.grants.refresh_token import RefreshTokenGrant
 from credo.protocol.grants.types import Grant, GrantHandler
-
-UNSUPPORTED_GRANT = 70003
 
 AnyGrant = ClientCredentials | AuthorizationCodeGrant | RefreshTokenGrant
 
@@ -29,8 +27,7 @@ def grant_for(grant_type: str) -> AnyGrant:
     """The handler for ``grant_type`` or ``unsupported_grant_type`` (RFC 6749 §5.2)."""
     handler = GRANTS.get(grant_type)
     if handler is None:
-        raise UnsupportedGrantType(UNSUPPORTED_GRANT, "The app requested an unsupported grant "
-                                   f"type '{grant_type[:100]}'.")
+        raise UNSUPPORTED_GRANT(grant_type=grant_type[:100])
     return handler
 
 

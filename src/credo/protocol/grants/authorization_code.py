@@ -17,47 +17,26 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from credo.errors import InvalidClient, InvalidGrant, InvalidRequest
+from credo.aadsts import client as client_errors
+from credo.aadsts import grant, request
 from credo.model import Application, AuthorizationCode, Tenant
 from credo.protocol import pkce
 from credo.protocol.client_auth.types import AuthenticatedClient
-from credo.protocol.forms import MISSING_PARAMETER, TokenRequest
+from credo.protocol.forms import TokenRequest
 
 CODE_LIFETIME = 600
 """Seconds an authorization code stays redeemable (RFC 6749 §4.1.2: "A maximum
 authorization code lifetime of 10 minutes is RECOMMENDED")."""
-INVALID_CODE = 70000
-EXPIRED = 70008
-REDEEMED = 54005
-REDIRECT_MISMATCH = 500117
-CREDENTIAL_REQUIRED = 7000218
-PUBLIC_WITH_CREDENTIAL = 700025
-
-
-def missing(name: str) -> InvalidRequest:
-    return InvalidRequest(MISSING_PARAMETER, "The request body must contain the following "
-                          f"parameter: '{name}'.")
 
 
 def presented(req: TokenRequest, name: str, limit: int = 4096) -> str:
     """The ``code`` or ``refresh_token`` parameter (RFC 6749 §4.1.3, §6), bounded."""
     value = req.params.get(name) or None
     if value is None:
-        raise missing(name)
+        raise request.MISSING_BODY_PARAMETER(name=name)
     if len(value) > limit:
-        raise InvalidGrant(INVALID_CODE, f"The provided value for the '{name}' parameter is "
-                           "not valid.", detail="too long")
+        raise grant.INVALID_CODE(name=name, detail="too long")
     return value
-
-
-def needs_credential() -> InvalidClient:
-    return InvalidClient(CREDENTIAL_REQUIRED, "The request body must contain the following "
-                         "parameter: 'client_assertion' or 'client_secret'.")
-
-
-def refuses_credential() -> InvalidClient:
-    return InvalidClient(PUBLIC_WITH_CREDENTIAL, "Client is public so neither "
-                         "'client_assertion' nor 'client_secret' should be presented.")
 
 
 def is_public(code: AuthorizationCode, app: Application) -> bool:
@@ -81,22 +60,16 @@ class AuthorizationCodeGrant:
         cannot be redeemed elsewhere; RFC 7636 §4.6 binds it to the client's verifier.
         """
         if code is None or code.tenant_id != tenant.id or code.client_id != app.app_id:
-            raise InvalidGrant(INVALID_CODE, "The provided value for the 'code' parameter is "
-                               "not valid.", detail="unknown code, or another tenant's/client's")
+            raise grant.INVALID_CODE(name="code",
+                                     detail="unknown code, or another tenant's/client's")
         if code.used is not None:
-            raise InvalidGrant(REDEEMED, "OAuth2 Authorization code was already redeemed, "
-                               "please retry with a new valid code or use an existing refresh "
-                               "token.")
+            raise grant.CODE_REDEEMED()
         if now >= code.expires.timestamp():
-            raise InvalidGrant(EXPIRED, "The provided authorization code or refresh token has "
-                               "expired due to inactivity. Send a new interactive "
-                               "authorization request for this user and resource.")
+            raise grant.EXPIRED_GRANT()
         self._check_client(code, app, client)
         redirect_uri = req.params.get("redirect_uri") or None
         if redirect_uri != code.redirect_uri:
-            raise InvalidGrant(REDIRECT_MISMATCH, "The provided value for the input parameter "
-                               "'redirect_uri' is not valid. The expected value is a URI which "
-                               "matches the redirect URI used to obtain the authorization code.")
+            raise grant.REDIRECT_MISMATCH()
         pkce.verify(req.params.get("code_verifier") or None, code.code_challenge)
         return code
 
@@ -105,12 +78,11 @@ class AuthorizationCodeGrant:
                       client: AuthenticatedClient | None) -> None:
         public = is_public(code, app)
         if client is None and not public:
-            raise needs_credential()
+            raise client_errors.NO_CREDENTIAL()
         if client is not None and code.redirect_kind != "web":
-            raise refuses_credential()
+            raise grant.PUBLIC_WITH_CREDENTIAL()
         if client is None and code.code_challenge is None:
-            raise InvalidGrant(pkce.PKCE_REQUIRED, "Proof Key for Code Exchange is required "
-                               "for a public client's authorization code.")
+            raise grant.PKCE_REQUIRED_GRANT()
 
 
 def expires_at(now: float) -> datetime:

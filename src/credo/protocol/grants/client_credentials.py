@@ -12,17 +12,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from credo.errors import InvalidGrant, InvalidResource, UnauthorizedClient
+from credo.aadsts import grant
+from credo.aadsts.client import CLIENT_DISABLED, CLIENT_NOT_FOUND
 from credo.model import Application, ServicePrincipal, Tenant
 from credo.protocol.client_auth.types import AuthenticatedClient
 from credo.protocol.grants.types import Grant
 from credo.protocol.scopes import ResourceRef
 
-CLIENT_NOT_FOUND = 700016
-CLIENT_DISABLED = 7000112
-RESOURCE_NOT_FOUND = 500011
-RESOURCE_DISABLED = 50001
-NOT_ASSIGNED = 501051
 DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
 """The role id of an assignment that grants access without a role (Entra's default access)."""
 
@@ -35,28 +31,18 @@ def _check_client(client: AuthenticatedClient, sp: ServicePrincipal | None,
                   tenant: Tenant) -> ServicePrincipal:
     app = client.application
     if sp is None or sp.app_id != app.app_id:
-        raise UnauthorizedClient(
-            CLIENT_NOT_FOUND, f"Application with identifier '{app.app_id}' was not found in the "
-            f"directory '{_tenant_name(tenant)}'. This can happen if the application has not "
-            "been installed by the administrator of the tenant or consented to by any user in "
-            "the tenant. You may have sent your authentication request to the wrong tenant.")
+        raise CLIENT_NOT_FOUND(client_id=app.app_id, tenant=tenant.default_domain)
     if not sp.account_enabled:
-        raise UnauthorizedClient(CLIENT_DISABLED, f"Application '{app.app_id}'"
-                                 f"({app.display_name}) is disabled.")
+        raise CLIENT_DISABLED(client_id=app.app_id, name=app.display_name)
     return sp
 
 
 def _check_resource(app: Application | None, sp: ServicePrincipal | None, ref: ResourceRef,
                     tenant: Tenant) -> tuple[Application, ServicePrincipal]:
     if app is None or sp is None or sp.app_id != app.app_id:
-        raise InvalidResource(
-            RESOURCE_NOT_FOUND, f"The resource principal named {ref.requested} was not found "
-            f"in the tenant named {_tenant_name(tenant)}. This can happen if the application "
-            "has not been installed by the administrator of the tenant or consented to by any "
-            "user in the tenant. You might have sent your authentication request to the wrong "
-            "tenant.")
+        raise grant.RESOURCE_NOT_FOUND(resource=ref.requested, tenant=_tenant_name(tenant))
     if not sp.account_enabled:
-        raise InvalidResource(RESOURCE_DISABLED, f"The resource '{ref.requested}' is disabled.")
+        raise grant.RESOURCE_DISABLED(resource=ref.requested)
     return app, sp
 
 
@@ -83,9 +69,8 @@ class ClientCredentials:
         assigned = bool(roles) or DEFAULT_ACCESS in assigned_role_ids
         if not assigned and rsp.app_role_assignment_required:
             app = client.application
-            raise InvalidGrant(
-                NOT_ASSIGNED, f"Application '{app.app_id}'({app.display_name}) is not assigned "
-                f"to a role for the application '{ref.requested}'({rapp.display_name}).")
+            raise grant.NOT_ASSIGNED(client_id=app.app_id, client_name=app.display_name,
+                                     resource=ref.requested, resource_name=rapp.display_name)
         version: Literal[1, 2] = 2 if rapp.requested_access_token_version == 2 else 1
         return Grant(roles=roles, audience=ref.requested if version == 1 else rapp.app_id,
                      version=version, resource_app=rapp, resource_sp=rsp, client_sp=csp)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from credo.errors import InvalidGrant, InvalidScope
+from credo.aadsts import client as client_errors
+from credo.aadsts import grant
 from credo.model import Application, RefreshToken, Tenant
 from credo.protocol.client_auth.types import AuthenticatedClient
 from credo.protocol.delegated_scopes import (
@@ -23,19 +24,9 @@ from credo.protocol.delegated_scopes import (
     parse_v1,
 )
 from credo.protocol.forms import TokenRequest
-from credo.protocol.grants.authorization_code import needs_credential, refuses_credential
 
 REFRESH_LIFETIME = timedelta(days=90)
 """Entra's refresh-token lifetime (90 days, renewed by every rotation)."""
-INVALID_TOKEN = 9002313
-EXPIRED = 70008
-REVOKED = 50173
-SCOPE_NOT_GRANTED = 70011
-
-
-def _invalid() -> InvalidGrant:
-    return InvalidGrant(INVALID_TOKEN, "Invalid request. Request is malformed or invalid: the "
-                        "refresh token is not valid.")
 
 
 def requested_scopes(req: TokenRequest, token: RefreshToken, version: int) -> ScopeRequest:
@@ -48,9 +39,7 @@ def requested_scopes(req: TokenRequest, token: RefreshToken, version: int) -> Sc
         asked = parse_scope(req.scope) if req.scope else original
     extra = set(asked.oidc) - set(original.oidc) - {OFFLINE_ACCESS}
     if extra:
-        raise InvalidScope(SCOPE_NOT_GRANTED, "The provided value for the input parameter "
-                           f"'scope' is not valid: '{' '.join(sorted(extra))}' was not "
-                           "granted with this refresh token.")
+        raise grant.SCOPE_NOT_GRANTED(scopes=" ".join(sorted(extra)))
     return ScopeRequest(original.oidc, asked.resource, asked.values, asked.default)
 
 
@@ -65,20 +54,17 @@ class RefreshTokenGrant:
         """RFC 6749 §6: the token is live, was issued to this client in this tenant, and the
         client authenticates exactly when the token is a confidential client's."""
         if token is None or token.tenant_id != tenant.id or token.client_id != app.app_id:
-            raise _invalid()
+            raise grant.INVALID_REFRESH_TOKEN()
         if token.revoked is not None or token.used is not None:
-            raise InvalidGrant(REVOKED, "The provided grant has expired due to it being "
-                               "revoked, a fresh auth token is needed. The user might have "
-                               "changed or reset their password, or the refresh token was "
-                               "used twice.", detail=f"family {token.family_id} revoked")
+            raise grant.GRANT_REVOKED(reason=" The user might have changed or reset their "
+                                      "password, or the refresh token was used twice.",
+                                      detail=f"family {token.family_id} revoked")
         if now >= token.expires.timestamp():
-            raise InvalidGrant(EXPIRED, "The provided authorization code or refresh token has "
-                               "expired due to inactivity. Send a new interactive "
-                               "authorization request for this user and resource.")
+            raise grant.EXPIRED_GRANT()
         if client is None and not token.public:
-            raise needs_credential()
+            raise client_errors.NO_CREDENTIAL()
         if client is not None and token.public:
-            raise refuses_credential()
+            raise grant.PUBLIC_WITH_CREDENTIAL()
         return token
 
 

@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from credo import jose
-from credo.errors import Forbidden, JoseError, NotFound, Unauthenticated
+from credo.errors import Forbidden, JoseError, ObjectNotFound, Unauthenticated
 from credo.model import Tenant, is_guid
 from credo.protocol import metadata
 from credo.service.bootstrap import (
@@ -105,7 +105,7 @@ async def authenticate(services: Services, token: str, *, now: float) -> Caller:
     tid = _check_claims(claims, services.settings.base_url, now)
     try:
         tenant = await services.directory.tenant(tid)
-    except NotFound as exc:
+    except ObjectNotFound as exc:
         raise _fail("Access token validation failure. Unknown tenant.", tid) from exc
     roles = claims.get("roles")
     return Caller(

@@ -20,7 +20,20 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from credo.errors import BadRequest, FieldError, GraphError, NotFound, Unauthenticated
+from credo.errors import (
+    BadRequest,
+    Conflict,
+    DirectoryError,
+    FieldError,
+    Forbidden,
+    GraphError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    ObjectConflict,
+    ObjectNotFound,
+    Unauthenticated,
+)
 from credo.model import AuditEvent
 from credo.service.audit import AuditBuffer
 from credo.web import render
@@ -149,6 +162,23 @@ async def _on_graph_error(request: Request, exc: Exception) -> Response:
     return _graph_response(exc, _request_id(request))
 
 
+_GRAPH_SHAPE: dict[type[DirectoryError], type[GraphError]] = {
+    InvalidInput: BadRequest, NotPermitted: Forbidden, ObjectNotFound: NotFound,
+    ObjectConflict: Conflict}
+"""How a directory rule's refusal reads on the wire (Microsoft Graph error codes)."""
+
+
+def as_graph_error(exc: DirectoryError) -> GraphError:
+    """The Graph error for a refusal raised below ``web/``."""
+    shape = next(g for d, g in _GRAPH_SHAPE.items() if isinstance(exc, d))
+    return shape(exc.description, detail=exc.detail, details=exc.details)
+
+
+async def _on_directory_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DirectoryError)
+    return await _on_graph_error(request, as_graph_error(exc))
+
+
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     details = [FieldError(_location(tuple(e.get("loc", ()))), str(e.get("msg", "invalid")))
@@ -181,6 +211,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GraphError, _on_graph_error)
+    app.add_exception_handler(DirectoryError, _on_directory_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)
