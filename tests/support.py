@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from credo import certs, jose
 from credo.config import load_settings
-from credo.service.bootstrap import MANAGEMENT_SCOPE
+from credo.service.management.policy import MANAGEMENT_SCOPE
 from credo.service.runtime import Services, open_services
 from credo.service.setup import initialize
 from credo.web.app import build_app

@@ -12,7 +12,7 @@ import pytest
 
 from credo.errors import TokenValidationError
 from credo.resource import TokenValidator
-from credo.service.bootstrap import MANAGEMENT_APP_ID
+from credo.service.management.policy import MANAGEMENT_APP_ID
 from credo.service.runtime import Services, close_services
 from support import BASE_URL, BOOTSTRAP_DOMAIN, asgi_client, make_services, operator_token
 

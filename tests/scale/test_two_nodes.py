@@ -21,7 +21,7 @@ import pytest
 from availability import require_or_skip
 from credo import certs, jose
 from credo.client import CertificateCredential, ConfidentialClient
-from credo.service.bootstrap import MANAGEMENT_SCOPE
+from credo.service.management.policy import MANAGEMENT_SCOPE
 from live import LiveServer, credo, free_port, serve, stop_server
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from browser import Browser
-from credo.service.bootstrap import MANAGEMENT_APP_ID, TENANT_ADMIN_ROLES
+from credo.service.management.policy import MANAGEMENT_APP_ID, TENANT_ADMIN_ROLES
 from credo.service.runtime import Services, close_services
 from support import (
     asgi_client,

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from browser import Browser, forms
-from credo.service.bootstrap import (
+from credo.service.management.policy import (
     MANAGEMENT_APP_ID,
     ROLE_READ,
     ROLE_TENANTS,

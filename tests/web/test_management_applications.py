@@ -15,8 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from credo import certs, jose
+from credo.service.management.proof import PROOF_AUDIENCE
 from credo.service.runtime import Services
-from credo.web.management.proof import PROOF_AUDIENCE
 from support import bearer, claims_of, token_with_certificate
 
 from .conftest import TenantAdmin, call, onboard, unique_domain
@@ -244,7 +244,7 @@ async def test_internal_failure_is_a_graph_500(client: httpx.AsyncClient, servic
     async def broken(tenant_id: str) -> list[Any]:
         raise RuntimeError("database exploded: secret detail")
 
-    monkeypatch.setattr(services.directory.store, "applications", broken)
+    monkeypatch.setattr(services.store, "applications", broken)
     response = await client.get("/v1.0/applications", headers=tenant.admin)
     assert response.status_code == 500
     assert response.json() == {"error": {
@@ -266,11 +266,11 @@ async def test_service_principal_patch_and_builtins(client: httpx.AsyncClient,
     shown = await call(client, "GET", f"/servicePrincipals/{sp['id']}", tenant.admin, expect=200)
     assert (shown["accountEnabled"], shown["appRoleAssignmentRequired"]) == (False, True)
     await call(client, "DELETE", f"/servicePrincipals/{tenant.management_sp['id']}",
-               tenant.admin, expect=400)
+               tenant.admin, expect=403)
     operator_sp = await call(client, "GET", f"/servicePrincipals(appId='{operator_app_id}')",
                              tenant.admin, expect=200)
     await call(client, "PATCH", f"/servicePrincipals/{operator_sp['id']}", tenant.admin,
-               {"accountEnabled": False}, expect=400)
+               {"accountEnabled": False}, expect=403)
     await call(client, "POST", "/servicePrincipals", tenant.admin, {"appId": app["appId"]},
                expect=409)
     await call(client, "DELETE", f"/servicePrincipals/{sp['id']}", tenant.admin, expect=204)

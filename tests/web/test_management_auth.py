@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 import time
-import types
 from typing import Any
 
 import httpx
 import pytest
 
 from credo import jose
-from credo.service.bootstrap import MANAGEMENT_APP_ID, ROLE_READ
+from credo.service.management.policy import MANAGEMENT_APP_ID, ROLE_READ
 from credo.service.runtime import Services
-from credo.web.management import auth
+from credo.service.sources import Sources
 from support import (
     bearer,
     claims_of,
     operator_credential,
-    token_with_certificate,
     token_with_secret,
 )
 
@@ -68,9 +66,9 @@ async def test_token_signed_by_an_unknown_key(client: httpx.AsyncClient,
 
 
 async def test_expired_token(client: httpx.AsyncClient, operator: dict[str, str],
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+                             services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
     later = time.time() + 2 * 3600
-    monkeypatch.setattr(auth, "time", types.SimpleNamespace(time=lambda: later))
+    monkeypatch.setattr(services, "sources", Sources(clock=lambda: later))
     await _unauthenticated(client, operator,
                            "Lifetime validation failed, the token is expired or not yet valid.")
 
@@ -86,16 +84,17 @@ async def test_token_for_another_resource(client: httpx.AsyncClient, services: S
         expect=201)
     api_sp = await call(client, "GET", f"/servicePrincipals(appId='{api['appId']}')", operator,
                         expect=200)
-    op_sp = await call(client, "GET",
-                       f"/servicePrincipals(appId='{services.settings.operator_app_id}')",
-                       operator, expect=200)
+    daemon = await call(client, "POST", "/applications", operator, {"displayName": "Daemon"},
+                        expect=201)
+    secret = (await call(client, "POST", f"/applications/{daemon['id']}/addPassword", operator,
+                         {}, expect=200))["secretText"]
+    daemon_sp = await call(client, "GET", f"/servicePrincipals(appId='{daemon['appId']}')",
+                           operator, expect=200)
     await call(client, "POST", f"/servicePrincipals/{api_sp['id']}/appRoleAssignedTo", operator,
-               {"principalId": op_sp["id"], "resourceId": api_sp["id"],
+               {"principalId": daemon_sp["id"], "resourceId": api_sp["id"],
                 "appRoleId": "3f6c1d2e-0a1b-4c5d-8e9f-0a1b2c3d4e5f"}, expect=201)
-    key, cert = operator_credential(services)
-    token = await token_with_certificate(client, services.settings.bootstrap_tenant,
-                                         services.settings.operator_app_id, key, cert,
-                                         scope="api://other-api/.default")
+    token = await token_with_secret(client, services.settings.bootstrap_tenant,
+                                    daemon["appId"], secret, scope="api://other-api/.default")
     assert claims_of(token)["aud"] == api["appId"]
     await _unauthenticated(client, bearer(token),
                            "Access token validation failure. Invalid audience.")
@@ -112,7 +111,7 @@ async def test_missing_role_is_403(client: httpx.AsyncClient, services: Services
     read_role = next(r["id"] for r in tenant.management_sp["appRoles"]
                      if r["value"] == ROLE_READ)
     await call(client, "POST", f"/servicePrincipals/{reader_sp['id']}/appRoleAssignments",
-               tenant.admin, {"principalId": reader_sp["id"],
+               tenant.operator, {"principalId": reader_sp["id"],
                               "resourceId": tenant.management_sp["id"], "appRoleId": read_role},
                expect=201)
     headers = bearer(await token_with_secret(client, tenant.tenant_id, reader["appId"], secret))

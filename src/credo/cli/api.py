@@ -38,7 +38,7 @@ from credo.errors import (
     TemporarilyUnavailable,
     Unauthenticated,
 )
-from credo.service.bootstrap import MANAGEMENT_SCOPE
+from credo.service.management.policy import MANAGEMENT_SCOPE
 
 ServerOption = Annotated[str | None, typer.Option(
     "--server", envvar="CREDO_SERVER", show_default="base_url in credo.toml",

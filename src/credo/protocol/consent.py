@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from credo.aadsts import client as client_errors
 from credo.aadsts import grant, request, user
 from credo.model import AppId, Application, DirectoryRoleName
+from credo.protocol.urls import with_query
 
 MAX_PARAMETER = 2048
 DEFAULT_SUFFIX = "/.default"
@@ -181,14 +181,6 @@ def check_admin(roles: Sequence[DirectoryRoleName], permissions: Sequence[Reques
                       if p.kind == "Application" and p.resource_app_id in privileged})
     if blocked:
         raise user.GLOBAL_ADMIN_ONLY(resources=", ".join(blocked))
-
-
-def with_query(uri: str, params: Sequence[tuple[str, str]]) -> str:
-    """``uri`` with ``params`` appended to its query (RFC 6749 §3.1.2: keep the query)."""
-    parts = urlsplit(uri)
-    extra = urlencode(list(params))
-    query = f"{parts.query}&{extra}" if parts.query else extra
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
 def granted_redirect(request: AdminConsentRequest, tenant_id: str,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from credo.model import ObjectId
 from credo.service.audit import AuditBuffer
@@ -16,12 +15,10 @@ from credo.service.consent import AdminConsentService
 from credo.service.passwords import Passwords
 from credo.service.sessions import SessionKeys
 from credo.service.signin import SignInService
+from credo.service.signout import SignOutService
+from credo.service.sources import Sources
 from credo.service.users import UserService
-from credo.store.api import Directory
-from credo.store.db import Database
-from credo.store.sql_consent import SqlConsentStore
-from credo.store.sql_flows import SqlFlowStore
-from credo.store.sql_users import SqlUserStore
+from credo.store.sql import SqlStore
 
 
 @dataclass(frozen=True)
@@ -30,23 +27,22 @@ class Accounts:
     signin: SignInService
     consent: AdminConsentService
     sessions: SessionKeys
+    signout: SignOutService
 
 
-def open_accounts(db: Database, directory: Directory, audit: AuditBuffer, *,
-                  key_source: Callable[[str], bytes],
-                  on_change: Callable[[], None]) -> Accounts:
+def open_accounts(store: SqlStore, audit: AuditBuffer, *, key_source: Callable[[str], bytes],
+                  on_change: Callable[[], None], sources: Sources) -> Accounts:
     """``key_source`` is the deployment's ``SecretHasher`` (session and CSRF keys);
     ``on_change`` drops the snapshot cache after a consent is written."""
-    store = SqlUserStore(db)
     passwords = Passwords()
-    flows = SqlFlowStore(db)
 
     async def revoke_tokens(user_id: ObjectId) -> None:
-        await flows.revoke_user_tokens(user_id, datetime.now(UTC))
+        await store.flows.revoke_user_tokens(user_id, sources.now())
 
     return Accounts(
-        users=UserService(store, passwords, revoke_tokens=revoke_tokens),
-        signin=SignInService(store, store, passwords, audit),
-        consent=AdminConsentService(directory, SqlConsentStore(db), audit, on_change=on_change),
+        users=UserService(store.users, passwords, revoke_tokens=revoke_tokens, sources=sources),
+        signin=SignInService(store.users, store.users, passwords, audit),
+        consent=AdminConsentService(store, store.consent, audit, on_change=on_change),
         sessions=SessionKeys.derive(key_source),
+        signout=SignOutService(store),
     )

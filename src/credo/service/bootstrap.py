@@ -6,42 +6,19 @@ the CLI is a daemon app (the operator) whose certificate lives in the data dir (
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from cryptography import x509
 
 from credo import certs
-from credo.model import AppRole, Profile, Tenant
-from credo.service.directory import DirectoryService, new_id
-
-MANAGEMENT_APP_ID = "c4ed0000-0000-4000-8000-000000000001"
-MANAGEMENT_URI = "api://credo"
-MANAGEMENT_SCOPE = f"{MANAGEMENT_URI}/.default"
-ROLE_APPS = "Application.ReadWrite.All"
-ROLE_GRANTS = "AppRoleAssignment.ReadWrite.All"
-ROLE_READ = "Directory.Read.All"
-ROLE_TENANTS = "Tenant.ReadWrite.All"
-ROLE_USERS = "User.ReadWrite.All"
-ROLE_DIRECTORY_ROLES = "RoleManagement.ReadWrite.Directory"
-TENANT_ADMIN_ROLES = (ROLE_APPS, ROLE_GRANTS, ROLE_READ)
-
-_DESCRIPTIONS = {
-    ROLE_APPS: "Create, change and delete applications, their credentials and service "
-               "principals in the tenant.",
-    ROLE_GRANTS: "Grant and revoke application permissions (admin consent) in the tenant.",
-    ROLE_READ: "Read the tenant's applications, service principals and grants.",
-    ROLE_TENANTS: "Create and list tenants (bootstrap tenant only).",
-    ROLE_USERS: "Create, change and delete the tenant's users and their passwords.",
-    ROLE_DIRECTORY_ROLES: "Assign and remove the tenant's directory (administrator) roles.",
-}
-
-
-def management_roles() -> tuple[AppRole, ...]:
-    """Stable role ids (UUIDv5 of the value) so tokens and grants survive re-creation."""
-    return tuple(
-        AppRole(str(uuid.uuid5(uuid.UUID(MANAGEMENT_APP_ID), value)), value, value, text)
-        for value, text in _DESCRIPTIONS.items())
+from credo.model import Profile, Tenant
+from credo.service.directory import DirectoryService
+from credo.service.management.policy import (
+    MANAGEMENT_APP_ID,
+    MANAGEMENT_URI,
+    ROLE_TENANTS,
+    management_roles,
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +38,7 @@ async def bootstrap(directory: DirectoryService, domain: str,
     operator, _ = await directory.create_application(
         tenant, "Credo operator (CLI)", sign_in_audience="AzureADMultipleOrgs")
     await directory.add_key(operator, certs.key_credential(
-        operator_cert, key_id=new_id(), display_name="credo operator"))
+        operator_cert, key_id=directory.new_id(), display_name="credo operator"))
     await grant_operator(directory, tenant, operator.app_id, bootstrap_tenant=True)
     return Bootstrapped(tenant, operator.app_id)
 
@@ -83,9 +60,10 @@ async def grant_operator(directory: DirectoryService, tenant: Tenant, operator_a
     operator = await directory.find_application(operator_app_id)
     if operator is None:
         raise RuntimeError("the operator app is missing: run `credo init`")
-    store = directory.store
-    principal = (await store.service_principal_for(tenant.id, operator.app_id)
-                 or await directory.create_service_principal(tenant, operator))
+    installed = [sp for sp in await directory.service_principals(tenant)
+                 if sp.app_id == operator.app_id]
+    principal = (installed[0] if installed
+                 else await directory.create_service_principal(tenant, operator))
     resource = await directory.service_principal(tenant, MANAGEMENT_APP_ID)
     for role in management_roles():
         if role.value == ROLE_TENANTS and not bootstrap_tenant:

@@ -34,7 +34,7 @@ from credo.model import (
 from credo.protocol import consent
 from credo.protocol.consent import AdminConsentRequest, RequestedPermission
 from credo.service.audit import AuditBuffer
-from credo.service.bootstrap import MANAGEMENT_APP_ID, ROLE_TENANTS
+from credo.service.management.policy import MANAGEMENT_APP_ID, ROLE_TENANTS
 from credo.store.api import ConsentWriter, Directory
 
 

@@ -20,7 +20,6 @@ from credo.service.directory import DirectoryService
 from credo.service.keys import KeyService
 from credo.service.snapshots import DirectoryCache
 from credo.service.user_consent import UserConsentService
-from credo.store.db import Database
 from credo.store.sql_flows import SqlFlowStore
 
 
@@ -33,10 +32,9 @@ class DelegatedFlows:
     authorize: AuthorizeService
 
 
-def open_delegated(db: Database, *, base_url: str, cache: DirectoryCache, keys: KeyService,
+def open_delegated(store: SqlFlowStore, *, base_url: str, cache: DirectoryCache, keys: KeyService,
                    audit: AuditBuffer, hasher: Callable[[str], bytes], users: UserLookup,
                    directory: DirectoryService, token_lifetime: int) -> DelegatedFlows:
-    store = SqlFlowStore(db)
     access = DelegatedAccessService(base_url=base_url, cache=cache, flows=store, keys=keys,
                                     hasher=hasher, token_lifetime=token_lifetime)
 

@@ -8,9 +8,8 @@ cache; other processes follow within ``cache_seconds`` (service/snapshots.py).
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from credo.errors import FieldError, InvalidInput, ObjectConflict, ObjectNotFound
 from credo.model import (
@@ -29,48 +28,83 @@ from credo.model import (
     is_guid,
 )
 from credo.service.secrets import HINT_LENGTH, generate_secret
+from credo.service.sources import SYSTEM, Sources
 from credo.store.api import Directory
 
 MAX_SECRET_DAYS = 730
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class DirectoryService:
     def __init__(self, store: Directory, *, secret_hasher: Callable[[str], bytes],
-                 on_change: Callable[[], None] = lambda: None) -> None:
-        self.store = store
+                 on_change: Callable[[], None] = lambda: None,
+                 sources: Sources = SYSTEM) -> None:
+        self._store = store
         self._hasher = secret_hasher
         self._changed = on_change
+        self._sources = sources
+
+    def new_id(self) -> str:
+        return self._sources.new_id()
+
+    def now(self) -> datetime:
+        return self._sources.now()
+
+    # -- reads ---------------------------------------------------------------------------
+    async def tenants(self) -> list[Tenant]:
+        return await self._store.tenants()
+
+    async def applications(self, tenant: Tenant) -> list[Application]:
+        """The applications homed in ``tenant``."""
+        return await self._store.applications(tenant.id)
+
+    async def service_principals(self, tenant: Tenant) -> list[ServicePrincipal]:
+        return await self._store.service_principals(tenant.id)
+
+    async def app_of(self, sp: ServicePrincipal) -> Application:
+        """A service principal's application (the store deletes the SPs with their app)."""
+        app = await self._store.application_by_app_id(sp.app_id)
+        if app is None:
+            raise ObjectNotFound(f"Service principal '{sp.id}' has no application.")
+        return app
+
+    async def named_assignments(self, sp: ServicePrincipal, *, to: bool
+                                ) -> list[tuple[AppRoleAssignment, str, str]]:
+        """Grants to ``sp`` (``to``) or on it, with both ends' display names."""
+        return await (self._store.named_assignments(principal_id=sp.id) if to
+                      else self._store.named_assignments(resource_id=sp.id))
+
+    async def assignment(self, tenant: Tenant, assignment_id: str) -> AppRoleAssignment:
+        found = await self._store.assignment(assignment_id.lower())
+        if found is None or found.tenant_id != tenant.id:
+            raise ObjectNotFound(f"App role assignment '{assignment_id}' does not exist.")
+        return found
+
+    async def roles_held(self, app_id: str, resource_app_id: str) -> list[tuple[TenantId, str]]:
+        """``(tenant, role id)`` of the roles ``app_id`` holds on ``resource_app_id``."""
+        return await self._store.roles_held(app_id, resource_app_id)
 
     # -- tenants -----------------------------------------------------------------------
     async def create_tenant(self, domain: str, *, display_name: str = "",
                             profile: Profile = "entra", tenant_id: str | None = None) -> Tenant:
         domain = domain.strip().lower()
         _check_domain(domain)
-        tenant = Tenant(TenantId(tenant_id or new_id()), (domain,), display_name or domain,
-                        profile, _now())
-        await self.store.add_tenant(tenant)
+        tenant = Tenant(TenantId(tenant_id or self.new_id()), (domain,), display_name or domain,
+                        profile, self.now())
+        await self._store.add_tenant(tenant)
         self._changed()
         return tenant
 
     async def tenant(self, segment: str) -> Tenant:
         segment = segment.strip().lower()
-        found = (await self.store.tenant(TenantId(segment)) if is_guid(segment)
-                 else await self.store.tenant_by_domain(segment))
+        found = (await self._store.tenant(TenantId(segment)) if is_guid(segment)
+                 else await self._store.tenant_by_domain(segment))
         if found is None:
             raise ObjectNotFound(f"Tenant '{segment}' does not exist.")
         return found
 
     async def set_profile(self, tenant: Tenant, profile: Profile) -> Tenant:
         updated = dataclasses.replace(tenant, profile=profile)
-        await self.store.update_tenant(updated)
+        await self._store.update_tenant(updated)
         self._changed()
         return updated
 
@@ -85,11 +119,11 @@ class DirectoryService:
             raise InvalidInput("displayName is required.",
                              details=[FieldError("displayName", "must not be empty")])
         app = Application(
-            id=ObjectId(new_id()), app_id=AppId(app_id or new_id()), tenant_id=tenant.id,
+            id=ObjectId(self.new_id()), app_id=AppId(app_id or self.new_id()), tenant_id=tenant.id,
             display_name=display_name.strip(), sign_in_audience=sign_in_audience,
             identifier_uris=tuple(identifier_uris), app_roles=tuple(app_roles),
-            requested_access_token_version=requested_access_token_version, created=_now())
-        await self.store.save_application(app)
+            requested_access_token_version=requested_access_token_version, created=self.now())
+        await self._store.save_application(app)
         sp = await self.create_service_principal(tenant, app)
         return app, sp
 
@@ -98,7 +132,7 @@ class DirectoryService:
         """Graph ``POST /applications`` of an already validated manifest, plus its SP."""
         if app.tenant_id != tenant.id:
             raise ValueError("an application is registered in its home tenant")
-        await self.store.save_application(app)
+        await self._store.save_application(app)
         sp = await self.create_service_principal(tenant, app)
         return app, sp
 
@@ -113,17 +147,17 @@ class DirectoryService:
     async def find_application(self, ref: str) -> Application | None:
         """Any app in the directory by object id, app id or identifier URI (not tenant-scoped)."""
         if is_guid(ref):
-            return (await self.store.application(ObjectId(ref.lower()))
-                    or await self.store.application_by_app_id(ref.lower()))
-        return await self.store.application_by_identifier_uri(ref)
+            return (await self._store.application(ObjectId(ref.lower()))
+                    or await self._store.application_by_app_id(ref.lower()))
+        return await self._store.application_by_identifier_uri(ref)
 
     async def save_application(self, app: Application) -> Application:
-        await self.store.save_application(app)
+        await self._store.save_application(app)
         self._changed()
         return app
 
     async def delete_application(self, app: Application) -> None:
-        await self.store.delete_application(app.id)
+        await self._store.delete_application(app.id)
         self._changed()
 
     async def add_key(self, app: Application, credential: KeyCredential) -> Application:
@@ -148,8 +182,8 @@ class DirectoryService:
             raise InvalidInput(f"A secret's lifetime must be 1 to {MAX_SECRET_DAYS} days.",
                              details=[FieldError("endDateTime", "out of range")])
         secret = generate_secret()
-        start = _now()
-        credential = PasswordCredential(new_id(), self._hasher(secret), secret[:HINT_LENGTH],
+        start = self.now()
+        credential = PasswordCredential(self.new_id(), self._hasher(secret), secret[:HINT_LENGTH],
                                         start, start + timedelta(days=days), display_name[:90])
         app = await self.save_application(dataclasses.replace(
             app, password_credentials=(*app.password_credentials, credential)))
@@ -169,30 +203,30 @@ class DirectoryService:
         if app.tenant_id != tenant.id and not app.multi_tenant:
             raise InvalidInput(f"Application '{app.app_id}' is not multi-tenant; it cannot have a "
                              f"service principal in tenant '{tenant.default_domain}'.")
-        sp = ServicePrincipal(ObjectId(new_id()), app.app_id, tenant.id, app.display_name,
-                              True, assignment_required, _now())
-        await self.store.save_service_principal(sp)
+        sp = ServicePrincipal(ObjectId(self.new_id()), app.app_id, tenant.id, app.display_name,
+                              True, assignment_required, self.now())
+        await self._store.save_service_principal(sp)
         self._changed()
         return sp
 
     async def service_principal(self, tenant: Tenant, ref: str) -> ServicePrincipal:
         """An SP in ``tenant`` by object id, app id, or the app's identifier URI."""
-        sp = await self.store.service_principal(ObjectId(ref.lower())) if is_guid(ref) else None
+        sp = await self._store.service_principal(ObjectId(ref.lower())) if is_guid(ref) else None
         if sp is None:
             app = await self.find_application(ref)
-            sp = await self.store.service_principal_for(tenant.id, app.app_id) if app else None
+            sp = await self._store.service_principal_for(tenant.id, app.app_id) if app else None
         if sp is None or sp.tenant_id != tenant.id:
             raise ObjectNotFound(f"Service principal '{ref}' does not exist in this tenant.")
         return sp
 
     async def update_service_principal(self, sp: ServicePrincipal) -> ServicePrincipal:
-        await self.store.save_service_principal(sp)
+        await self._store.save_service_principal(sp)
         self._changed()
         return sp
 
     async def delete_service_principal(self, sp: ServicePrincipal) -> None:
         """Graph ``DELETE /servicePrincipals/{id}``: the SP and every grant to or on it."""
-        await self.store.delete_service_principal(sp.id)
+        await self._store.delete_service_principal(sp.id)
         self._changed()
 
     async def grant(self, tenant: Tenant, principal: ServicePrincipal,
@@ -200,7 +234,7 @@ class DirectoryService:
         """Admin consent to one application permission (Graph ``appRoleAssignedTo``)."""
         if principal.tenant_id != tenant.id or resource.tenant_id != tenant.id:
             raise ObjectNotFound("Both service principals must belong to this tenant.")
-        resource_app = await self.store.application_by_app_id(resource.app_id)
+        resource_app = await self._store.application_by_app_id(resource.app_id)
         role = next((r for r in resource_app.app_roles if r.id == app_role_id.lower()),
                     None) if resource_app else None
         if role is None or not role.is_enabled or "Application" not in role.allowed_member_types:
@@ -208,17 +242,17 @@ class DirectoryService:
                 f"Permission (appRoleId '{app_role_id}') does not exist on resource "
                 f"'{resource.display_name}' or is not an enabled application permission.",
                 details=[FieldError("appRoleId", "not an enabled Application app role")])
-        assignment = AppRoleAssignment(new_id(), tenant.id, principal.id, resource.id,
-                                       role.id, _now())
-        await self.store.add_assignment(assignment)
+        assignment = AppRoleAssignment(self.new_id(), tenant.id, principal.id, resource.id,
+                                       role.id, self.now())
+        await self._store.add_assignment(assignment)
         self._changed()
         return assignment
 
     async def revoke(self, tenant: Tenant, assignment_id: str) -> AppRoleAssignment:
-        found = await self.store.assignment(assignment_id.lower())
+        found = await self._store.assignment(assignment_id.lower())
         if found is None or found.tenant_id != tenant.id:
             raise ObjectNotFound(f"App role assignment '{assignment_id}' does not exist.")
-        await self.store.delete_assignment(found.id)
+        await self._store.delete_assignment(found.id)
         self._changed()
         return found
 

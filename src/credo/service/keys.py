@@ -101,6 +101,10 @@ class KeyService:
             raise TRANSIENT(detail="no active signing key is loaded")
         return signer.sign(claims)
 
+    async def published(self) -> list[SigningKey]:
+        """Every key not yet purged (``next``, ``active``, ``retired``)."""
+        return await self._ring.signing_keys()
+
     async def rotate(self, now: datetime) -> str | None:
         """next → active, active → retired, a new next; returns the new active kid."""
         await self.load()

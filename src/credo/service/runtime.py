@@ -15,8 +15,10 @@ from credo.service.audit import AuditBuffer
 from credo.service.delegated_flows import DelegatedFlows, open_delegated
 from credo.service.directory import DirectoryService
 from credo.service.keys import KeyService
+from credo.service.management import Management, open_management
 from credo.service.secrets import SecretHasher
 from credo.service.snapshots import DirectoryCache, poll_versions
+from credo.service.sources import SYSTEM, Sources
 from credo.service.token import TokenService
 from credo.store.api import ReplayStore
 from credo.store.seal import Sealer
@@ -29,6 +31,7 @@ log = logging.getLogger("credo.runtime")
 class Services:
     settings: Settings
     store: SqlStore
+    sources: Sources
     replay: ReplayStore
     cache: DirectoryCache
     keys: KeyService
@@ -37,10 +40,11 @@ class Services:
     directory: DirectoryService
     accounts: Accounts
     delegated: DelegatedFlows
+    management: Management
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-async def open_services(settings: Settings) -> Services:
+async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Services:
     """Everything a node needs; the database must already be migrated (``credo init``)."""
     sealer = Sealer.from_env_or_file(settings.data_dir / "master.key", create=False)
     store = await open_store(settings.database_url, sealer)
@@ -52,18 +56,23 @@ async def open_services(settings: Settings) -> Services:
     await keys.load()
     audit = AuditBuffer(store)
     hasher = SecretHasher.from_data_dir(settings.data_dir)
-    directory = DirectoryService(store, secret_hasher=hasher, on_change=cache.invalidate)
-    accounts = open_accounts(store._db, store, audit, key_source=hasher,
-                             on_change=cache.invalidate)
-    delegated = open_delegated(store._db, base_url=settings.base_url, cache=cache, keys=keys,
+    directory = DirectoryService(store, secret_hasher=hasher, on_change=cache.invalidate,
+                                 sources=sources)
+    accounts = open_accounts(store, audit, key_source=hasher, on_change=cache.invalidate,
+                             sources=sources)
+    delegated = open_delegated(store.flows, base_url=settings.base_url, cache=cache, keys=keys,
                                audit=audit, hasher=hasher, users=accounts.users,
                                directory=directory, token_lifetime=settings.token_lifetime)
     tokens = TokenService(base_url=settings.base_url, cache=cache, keys=keys, replay=replay,
                           audit=audit, secret_hasher=hasher,
                           token_lifetime=settings.token_lifetime,
                           delegated=delegated.tokens.pipelines())
-    return Services(settings, store, replay, cache, keys, audit, tokens, directory, accounts,
-                    delegated)
+    management = open_management(
+        base_url=settings.base_url, directory=directory, keys=keys, users=accounts.users,
+        flows=store.flows, audit=audit, log=store, bootstrap_tenant=settings.bootstrap_tenant,
+        operator_app_id=settings.operator_app_id)
+    return Services(settings, store, sources, replay, cache, keys, audit, tokens, directory,
+                    accounts, delegated, management)
 
 
 async def _key_maintenance(keys: KeyService) -> None:

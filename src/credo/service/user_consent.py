@@ -1,6 +1,4 @@
-"""Delegated permission grants: user consent from the authorize pages, and the management
-API's ``oAuth2PermissionGrant`` (https://learn.microsoft.com/graph/api/resources/
-oauth2permissiongrant).
+"""User consent from the authorize pages: delegated permission grants written by consent.
 
 A grant is (client SP, resource SP, ``AllPrincipals`` or one user, scope values). Consent
 merges new values into the matching grant, creating it when there is none; a multi-tenant
@@ -16,11 +14,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
-from credo.errors import FieldError, InvalidInput, ObjectConflict, ObjectNotFound
+from credo.errors import ObjectConflict
 from credo.model import (
     Application,
     AuditEvent,
-    ConsentType,
     DelegatedGrant,
     ObjectId,
     PermissionScope,
@@ -85,60 +82,3 @@ class UserConsentService:
             except ObjectConflict:
                 if attempt == 2:
                     raise
-
-    # -- management API (Graph oAuth2PermissionGrant) ------------------------------------
-
-    async def grants(self, tenant: Tenant, *, client_id: ObjectId | None = None,
-                     resource_id: ObjectId | None = None) -> list[DelegatedGrant]:
-        return await self._flows.delegated_grants(tenant.id, client_id=client_id,
-                                                  resource_id=resource_id)
-
-    async def grant(self, tenant: Tenant, grant_id: str) -> DelegatedGrant:
-        found = await self._flows.delegated_grant(grant_id)
-        if found is None or found.tenant_id != tenant.id:
-            raise ObjectNotFound(f"Resource '{grant_id[:64]}' does not exist or one of its queried "
-                           "reference-property objects are not present.")
-        return found
-
-    async def create(self, tenant: Tenant, *, client_sp: ServicePrincipal,
-                     resource_sp: ServicePrincipal, resource_app: Application,
-                     consent_type: ConsentType, principal: User | None,
-                     scope: str) -> DelegatedGrant:
-        """Graph ``POST /oauth2PermissionGrants``: validated, then written once."""
-        if (consent_type == "Principal") != (principal is not None):
-            raise InvalidInput("principalId is required for consentType 'Principal' and must be "
-                             "null for 'AllPrincipals'.",
-                             details=[FieldError("principalId", "does not fit consentType")])
-        held = [g for g in await self._flows.delegated_grants(
-            tenant.id, client_id=client_sp.id, resource_id=resource_sp.id)
-            if g.principal_id == (principal.id if principal else None)]
-        if held:
-            raise ObjectConflict("A permission grant for this client, resource and principal "
-                                 f"already exists: '{held[0].id}'.")
-        grant = DelegatedGrant(str(uuid.uuid4()), tenant.id, client_sp.id, consent_type,
-                               principal.id if principal else None, resource_sp.id,
-                               check_scope(resource_app, scope), _now())
-        await self._flows.save_delegated_grant(grant)
-        return grant
-
-    async def update(self, grant: DelegatedGrant, resource_app: Application,
-                     scope: str) -> DelegatedGrant:
-        """Graph ``PATCH /oauth2PermissionGrants/{id}``: only ``scope`` changes."""
-        changed = dataclasses.replace(grant, scope=check_scope(resource_app, scope))
-        await self._flows.save_delegated_grant(changed)
-        return changed
-
-    async def delete(self, grant: DelegatedGrant) -> None:
-        await self._flows.delete_delegated_grant(grant.id)
-
-
-def check_scope(resource: Application, scope: str) -> str:
-    """Space-separated values of enabled delegated scopes the resource defines."""
-    defined = {s.value for s in resource.oauth2_permission_scopes if s.is_enabled}
-    values = list(dict.fromkeys(scope.split()))
-    unknown = [v for v in values if v not in defined]
-    if unknown:
-        raise InvalidInput(f"The scope value(s) {', '.join(unknown)[:200]} are not delegated "
-                         f"permissions of '{resource.display_name}'.",
-                         details=[FieldError("scope", "unknown or disabled scope value")])
-    return " ".join(values)

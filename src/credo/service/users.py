@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from credo.errors import FieldError, InvalidInput, ObjectNotFound
 from credo.model import (
@@ -29,15 +27,12 @@ from credo.model import (
     is_guid,
 )
 from credo.service.passwords import Passwords, check_policy
+from credo.service.sources import SYSTEM, Sources
 from credo.store.api import UserDirectory
 
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9'_!#^~+-]+(\.[A-Za-z0-9'_!#^~+-]+)*$")
 MAX_LOCAL_PART = 64
 MAX_DISPLAY_NAME = 256
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def directory_role(ref: str) -> DirectoryRoleName:
@@ -80,18 +75,20 @@ class UserService:
     """
 
     def __init__(self, store: UserDirectory, passwords: Passwords, *,
-                 revoke_tokens: Callable[[ObjectId], Awaitable[None]] | None = None) -> None:
-        self.store = store
+                 revoke_tokens: Callable[[ObjectId], Awaitable[None]] | None = None,
+                 sources: Sources = SYSTEM) -> None:
+        self._store = store
         self.passwords = passwords
         self._revoke = revoke_tokens
+        self._sources = sources
 
     async def by_id(self, user_id: str) -> User | None:
         """Any user by object id (not tenant-scoped); None when unknown."""
-        return await self.store.user(ObjectId(user_id.lower())) if is_guid(user_id) else None
+        return await self._store.user(ObjectId(user_id.lower())) if is_guid(user_id) else None
 
     async def by_upn(self, tenant: Tenant, user_principal_name: str) -> User | None:
         """The tenant's user with this UPN (case-insensitive); None when unknown."""
-        found = await self.store.user_by_upn(user_principal_name.strip().lower())
+        found = await self._store.user_by_upn(user_principal_name.strip().lower())
         return found if found is not None and found.tenant_id == tenant.id else None
 
     async def get(self, tenant: Tenant, ref: str) -> User:
@@ -103,7 +100,7 @@ class UserService:
         return found
 
     async def all(self, tenant: Tenant) -> list[User]:
-        return await self.store.users(tenant.id)
+        return await self._store.users(tenant.id)
 
     async def create(self, tenant: Tenant, user_principal_name: str, display_name: str,
                      password: str, *, account_enabled: bool = True,
@@ -111,16 +108,17 @@ class UserService:
         upn = _check_upn(tenant, user_principal_name)
         name = _check_display_name(display_name)
         check_policy(password, user_principal_name=upn)
-        now = _now()
-        user = User(ObjectId(str(uuid.uuid4())), tenant.id, upn, name, account_enabled,
+        now = self._sources.now()
+        user = User(ObjectId(self._sources.new_id()), tenant.id, upn, name, account_enabled,
                     tuple(dict.fromkeys(roles)), now, now)
-        await self.store.add_user(user, await self.passwords.hash(password))
+        await self._store.add_user(user, await self.passwords.hash(password))
         return user
 
     async def update(self, tenant: Tenant, user: User, *, display_name: str | None = None,
                      user_principal_name: str | None = None,
-                     account_enabled: bool | None = None) -> User:
-        """Graph ``PATCH /users/{id}`` for the members Credo keeps."""
+                     account_enabled: bool | None = None, password: str | None = None) -> User:
+        """Graph ``PATCH /users/{id}`` for the members Credo keeps, the password included:
+        every check first, then one transaction."""
         changed = dataclasses.replace(
             user,
             display_name=user.display_name if display_name is None
@@ -129,9 +127,14 @@ class UserService:
             else _check_upn(tenant, user_principal_name),
             account_enabled=user.account_enabled if account_enabled is None
             else account_enabled)
+        hashed = None
+        if password is not None:
+            check_policy(password, user_principal_name=changed.user_principal_name)
+            hashed = await self.passwords.hash(password)
+            changed = dataclasses.replace(changed, password_changed=self._sources.now())
         if changed != user:
-            await self.store.update_user(changed)
-        if user.account_enabled and not changed.account_enabled:
+            await self._store.update_user(changed, password_hash=hashed)
+        if hashed is not None or (user.account_enabled and not changed.account_enabled):
             await self._revoked(user)
         return changed
 
@@ -142,21 +145,21 @@ class UserService:
     async def set_password(self, user: User, password: str) -> User:
         """A new password; sessions signed in before it stop working (``password_changed``)."""
         check_policy(password, user_principal_name=user.user_principal_name)
-        now = _now()
-        await self.store.set_password_hash(user.id, await self.passwords.hash(password), now)
+        now = self._sources.now()
+        await self._store.set_password_hash(user.id, await self.passwords.hash(password), now)
         await self._revoked(user)
         return dataclasses.replace(user, password_changed=now)
 
     async def delete(self, user: User) -> None:
         await self._revoked(user)
-        await self.store.delete_user(user.id)
+        await self._store.delete_user(user.id)
 
     async def assign_role(self, user: User, role: DirectoryRoleName) -> User:
         """Graph ``POST /directoryRoles/{id}/members/$ref``; holding it already is a no-op."""
         if role in user.directory_roles:
             return user
         changed = dataclasses.replace(user, directory_roles=(*user.directory_roles, role))
-        await self.store.update_user(changed)
+        await self._store.update_user(changed)
         return changed
 
     async def remove_role(self, user: User, role: DirectoryRoleName) -> User:
@@ -165,8 +168,8 @@ class UserService:
             raise ObjectNotFound(f"User '{user.user_principal_name}' is not a member of '{role}'.")
         changed = dataclasses.replace(
             user, directory_roles=tuple(r for r in user.directory_roles if r != role))
-        await self.store.update_user(changed)
+        await self._store.update_user(changed)
         return changed
 
     async def role_members(self, tenant: Tenant, role: DirectoryRoleName) -> list[User]:
-        return [u for u in await self.store.users(tenant.id) if role in u.directory_roles]
+        return [u for u in await self._store.users(tenant.id) if role in u.directory_roles]

@@ -66,6 +66,14 @@ class Directory(Protocol):
         """Assignments granted *to* a principal (Graph ``appRoleAssignments``)."""
     async def assignments_on(self, resource_id: ObjectId) -> list[AppRoleAssignment]:
         """Assignments granted *on* a resource SP (Graph ``appRoleAssignedTo``)."""
+    async def named_assignments(self, *, principal_id: ObjectId | None = None,
+                                resource_id: ObjectId | None = None
+                                ) -> list[tuple[AppRoleAssignment, str, str]]:
+        """Assignments to ``principal_id`` (or on ``resource_id``) with the display names
+        of their principal and resource, in one query."""
+    async def roles_held(self, app_id: str, resource_app_id: str
+                         ) -> list[tuple[TenantId, str]]:
+        """``(tenant, app role id)`` of the roles an app holds on another app, everywhere."""
     async def add_assignment(self, assignment: AppRoleAssignment) -> None:
         """Raises ``ObjectConflict`` when the same (principal, resource, role) exists."""
     async def delete_assignment(self, assignment_id: str) -> None: ...
@@ -116,8 +124,9 @@ class UserDirectory(Protocol):
     async def add_user(self, user: User, password_hash: str) -> None:
         """Raises ``ObjectConflict`` for a taken id or UPN, ``ObjectNotFound`` for an unknown
         tenant."""
-    async def update_user(self, user: User) -> None:
-        """Replaces display name, UPN, enabled flag and directory roles, atomically."""
+    async def update_user(self, user: User, *, password_hash: str | None = None) -> None:
+        """Replaces display name, UPN, enabled flag and directory roles, and with
+        ``password_hash`` the password (changed at ``user.password_changed``), atomically."""
     async def set_password_hash(self, user_id: ObjectId, password_hash: str,
                                 changed: datetime) -> None: ...
     async def password_hash(self, user_id: ObjectId) -> str | None: ...

@@ -83,6 +83,34 @@ async def assignments_where(conn: AsyncConnection, clause: sa.ColumnElement[bool
     return [assignment_from(r) for r in rows]
 
 
+async def named_assignments(conn: AsyncConnection, clause: sa.ColumnElement[bool]
+                            ) -> list[tuple[AppRoleAssignment, str, str]]:
+    """Assignments with the display names of their principal and resource, in one query."""
+    principal, resource = service_principals.alias("p"), service_principals.alias("r")
+    rows = await conn.execute(
+        sa.select(app_role_assignments, principal.c.display_name.label("p_name"),
+                  resource.c.display_name.label("r_name"))
+        .select_from(app_role_assignments
+                     .outerjoin(principal, principal.c.id == _ara.principal_id)
+                     .outerjoin(resource, resource.c.id == _ara.resource_id))
+        .where(clause).order_by(_ara.created.asc().nulls_first(), _ara.id))
+    return [(assignment_from(r), r.p_name or "", r.r_name or "") for r in rows]
+
+
+async def roles_held(conn: AsyncConnection, app_id: str, resource_app_id: str
+                     ) -> list[tuple[TenantId, str]]:
+    """``(tenant, app role id)`` of every role the app's service principals hold on the
+    service principals of ``resource_app_id``, in every tenant."""
+    principal, resource = service_principals.alias("p"), service_principals.alias("r")
+    rows = await conn.execute(
+        sa.select(principal.c.tenant_id, _ara.app_role_id)
+        .select_from(app_role_assignments
+                     .join(principal, principal.c.id == _ara.principal_id)
+                     .join(resource, resource.c.id == _ara.resource_id))
+        .where(principal.c.app_id == app_id, resource.c.app_id == resource_app_id))
+    return [(TenantId(r.tenant_id), str(r.app_role_id)) for r in rows]
+
+
 async def add_assignment(conn: AsyncConnection, a: AppRoleAssignment) -> bool:
     """Raises ``ObjectConflict`` for a taken id or an existing (principal, resource, role)."""
     await _require(conn, tenants.c.id, a.tenant_id, f"tenant {a.tenant_id}")

@@ -32,6 +32,9 @@ from credo.store import applications, keyring, migrate, principals, tenants
 from credo.store.db import Database, create_engine
 from credo.store.records import audit_from, audit_values
 from credo.store.seal import Sealer
+from credo.store.sql_consent import SqlConsentStore
+from credo.store.sql_flows import SqlFlowStore
+from credo.store.sql_users import SqlUserStore
 from credo.store.tables import app_role_assignments, audit_events, directory_version, replay
 
 REPLAY_PURGE_INTERVAL_S = 60.0
@@ -58,12 +61,16 @@ async def open_store(url: str, sealer: Sealer) -> SqlStore:
 
 
 class SqlStore:
-    """Implements ``store.api`` Directory, KeyRing, ReplayStore and AuditLog."""
+    """Implements ``store.api`` Directory, KeyRing, ReplayStore and AuditLog; ``users``,
+    ``flows`` and ``consent`` are the other contracts over the same database."""
 
     def __init__(self, db: Database, sealer: Sealer) -> None:
         self._db = db
         self._sealer = sealer
         self._purge_due = 0.0
+        self.users = SqlUserStore(db)
+        self.flows = SqlFlowStore(db)
+        self.consent = SqlConsentStore(db)
 
     async def close(self) -> None:
         await self._db.dispose()
@@ -148,6 +155,20 @@ class SqlStore:
         async with self._db.read() as conn:
             return await principals.assignments_where(
                 conn, app_role_assignments.c.resource_id == resource_id)
+
+    async def named_assignments(self, *, principal_id: ObjectId | None = None,
+                                resource_id: ObjectId | None = None
+                                ) -> list[tuple[AppRoleAssignment, str, str]]:
+        c = app_role_assignments.c
+        clause = (c.principal_id == principal_id if principal_id is not None
+                  else c.resource_id == resource_id)
+        async with self._db.read() as conn:
+            return await principals.named_assignments(conn, clause)
+
+    async def roles_held(self, app_id: str, resource_app_id: str
+                         ) -> list[tuple[TenantId, str]]:
+        async with self._db.read() as conn:
+            return await principals.roles_held(conn, app_id, resource_app_id)
 
     async def add_assignment(self, assignment: AppRoleAssignment) -> None:
         await self._db.write(lambda conn: principals.add_assignment(conn, assignment),

@@ -53,8 +53,14 @@ class SqlUserStore:
     async def add_user(self, user: User, password_hash: str) -> None:
         await self._db.write(lambda conn: users.add(conn, user, password_hash), bump=False)
 
-    async def update_user(self, user: User) -> None:
-        await self._db.write(lambda conn: users.update(conn, user), bump=False)
+    async def update_user(self, user: User, *, password_hash: str | None = None) -> None:
+        async def op(conn: AsyncConnection) -> bool:
+            await users.update(conn, user)
+            if password_hash is not None and user.password_changed is not None:
+                await users.set_password(conn, user.id, password_hash, user.password_changed)
+            return True
+
+        await self._db.write(op, bump=False)
 
     async def set_password_hash(self, user_id: ObjectId, password_hash: str,
                                 changed: datetime) -> None:

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from credo.aadsts import request as request_errors
 from credo.errors import OAuthError
-from credo.protocol.consent import with_query
+from credo.protocol.urls import with_query
 from credo.service.authorize_outcomes import (
     ConsentPrompt,
     ErrorPage,

@@ -18,10 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from credo import jose
-from credo.errors import JoseError, OAuthError, TemporarilyUnavailable
+from credo.errors import OAuthError, TemporarilyUnavailable
 from credo.model import Tenant
-from credo.protocol import consent
 from credo.service.runtime import Services
 from credo.service.tenants import page_tenant
 from credo.web import pages
@@ -118,37 +116,9 @@ async def logout(request: Request) -> Response:
                   else dict(request.query_params))
     except OAuthError as err:
         return pages.error(err)
-    target = await _post_logout_target(services, tenant, params)
+    target = await services.accounts.signout.redirect_target(tenant, params)
     response = pages.redirect(target) if target else pages.message(
         "You signed out of your account",
         "It's a good idea to close all browser windows.")
     end_session(response)
     return response
-
-
-async def _post_logout_target(services: Services, tenant: Tenant,
-                              params: dict[str, str]) -> str | None:
-    uri = params.get("post_logout_redirect_uri")
-    client_id = params.get("client_id") or _hinted_client(params.get("id_token_hint"))
-    if not uri or not client_id:
-        return None
-    app = await services.directory.store.application_by_app_id(client_id.lower()[:64])
-    try:
-        client = consent.check_client(app, client_id, tenant.id, tenant.default_domain)
-        consent.check_redirect_uri(client, uri)
-    except OAuthError:
-        return None
-    state = params.get("state")
-    return consent.with_query(uri, [("state", state)]) if state else uri
-
-
-def _hinted_client(id_token_hint: str | None) -> str:
-    """The ``aud`` of an ID token hint, read without trust: it only chooses which app's
-    registered URIs the redirect must be one of."""
-    if not id_token_hint or len(id_token_hint) > 16 * 1024:
-        return ""
-    try:
-        aud = jose.parse_compact(id_token_hint).claims.get("aud")
-    except JoseError:
-        return ""
-    return aud if isinstance(aud, str) else ""

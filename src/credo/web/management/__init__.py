@@ -1,7 +1,7 @@
 """The management API under ``/v1.0``: Microsoft Graph shaped, authorized by Credo's own tokens.
 
-ARCHITECTURE.md D6: the CLI and the portal change state only through here. Each route is
-parse → service → render (STYLE.md rule 11); every error is a Graph error body
+The CLI and the portal change state only through here. Each route is parse → service
+(``service.management``, which owns every rule) → render; every error is a Graph error body
 (``{"error": {"code", "message", "details"?, "innerError"}}``), never a bare 500 for bad
 input; every response carries ``request-id`` and echoes ``client-request-id``. OpenAPI at
 ``/v1.0/openapi.json``, interactive docs at ``/v1.0/docs``.
@@ -14,12 +14,9 @@ from starlette.types import ASGIApp
 
 from credo.service.runtime import Services
 from credo.web.management.applications import router as applications
-from credo.web.management.audit import router as audit
 from credo.web.management.context import RequestContext, install_error_handlers
-from credo.web.management.credentials import router as credentials
 from credo.web.management.delegated import router as delegated
 from credo.web.management.grants import router as grants
-from credo.web.management.keys import router as keys
 from credo.web.management.service_principals import router as service_principals
 from credo.web.management.tenants import router as tenants
 from credo.web.management.users import router as users
@@ -47,8 +44,7 @@ def management_app(services: Services) -> ASGIApp:
     app = FastAPI(title="Credo management API", version="1.0", description=_DESCRIPTION,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.services = services
-    for router in (tenants, applications, credentials, service_principals, grants, keys, audit,
-                   users, delegated):
+    for router in (tenants, applications, service_principals, grants, users, delegated):
         app.include_router(router)
     install_error_handlers(app)
     return RequestContext(app, services.audit)

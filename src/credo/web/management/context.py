@@ -92,14 +92,20 @@ class RequestContext:
         self._record(scope, state, status[0], client_id)
 
     def _record(self, scope: Scope, state: dict[str, Any], status: int, correlation: str) -> None:
+        """Every write, and every refused call (an unauthenticated one included)."""
         caller = state.get("caller")
-        if scope["method"] not in _WRITES or caller is None:
+        refused = status >= 400
+        if not refused and scope["method"] not in _WRITES:
             return
+        if caller is None and status != 401:
+            return  # a malformed request refused before anyone was authenticated
+        reason = f": {state['refusal']}" if refused and state.get("refusal") else ""
         self._audit.add(AuditEvent(
-            time=datetime.now(UTC), tenant_id=caller.tenant.id,
+            time=datetime.now(UTC), tenant_id=caller.tenant.id if caller else "",
             kind=f"management.{scope['method'].lower()}",
-            outcome="success" if status < 400 else "failure", client_id=caller.app_id,
-            code=status, detail=f"{scope['method']} /v1.0{scope['path']}"[:500],
+            outcome="failure" if refused else "success",
+            client_id=caller.app_id if caller else "", code=status,
+            detail=f"{scope['method']} /v1.0{scope['path']}{reason}"[:500],
             correlation_id=correlation))
 
 
@@ -157,6 +163,7 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 async def _on_graph_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GraphError)
+    request.state.refusal = exc.detail or exc.description
     if exc.detail:
         log.info("management %s: %s (%s)", exc.code, exc.description, exc.detail)
     return _graph_response(exc, _request_id(request))

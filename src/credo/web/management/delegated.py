@@ -18,11 +18,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from starlette.responses import Response
 
-from credo.errors import BadRequest, FieldError, NotFound
-from credo.model import DelegatedGrant, ObjectId
-from credo.service.runtime import Services
+from credo.errors import BadRequest, FieldError
+from credo.model import DelegatedGrant
 from credo.web.management import responses
-from credo.web.management.auth import Caller, GrantWriter, Reader, ServicesDep
+from credo.web.management.auth import CallerDep, ServicesDep
 
 router = APIRouter(tags=["oauth2PermissionGrants"])
 _ENTITY = "oauth2PermissionGrants"
@@ -51,7 +50,7 @@ def grant_to_json(grant: DelegatedGrant) -> dict[str, Any]:
             "scope": grant.scope}
 
 
-def _filters(expression: str | None) -> dict[str, ObjectId]:
+def _filters(expression: str | None) -> dict[str, str]:
     if not expression:
         return {}
     match = _FILTER.match(expression.strip())
@@ -59,65 +58,52 @@ def _filters(expression: str | None) -> dict[str, ObjectId]:
         raise BadRequest("Only $filter=clientId eq '<id>' or resourceId eq '<id>' is supported.",
                          details=[FieldError("$filter", "unsupported filter")])
     name = "client_id" if match.group(1) == "clientId" else "resource_id"
-    return {name: ObjectId(match.group(2).lower())}
-
-
-async def _resource_app(services: Services, caller: Caller, resource_id: str) -> Any:
-    sp = await services.directory.service_principal(caller.tenant, resource_id)
-    app = await services.directory.store.application_by_app_id(sp.app_id)
-    if app is None:
-        raise NotFound(f"Resource '{resource_id}' does not exist.")
-    return sp, app
+    return {name: match.group(2).lower()}
 
 
 @router.get("/oauth2PermissionGrants", summary="List delegated permission grants")
-async def list_grants(caller: Reader, services: ServicesDep,
+async def list_grants(caller: CallerDep, services: ServicesDep,
                       filter_: Annotated[str | None, Query(alias="$filter")] = None
                       ) -> Response:
-    found = await services.delegated.consent.grants(caller.tenant, **_filters(filter_))
+    found = await services.management.delegated.all(caller, **_filters(filter_))
     return responses.listing(services, _ENTITY, [grant_to_json(g) for g in found])
 
 
 @router.get("/servicePrincipals/{sp_id}/oauth2PermissionGrants",
             summary="Delegated permission grants of this client")
-async def list_client_grants(sp_id: str, caller: Reader, services: ServicesDep) -> Response:
-    sp = await services.directory.service_principal(caller.tenant, sp_id)
-    found = await services.delegated.consent.grants(caller.tenant, client_id=sp.id)
+async def list_client_grants(sp_id: str, caller: CallerDep, services: ServicesDep) -> Response:
+    sp, _ = await services.management.apps.principal(caller, sp_id)
+    found = await services.management.delegated.all(caller, client_id=sp.id)
     return responses.listing(services, _ENTITY, [grant_to_json(g) for g in found])
 
 
 @router.get("/oauth2PermissionGrants/{grant_id}", summary="One delegated permission grant")
-async def get_grant(grant_id: str, caller: Reader, services: ServicesDep) -> Response:
-    found = await services.delegated.consent.grant(caller.tenant, grant_id.lower())
+async def get_grant(grant_id: str, caller: CallerDep, services: ServicesDep) -> Response:
+    found = await services.management.delegated.get(caller, grant_id)
     return responses.entity(services, f"{_ENTITY}/$entity", grant_to_json(found))
 
 
 @router.post("/oauth2PermissionGrants", status_code=201,
              summary="Grant delegated permissions (consent on behalf of users)")
-async def create_grant(body: NewGrant, caller: GrantWriter, services: ServicesDep) -> Response:
-    client = await services.directory.service_principal(caller.tenant, str(body.clientId))
-    resource, app = await _resource_app(services, caller, str(body.resourceId))
-    principal = (await services.accounts.users.get(caller.tenant, str(body.principalId))
-                 if body.principalId is not None else None)
-    created = await services.delegated.consent.create(
-        caller.tenant, client_sp=client, resource_sp=resource, resource_app=app,
-        consent_type=body.consentType, principal=principal, scope=body.scope)
+async def create_grant(body: NewGrant, caller: CallerDep, services: ServicesDep) -> Response:
+    created = await services.management.delegated.create(
+        caller, client_id=str(body.clientId), resource_id=str(body.resourceId),
+        consent_type=body.consentType,
+        principal_id=str(body.principalId) if body.principalId is not None else None,
+        scope=body.scope)
     return responses.entity(services, f"{_ENTITY}/$entity", grant_to_json(created), status=201)
 
 
 @router.patch("/oauth2PermissionGrants/{grant_id}", status_code=204,
               summary="Change the scope values of a grant")
-async def update_grant(grant_id: str, body: GrantUpdate, caller: GrantWriter,
+async def update_grant(grant_id: str, body: GrantUpdate, caller: CallerDep,
                        services: ServicesDep) -> Response:
-    found = await services.delegated.consent.grant(caller.tenant, grant_id.lower())
-    _, app = await _resource_app(services, caller, found.resource_id)
-    await services.delegated.consent.update(found, app, body.scope)
+    await services.management.delegated.update(caller, grant_id, body.scope)
     return responses.no_content()
 
 
 @router.delete("/oauth2PermissionGrants/{grant_id}", status_code=204,
                summary="Revoke a delegated permission grant")
-async def delete_grant(grant_id: str, caller: GrantWriter, services: ServicesDep) -> Response:
-    found = await services.delegated.consent.grant(caller.tenant, grant_id.lower())
-    await services.delegated.consent.delete(found)
+async def delete_grant(grant_id: str, caller: CallerDep, services: ServicesDep) -> Response:
+    await services.management.delegated.delete(caller, grant_id)
     return responses.no_content()

@@ -5,32 +5,25 @@ https://learn.microsoft.com/graph/api/resources/directoryrole,
 https://learn.microsoft.com/graph/api/directoryrole-post-members. A ``directoryRole``'s
 ``id`` is its ``roleTemplateId`` (the same in every tenant). Writes need the management
 roles ``User.ReadWrite.All`` (users) or ``RoleManagement.ReadWrite.Directory`` (role
-members); changing the password, name, state or existence of a user who holds a directory
-role needs both, so a user administrator cannot take over an administrator. A password is
-never returned or logged.
+members); the rules are service/management/users.py's. A password is never returned or
+logged.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from credo.errors import BadRequest, FieldError, Forbidden
+from credo.errors import BadRequest, FieldError
 from credo.model import DIRECTORY_ROLE_TEMPLATES, DirectoryRoleName, User
-from credo.service.bootstrap import ROLE_DIRECTORY_ROLES, ROLE_READ, ROLE_USERS
-from credo.service.passwords import check_policy
-from credo.service.users import directory_role
 from credo.web.management import responses
-from credo.web.management.auth import Caller, ServicesDep, require_any
+from credo.web.management.auth import CallerDep, ServicesDep
 
 router = APIRouter(tags=["users"])
-UserReader = Annotated[Caller, Depends(require_any(ROLE_READ, ROLE_USERS, ROLE_DIRECTORY_ROLES))]
-UserWriter = Annotated[Caller, Depends(require_any(ROLE_USERS))]
-RoleWriter = Annotated[Caller, Depends(require_any(ROLE_DIRECTORY_ROLES))]
 _REF = re.compile(r"/(?:users|directoryObjects)/([0-9A-Fa-f-]{36})$")
 _ROLE_TEXT: dict[DirectoryRoleName, str] = {
     "Global Administrator": "Can manage all aspects of the tenant, including granting any "
@@ -96,74 +89,58 @@ def _time(value: Any) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _guard(caller: Caller, user: User) -> None:
-    if user.directory_roles and ROLE_DIRECTORY_ROLES not in caller.roles:
-        raise Forbidden("Insufficient privileges to complete the operation.",
-                        detail="changing an administrator needs "
-                               "RoleManagement.ReadWrite.Directory")
-
-
 @router.get("/users", summary="List the tenant's users")
-async def list_users(caller: UserReader, services: ServicesDep) -> Response:
-    found = await services.accounts.users.all(caller.tenant)
+async def list_users(caller: CallerDep, services: ServicesDep) -> Response:
+    found = await services.management.users.all(caller)
     return responses.listing(services, "users", [user_to_json(u) for u in found])
 
 
 @router.post("/users", status_code=201, summary="Create a user")
-async def create_user(body: NewUser, caller: UserWriter, services: ServicesDep) -> Response:
-    user = await services.accounts.users.create(
-        caller.tenant, body.userPrincipalName, body.displayName,
-        body.passwordProfile.password, account_enabled=body.accountEnabled)
+async def create_user(body: NewUser, caller: CallerDep, services: ServicesDep) -> Response:
+    user = await services.management.users.create(
+        caller, user_principal_name=body.userPrincipalName, display_name=body.displayName,
+        password=body.passwordProfile.password, account_enabled=body.accountEnabled)
     return responses.entity(services, "users/$entity", user_to_json(user), status=201)
 
 
 @router.get("/users/{ref}", summary="Get a user by id or userPrincipalName")
-async def get_user(ref: str, caller: UserReader, services: ServicesDep) -> Response:
-    user = await services.accounts.users.get(caller.tenant, ref)
+async def get_user(ref: str, caller: CallerDep, services: ServicesDep) -> Response:
+    user = await services.management.users.get(caller, ref)
     return responses.entity(services, "users/$entity", user_to_json(user))
 
 
 @router.patch("/users/{ref}", status_code=204, summary="Update a user or reset its password")
-async def update_user(ref: str, body: UserChange, caller: UserWriter,
+async def update_user(ref: str, body: UserChange, caller: CallerDep,
                       services: ServicesDep) -> Response:
-    users = services.accounts.users
-    user = await users.get(caller.tenant, ref)
-    _guard(caller, user)
-    password = body.passwordProfile.password if body.passwordProfile else None
-    if password is not None:  # every check before the first write
-        check_policy(password, user_principal_name=body.userPrincipalName
-                     or user.user_principal_name)
-    user = await users.update(caller.tenant, user, display_name=body.displayName,
-                              user_principal_name=body.userPrincipalName,
-                              account_enabled=body.accountEnabled)
-    if password is not None:
-        await users.set_password(user, password)
+    await services.management.users.update(
+        caller, ref, display_name=body.displayName, user_principal_name=body.userPrincipalName,
+        account_enabled=body.accountEnabled,
+        password=body.passwordProfile.password if body.passwordProfile else None)
     return responses.no_content()
 
 
 @router.delete("/users/{ref}", status_code=204, summary="Delete a user")
-async def delete_user(ref: str, caller: UserWriter, services: ServicesDep) -> Response:
-    user = await services.accounts.users.get(caller.tenant, ref)
-    _guard(caller, user)
-    await services.accounts.users.delete(user)
+async def delete_user(ref: str, caller: CallerDep, services: ServicesDep) -> Response:
+    await services.management.users.delete(caller, ref)
     return responses.no_content()
 
 
 @router.get("/directoryRoles", summary="List the directory roles")
-async def list_roles(caller: UserReader, services: ServicesDep) -> Response:
+async def list_roles(caller: CallerDep, services: ServicesDep) -> Response:
+    services.management.users.check_read(caller)
     return responses.listing(services, "directoryRoles",
                              [role_to_json(r) for r in DIRECTORY_ROLE_TEMPLATES])
 
 
 @router.get("/directoryRoles/{role_id}", summary="Get a directory role")
-async def get_role(role_id: str, caller: UserReader, services: ServicesDep) -> Response:
-    return responses.entity(services, "directoryRoles/$entity",
-                            role_to_json(directory_role(role_id)))
+async def get_role(role_id: str, caller: CallerDep, services: ServicesDep) -> Response:
+    role, _ = await services.management.users.members(caller, role_id)
+    return responses.entity(services, "directoryRoles/$entity", role_to_json(role))
 
 
 @router.get("/directoryRoles/{role_id}/members", summary="Users holding a directory role")
-async def list_members(role_id: str, caller: UserReader, services: ServicesDep) -> Response:
-    members = await services.accounts.users.role_members(caller.tenant, directory_role(role_id))
+async def list_members(role_id: str, caller: CallerDep, services: ServicesDep) -> Response:
+    _, members = await services.management.users.members(caller, role_id)
     return responses.listing(services, "directoryObjects",
                              [{"@odata.type": "#microsoft.graph.user", **user_to_json(u)}
                               for u in members])
@@ -179,19 +156,15 @@ def _member_id(ref: MemberRef) -> str:
 
 @router.post("/directoryRoles/{role_id}/members/$ref", status_code=204,
              summary="Assign a directory role to a user")
-async def add_member(role_id: str, body: MemberRef, caller: RoleWriter,
+async def add_member(role_id: str, body: MemberRef, caller: CallerDep,
                      services: ServicesDep) -> Response:
-    role = directory_role(role_id)
-    user = await services.accounts.users.get(caller.tenant, _member_id(body))
-    await services.accounts.users.assign_role(user, role)
+    await services.management.users.add_member(caller, role_id, _member_id(body))
     return responses.no_content()
 
 
 @router.delete("/directoryRoles/{role_id}/members/{user_id}/$ref", status_code=204,
                summary="Remove a directory role from a user")
-async def remove_member(role_id: str, user_id: str, caller: RoleWriter,
+async def remove_member(role_id: str, user_id: str, caller: CallerDep,
                         services: ServicesDep) -> Response:
-    role = directory_role(role_id)
-    user = await services.accounts.users.get(caller.tenant, user_id)
-    await services.accounts.users.remove_role(user, role)
+    await services.management.users.remove_member(caller, role_id, user_id)
     return responses.no_content()

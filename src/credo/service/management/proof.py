@@ -18,16 +18,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from credo import jose
-from credo.errors import BadRequest, FieldError, JoseError
+from credo.errors import FieldError, InvalidInput, JoseError
 from credo.model import Application, KeyCredential
+from credo.numericdate import TimeClaimError, TimeRules, check_times
 
 PROOF_AUDIENCE = "00000002-0000-0000-c000-000000000000"
 MAX_LIFETIME_SECONDS = 600
 LEEWAY_SECONDS = 60
+_TIMES = TimeRules(past_leeway=LEEWAY_SECONDS, future_leeway=LEEWAY_SECONDS,
+                   max_lifetime=MAX_LIFETIME_SECONDS)
 
 
-def _refuse(reason: str) -> BadRequest:
-    return BadRequest("The proof of possession is not valid.",
+def _refuse(reason: str) -> InvalidInput:
+    return InvalidInput("The proof of possession is not valid.",
                       details=[FieldError("proof", reason)])
 
 
@@ -60,27 +63,24 @@ def _public_key(kc: KeyCredential) -> rsa.RSAPublicKey:
     return key
 
 
-def _number(claims: dict[str, Any], name: str) -> float:
-    value = claims.get(name)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _refuse(f"The '{name}' claim is required and must be a number.")
-    return float(value)
-
-
 def _check_claims(claims: dict[str, Any], app: Application, now: float) -> None:
     if claims.get("aud") != PROOF_AUDIENCE:
         raise _refuse(f"The audience must be '{PROOF_AUDIENCE}'.")
     if claims.get("iss") != app.id:
         raise _refuse("The issuer must be the application's object id.")
-    nbf, exp = _number(claims, "nbf"), _number(claims, "exp")
-    if not nbf < exp <= nbf + MAX_LIFETIME_SECONDS:
-        raise _refuse(f"The lifetime (exp - nbf) must be at most {MAX_LIFETIME_SECONDS} seconds.")
-    if not nbf - LEEWAY_SECONDS <= now <= exp + LEEWAY_SECONDS:
-        raise _refuse("It is expired or not yet valid.")
+    if not all(isinstance(claims.get(n), int | float) for n in ("nbf", "exp")):
+        raise _refuse("The 'nbf' and 'exp' claims are required and must be numbers.")
+    try:
+        check_times(claims, now, _TIMES)
+    except TimeClaimError as exc:
+        if exc.reason in ("too_long", "inverted"):
+            raise _refuse("The lifetime (exp - nbf) must be at most "
+                          f"{MAX_LIFETIME_SECONDS} seconds.") from exc
+        raise _refuse("It is expired or not yet valid.") from exc
 
 
 def verify_proof(proof: str, app: Application, now: datetime) -> KeyCredential:
-    """Raise ``BadRequest`` unless ``proof`` is signed by a current certificate of ``app``."""
+    """Raise ``InvalidInput`` unless ``proof`` is signed by a current certificate of ``app``."""
     try:
         jws = jose.parse_compact(proof)
     except JoseError as exc:

@@ -1,0 +1,50 @@
+"""The management plane: every ``/v1.0`` operation, with the permission model applied.
+
+``web/management`` parses and renders; everything it asks goes through ``Management``, whose
+parts take the authenticated ``Caller`` and check policy.py before reading or writing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from credo.service.audit import AuditBuffer
+from credo.service.directory import DirectoryService
+from credo.service.keys import KeyService
+from credo.service.management.apps import Applications
+from credo.service.management.caller import Caller, InvalidToken, ManagementAuth
+from credo.service.management.delegated import DelegatedGrants
+from credo.service.management.grants import Grants
+from credo.service.management.powers import Powers
+from credo.service.management.tenants import Tenants
+from credo.service.management.users import Users
+from credo.service.users import UserService
+from credo.store.api import AuditLog, FlowStore
+
+__all__ = ["Caller", "InvalidToken", "Management", "open_management"]
+
+
+@dataclass(frozen=True)
+class Management:
+    auth: ManagementAuth
+    apps: Applications
+    grants: Grants
+    delegated: DelegatedGrants
+    users: Users
+    tenants: Tenants
+
+
+def open_management(*, base_url: str, directory: DirectoryService, keys: KeyService,
+                    users: UserService, flows: FlowStore, audit: AuditBuffer, log: AuditLog,
+                    bootstrap_tenant: str, operator_app_id: str) -> Management:
+    powers = Powers(directory, operator_app_id=operator_app_id)
+    return Management(
+        auth=ManagementAuth(base_url=base_url, keys=keys, tenant=directory.tenant,
+                            operator_app_id=operator_app_id),
+        apps=Applications(directory, powers),
+        grants=Grants(directory, powers),
+        delegated=DelegatedGrants(directory, flows, users),
+        users=Users(users),
+        tenants=Tenants(directory, keys, audit, log, bootstrap_tenant=bootstrap_tenant,
+                        operator_app_id=operator_app_id),
+    )

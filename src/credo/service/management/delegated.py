@@ -1,0 +1,99 @@
+"""Delegated permission grants (``oauth2PermissionGrants``), as the management API sees them.
+
+Graph: https://learn.microsoft.com/graph/api/resources/oauth2permissiongrant. A grant is
+(client SP, resource SP, ``AllPrincipals`` or one user, scope values), all in the caller's
+tenant. Deleting a grant (or removing values) stops new tokens at once; tokens already
+issued live until ``exp`` and refresh tokens then get only what is still granted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from credo.errors import FieldError, InvalidInput, ObjectConflict, ObjectNotFound
+from credo.model import Application, DelegatedGrant, ObjectId
+from credo.service.directory import DirectoryService
+from credo.service.management.caller import Caller
+from credo.service.management.policy import ROLE_GRANTS, require_any
+from credo.service.users import UserService
+from credo.store.api import FlowStore
+
+READERS = ("Directory.Read.All", "Application.ReadWrite.All", ROLE_GRANTS)
+
+
+class DelegatedGrants:
+    def __init__(self, directory: DirectoryService, flows: FlowStore,
+                 users: UserService) -> None:
+        self._dir = directory
+        self._flows = flows
+        self._users = users
+
+    async def all(self, caller: Caller, *, client_id: str | None = None,
+                   resource_id: str | None = None) -> list[DelegatedGrant]:
+        require_any(caller.power, caller.tenant.id, READERS)
+        return await self._flows.delegated_grants(
+            caller.tenant.id, client_id=ObjectId(client_id) if client_id else None,
+            resource_id=ObjectId(resource_id) if resource_id else None)
+
+    async def get(self, caller: Caller, grant_id: str) -> DelegatedGrant:
+        require_any(caller.power, caller.tenant.id, READERS)
+        return await self._grant(caller, grant_id)
+
+    async def _grant(self, caller: Caller, grant_id: str) -> DelegatedGrant:
+        found = await self._flows.delegated_grant(grant_id.lower())
+        if found is None or found.tenant_id != caller.tenant.id:
+            raise ObjectNotFound(f"Resource '{grant_id[:64]}' does not exist or one of its "
+                                 "queried reference-property objects are not present.")
+        return found
+
+    async def create(self, caller: Caller, *, client_id: str, resource_id: str,
+                     consent_type: Literal["AllPrincipals", "Principal"],
+                     principal_id: str | None, scope: str) -> DelegatedGrant:
+        """Graph ``POST /oauth2PermissionGrants``: validated, then written once."""
+        require_any(caller.power, caller.tenant.id, (ROLE_GRANTS,))
+        client = await self._dir.service_principal(caller.tenant, client_id)
+        resource = await self._dir.service_principal(caller.tenant, resource_id)
+        principal = (await self._users.get(caller.tenant, principal_id)
+                     if principal_id is not None else None)
+        if (consent_type == "Principal") != (principal is not None):
+            raise InvalidInput("principalId is required for consentType 'Principal' and must "
+                               "be null for 'AllPrincipals'.",
+                               details=[FieldError("principalId", "does not fit consentType")])
+        held = [g for g in await self._flows.delegated_grants(
+            caller.tenant.id, client_id=client.id, resource_id=resource.id)
+            if g.principal_id == (principal.id if principal else None)]
+        if held:
+            raise ObjectConflict("A permission grant for this client, resource and principal "
+                                 f"already exists: '{held[0].id}'.")
+        grant = DelegatedGrant(self._dir.new_id(), caller.tenant.id, client.id, consent_type,
+                               principal.id if principal else None, resource.id,
+                               check_scope(await self._dir.app_of(resource), scope),
+                               self._dir.now())
+        await self._flows.save_delegated_grant(grant)
+        return grant
+
+    async def update(self, caller: Caller, grant_id: str, scope: str) -> None:
+        """Graph ``PATCH /oauth2PermissionGrants/{id}``: only ``scope`` changes."""
+        require_any(caller.power, caller.tenant.id, (ROLE_GRANTS,))
+        found = await self._grant(caller, grant_id)
+        resource = await self._dir.service_principal(caller.tenant, found.resource_id)
+        changed = dataclasses.replace(
+            found, scope=check_scope(await self._dir.app_of(resource), scope))
+        await self._flows.save_delegated_grant(changed)
+
+    async def delete(self, caller: Caller, grant_id: str) -> None:
+        require_any(caller.power, caller.tenant.id, (ROLE_GRANTS,))
+        await self._flows.delete_delegated_grant((await self._grant(caller, grant_id)).id)
+
+
+def check_scope(resource: Application, scope: str) -> str:
+    """Space-separated values of enabled delegated scopes the resource defines."""
+    defined = {s.value for s in resource.oauth2_permission_scopes if s.is_enabled}
+    values = list(dict.fromkeys(scope.split()))
+    unknown = [v for v in values if v not in defined]
+    if unknown:
+        raise InvalidInput(f"The scope value(s) {', '.join(unknown)[:200]} are not delegated "
+                           f"permissions of '{resource.display_name}'.",
+                           details=[FieldError("scope", "unknown or disabled scope value")])
+    return " ".join(values)

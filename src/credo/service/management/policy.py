@@ -1,0 +1,135 @@
+"""The management plane's permission model: who may do what, and why power never grows.
+
+Pure rules, no I/O (docs/security.md tells the whole model). A principal's *power* is the
+set of ``(tenant, management permission)`` pairs it can exercise: an app's are the
+management API's app roles assigned to its service principals, a user's are implied by
+the user's directory roles, and the operator app's are everything. Every change that could
+hand power to someone needs the caller to hold that power already:
+
+* a role of the management API is granted only by the operator or a Global Administrator,
+  and only a role the caller holds; ``Tenant.ReadWrite.All`` never (only ``credo init``);
+* an app's credentials, manifest and service principal change only when the caller covers
+  the power of that app (no secret added to a stronger app, no stronger app deleted);
+* a directory role is assigned, and a user holding one is changed, only by a caller
+  covering what the role implies (no password reset of a stronger administrator);
+* the built-in apps — the management API and the operator — and their grants are
+  immutable through the API, whoever asks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from credo.errors import NotPermitted
+from credo.model import AppRole, DirectoryRoleName, TenantId
+
+MANAGEMENT_APP_ID = "c4ed0000-0000-4000-8000-000000000001"
+MANAGEMENT_URI = "api://credo"
+MANAGEMENT_SCOPE = f"{MANAGEMENT_URI}/.default"
+ROLE_APPS = "Application.ReadWrite.All"
+ROLE_GRANTS = "AppRoleAssignment.ReadWrite.All"
+ROLE_READ = "Directory.Read.All"
+ROLE_TENANTS = "Tenant.ReadWrite.All"
+ROLE_USERS = "User.ReadWrite.All"
+ROLE_DIRECTORY_ROLES = "RoleManagement.ReadWrite.Directory"
+TENANT_ADMIN_ROLES = (ROLE_APPS, ROLE_GRANTS, ROLE_READ)
+
+_DESCRIPTIONS = {
+    ROLE_APPS: "Create, change and delete applications, their credentials and service "
+               "principals in the tenant.",
+    ROLE_GRANTS: "Grant and revoke application permissions (admin consent) in the tenant.",
+    ROLE_READ: "Read the tenant's applications, service principals and grants.",
+    ROLE_TENANTS: "Create and list tenants (bootstrap tenant only).",
+    ROLE_USERS: "Create, change and delete the tenant's users and their passwords.",
+    ROLE_DIRECTORY_ROLES: "Assign and remove the tenant's directory (administrator) roles.",
+}
+
+
+def management_roles() -> tuple[AppRole, ...]:
+    """Stable role ids (UUIDv5 of the value) so tokens and grants survive re-creation."""
+    return tuple(
+        AppRole(str(uuid.uuid5(uuid.UUID(MANAGEMENT_APP_ID), value)), value, value, text)
+        for value, text in _DESCRIPTIONS.items())
+
+
+GRANT_MANAGEMENT = "credo:GrantManagementRoles"
+"""Not an app role: what only the operator and a Global Administrator can do, grant the
+management API's roles."""
+DENIED = "Insufficient privileges to complete the operation."
+
+IMPLIED: dict[DirectoryRoleName, frozenset[str]] = {
+    "Global Administrator": frozenset({ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_USERS,
+                                       ROLE_DIRECTORY_ROLES, GRANT_MANAGEMENT}),
+    "Application Administrator": frozenset({ROLE_APPS, ROLE_GRANTS, ROLE_READ}),
+    "Cloud Application Administrator": frozenset({ROLE_APPS, ROLE_GRANTS, ROLE_READ}),
+}
+"""What each directory role allows through the management API (Entra's role definitions,
+narrowed to what Credo manages)."""
+PLAIN_USER = frozenset({ROLE_READ})
+
+
+@dataclass(frozen=True)
+class Power:
+    """``(tenant, permission)`` pairs; ``everything`` is the operator's."""
+
+    pairs: frozenset[tuple[TenantId, str]] = frozenset()
+    everything: bool = False
+
+    @staticmethod
+    def of(tenant: TenantId, permissions: Iterable[str]) -> Power:
+        return Power(frozenset((tenant, p) for p in permissions))
+
+    def __or__(self, other: Power) -> Power:
+        return Power(self.pairs | other.pairs, self.everything or other.everything)
+
+    def covers(self, other: Power) -> bool:
+        return self.everything or (not other.everything and other.pairs <= self.pairs)
+
+    def holds(self, tenant: TenantId, permission: str) -> bool:
+        return self.everything or (tenant, permission) in self.pairs
+
+
+def user_power(tenant: TenantId, roles: Iterable[DirectoryRoleName]) -> Power:
+    """What a user's directory roles allow in their tenant."""
+    allowed = set(PLAIN_USER)
+    for role in roles:
+        allowed |= IMPLIED[role]
+    return Power.of(tenant, allowed)
+
+
+def refuse(reason: str) -> NotPermitted:
+    """Graph's 403 message; the reason goes to the log and the audit event only."""
+    return NotPermitted(DENIED, detail=reason)
+
+
+def require_any(power: Power, tenant: TenantId, permissions: Iterable[str]) -> None:
+    """The route's permission: at least one of ``permissions`` in ``tenant``."""
+    wanted = tuple(permissions)
+    if not any(power.holds(tenant, p) for p in wanted):
+        raise refuse(f"needs one of {sorted(wanted)}")
+
+
+def require_covers(caller: Power, target: Power, what: str) -> None:
+    """No change may reach a principal stronger than the caller."""
+    if not caller.covers(target):
+        missing = sorted(f"{p} in {t}" for t, p in target.pairs - caller.pairs)
+        raise refuse(f"{what} holds more than the caller: {', '.join(missing) or 'everything'}")
+
+
+def require_not_builtin(app_id: str, builtins: frozenset[str], what: str) -> None:
+    """The management API and the operator app stay as ``credo init`` made them."""
+    if app_id in builtins:
+        raise refuse(f"{what} is built in and cannot be changed through the API")
+
+
+def require_may_grant_management_role(caller: Power, tenant: TenantId, role: str) -> None:
+    """A management API role: never Tenant.ReadWrite.All; else operator or Global
+    Administrator, holding the role themselves."""
+    if role == ROLE_TENANTS:
+        raise refuse("Tenant.ReadWrite.All is granted by `credo init` only")
+    if not caller.holds(tenant, GRANT_MANAGEMENT):
+        raise refuse("only the operator or a Global Administrator grants management roles")
+    if not caller.holds(tenant, role):
+        raise refuse(f"the caller does not hold {role} itself")

@@ -1,0 +1,34 @@
+"""The clock and the id factory every service reads, injected at the composition root.
+
+Services never call ``time.time()``, ``datetime.now()`` or ``uuid.uuid4()`` themselves, so a
+test drives time and ids through one seam (``Sources(clock=…, new_id=…)``).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+def new_guid() -> str:
+    """A lower-case hyphenated random GUID (RFC 9562 §5.4, version 4)."""
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Sources:
+    clock: Callable[[], float] = time.time
+    """Seconds since the epoch."""
+    new_id: Callable[[], str] = new_guid
+    """Object ids, grant ids, token ids (``uti``)."""
+
+    def now(self) -> datetime:
+        """The clock as an aware UTC ``datetime``."""
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+
+SYSTEM = Sources()
+"""The real clock and random ids."""
