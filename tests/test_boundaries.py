@@ -135,3 +135,37 @@ def test_protocol_never_reads_clock_or_randomness() -> None:
                                     "open('x')", "secrets.token_hex(8)"])
 def test_call_checker(source: str) -> None:
     assert list(impure_calls(source))
+
+
+REACH_THROUGH = frozenset({"store", "_store", "_db", "db"})
+"""Attributes through which a handler would reach storage past the services."""
+
+
+def reach_through(source: str) -> Iterator[tuple[int, str]]:
+    """``x.store``, ``x._db`` and any private attribute of an object other than ``self``."""
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Attribute):
+            continue
+        owner = node.value.id if isinstance(node.value, ast.Name) else ""
+        private = node.attr.startswith("_") and not node.attr.startswith("__")
+        if node.attr in REACH_THROUGH or (private and owner not in ("self", "cls")):
+            yield node.lineno, node.attr
+
+
+def test_web_reaches_storage_only_through_services() -> None:
+    violations = [f"{path.relative_to(SRC)}:{line} reaches .{attr}"
+                  for path in files("web")
+                  for line, attr in reach_through(path.read_text(encoding="utf-8"))]
+    assert violations == []
+
+
+@pytest.mark.parametrize(("source", "found"), [
+    ("await services.store.tenants()", ["store"]),
+    ("services.directory.store.applications(t)", ["store"]),
+    ("runtime.store._db", ["_db", "store"]),
+    ("services.keys._ring.signing_keys()", ["_ring"]),
+    ("self._cache.tenant(x)", []),
+    ("services.directory.tenant(x)", []),
+])
+def test_reach_through_checker(source: str, found: list[str]) -> None:
+    assert sorted(attr for _, attr in reach_through(source)) == sorted(found)

@@ -145,9 +145,6 @@ class Application:
     def multi_tenant(self) -> bool:
         return self.sign_in_audience == "AzureADMultipleOrgs"
 
-    def role_by_value(self, value: str) -> AppRole | None:
-        return next((r for r in self.app_roles if r.value == value), None)
-
 
 @dataclass(frozen=True)
 class ServicePrincipal:

@@ -1,4 +1,4 @@
-"""Replay caches (RFC 7523 §3 item 7): one atomic add-if-absent, in process and in Redis."""
+"""The Redis replay store (RFC 7523 §3 item 7): one atomic add-if-absent."""
 
 from __future__ import annotations
 
@@ -9,62 +9,10 @@ import time
 import pytest
 from redis.asyncio import Redis
 
-from credo.cache.replay import MemoryReplay, RedisReplay
+from credo.cache.replay import RedisReplay
 from credo.errors import StoreUnavailable
 
 from .conftest import REDIS_URL
-
-
-class Clock:
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-async def test_memory_records_once_until_expiry() -> None:
-    clock = Clock()
-    cache = MemoryReplay(clock=clock)
-    assert await cache.add_if_absent("t:c:1", 1_060.0) is True
-    assert await cache.add_if_absent("t:c:1", 1_060.0) is False
-    clock.now = 1_059.9
-    assert await cache.add_if_absent("t:c:1", 1_200.0) is False
-    clock.now = 1_060.0  # expires_at reached: the record is gone
-    assert await cache.add_if_absent("t:c:1", 1_200.0) is True
-    assert await cache.add_if_absent("t:c:1", 1_200.0) is False
-
-
-async def test_memory_purges_expired_records() -> None:
-    clock = Clock()
-    cache = MemoryReplay(clock=clock)
-    for n in range(100):
-        await cache.add_if_absent(f"k{n}", 1_000.0 + n + 1)
-    assert len(cache) == 100
-    clock.now = 1_050.0
-    await cache.add_if_absent("late", 2_000.0)
-    assert len(cache) == 51  # k50..k99 and "late"
-
-
-async def test_memory_is_bounded_and_fails_closed_when_full() -> None:
-    clock = Clock()
-    cache = MemoryReplay(max_entries=3, clock=clock)
-    for key in ("a", "b", "c"):
-        assert await cache.add_if_absent(key, 1_010.0) is True
-    with pytest.raises(StoreUnavailable) as caught:
-        await cache.add_if_absent("d", 1_010.0)
-    assert caught.value.description == "the replay cache is full"
-    assert await cache.add_if_absent("a", 1_010.0) is False  # still refused, not evicted
-    clock.now = 1_010.0
-    assert await cache.add_if_absent("d", 1_020.0) is True
-    assert len(cache) == 1
-
-
-async def test_memory_concurrent_adds_let_exactly_one_win() -> None:
-    cache = MemoryReplay()
-    later = time.time() + 600
-    results = await asyncio.gather(*(cache.add_if_absent("same", later) for _ in range(50)))
-    assert results.count(True) == 1
 
 
 @pytest.mark.services

@@ -1,20 +1,14 @@
 """Replay stores for client-assertion ``jti`` values (RFC 7523 §3 item 7; ARCHITECTURE.md D2).
 
-Both are one atomic add-if-absent, never find-then-save (STYLE.md rule 10):
-
-* :class:`MemoryReplay` for a single process: the check and the set run with no ``await``
-  between them, so concurrent tasks cannot both win.
-* :class:`RedisReplay` for several nodes: ``SET key 1 NX EXAT t``, one command.
-
-Both fail closed: when the record cannot be made they raise ``StoreUnavailable``.
+One atomic add-if-absent, never find-then-save: ``SET key 1 NX EXAT t`` in Redis, shared
+by every worker and node (the SQL store offers the same contract with ``INSERT … ON
+CONFLICT DO NOTHING``). It fails closed: when the record cannot be made it raises
+``StoreUnavailable``.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-import time
-from collections.abc import Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -23,44 +17,6 @@ from credo.errors import StoreUnavailable
 
 NAMESPACE = "credo:jti:"
 MAX_ENTRIES = 200_000
-
-
-class MemoryReplay:
-    """An in-process replay store, bounded to ``max_entries`` live records."""
-
-    def __init__(self, *, max_entries: int = MAX_ENTRIES,
-                 clock: Callable[[], float] = time.time) -> None:
-        self._expiry: dict[str, float] = {}
-        self._queue: list[tuple[float, str]] = []  # (expires_at, key), soonest first
-        self._max = max_entries
-        self._clock = clock
-
-    def __len__(self) -> int:
-        return len(self._expiry)
-
-    async def add_if_absent(self, key: str, expires_at: float) -> bool:
-        """True when recorded now; a record whose ``expires_at`` has passed counts as absent.
-
-        Raises ``StoreUnavailable`` when ``max_entries`` records are all still live: evicting
-        one would let its assertion be replayed.
-        """
-        now = self._clock()
-        self._purge(now)
-        known = self._expiry.get(key)
-        if known is not None and known > now:
-            return False
-        if known is None and len(self._expiry) >= self._max:
-            raise StoreUnavailable("the replay cache is full",
-                                   detail=f"{self._max} unexpired records")
-        self._expiry[key] = expires_at
-        heapq.heappush(self._queue, (expires_at, key))
-        return True
-
-    def _purge(self, now: float) -> None:
-        while self._queue and self._queue[0][0] <= now:
-            expires_at, key = heapq.heappop(self._queue)
-            if self._expiry.get(key) == expires_at:
-                del self._expiry[key]
 
 
 class RedisReplay:

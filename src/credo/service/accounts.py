@@ -41,8 +41,9 @@ def open_accounts(store: SqlStore, audit: AuditBuffer, *, key_source: Callable[[
 
     return Accounts(
         users=UserService(store.users, passwords, revoke_tokens=revoke_tokens, sources=sources),
-        signin=SignInService(store.users, store.users, passwords, audit),
-        consent=AdminConsentService(store, store.consent, audit, on_change=on_change),
+        signin=SignInService(store.users, store.users, passwords, audit, sources=sources),
+        consent=AdminConsentService(store, store.consent, audit, on_change=on_change,
+                                    sources=sources),
         sessions=SessionKeys.derive(key_source),
         signout=SignOutService(store),
     )

@@ -11,10 +11,9 @@ written in one transaction; delegated scopes become one ``AllPrincipals`` grant 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from credo.aadsts.client import CLIENT_DISABLED
 from credo.aadsts.grant import RESOURCE_NOT_SUBSCRIBED
@@ -35,6 +34,7 @@ from credo.protocol import consent
 from credo.protocol.consent import AdminConsentRequest, RequestedPermission
 from credo.service.audit import AuditBuffer
 from credo.service.management.policy import MANAGEMENT_APP_ID, ROLE_TENANTS
+from credo.service.sources import SYSTEM, Sources
 from credo.store.api import ConsentWriter, Directory
 
 
@@ -53,19 +53,17 @@ class ConsentPlan:
         return next(sp for key, sp in self.resource_sps if key == app_id)
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class AdminConsentService:
     def __init__(self, directory: Directory, writer: ConsentWriter, audit: AuditBuffer, *,
                  on_change: Callable[[], None] = lambda: None,
-                 privileged: frozenset[str] = frozenset({MANAGEMENT_APP_ID})) -> None:
+                 privileged: frozenset[str] = frozenset({MANAGEMENT_APP_ID}),
+                 sources: Sources = SYSTEM) -> None:
         self._dir = directory
         self._writer = writer
         self._audit = audit
         self._changed = on_change
         self._privileged = privileged
+        self._sources = sources
 
     async def prepare(self, tenant: Tenant, request: AdminConsentRequest) -> ConsentPlan:
         """Raises ``OAuthError``: the caller shows an error page and never redirects."""
@@ -110,14 +108,14 @@ class AdminConsentService:
     async def grant(self, plan: ConsentPlan, user: User) -> str:
         """Writes the plan (idempotently) and returns the success redirect."""
         self.authorize(plan, user)
-        now = _now()
+        now = self._sources.now()
         new_sp = None if plan.client_sp is not None else ServicePrincipal(
-            ObjectId(str(uuid.uuid4())), plan.client.app_id, plan.tenant.id,
+            ObjectId(self._sources.new_id()), plan.client.app_id, plan.tenant.id,
             plan.client.display_name, True, True, now)
         principal = plan.client_sp or new_sp
         assert principal is not None
         assignments = [
-            AppRoleAssignment(str(uuid.uuid4()), plan.tenant.id, principal.id,
+            AppRoleAssignment(self._sources.new_id(), plan.tenant.id, principal.id,
                               plan.resource_sp(p.resource_app_id).id, p.id, now)
             for p in plan.permissions if p.kind == "Application"]
         created = await self._writer.apply_admin_consent(
@@ -128,15 +126,14 @@ class AdminConsentService:
                      f"{values}; {len(created)} new assignment(s)", code=0)
         return consent.granted_redirect(plan.request, plan.tenant.id, plan.permissions)
 
-    @staticmethod
-    def _delegated(plan: ConsentPlan, principal: ServicePrincipal, now: datetime
+    def _delegated(self, plan: ConsentPlan, principal: ServicePrincipal, now: datetime
                    ) -> list[DelegatedGrant]:
         """One ``AllPrincipals`` grant per API whose delegated scopes were asked for."""
         scopes: dict[str, list[str]] = {}
         for p in plan.permissions:
             if p.kind == "Delegated":
                 scopes.setdefault(p.resource_app_id, []).append(p.value)
-        return [DelegatedGrant(str(uuid.uuid4()), plan.tenant.id, principal.id,
+        return [DelegatedGrant(self._sources.new_id(), plan.tenant.id, principal.id,
                                "AllPrincipals", None, plan.resource_sp(app_id).id,
                                " ".join(values), now)
                 for app_id, values in scopes.items()]
@@ -148,6 +145,6 @@ class AdminConsentService:
     def _record(self, plan: ConsentPlan, user: User, what: str, detail: str, *,
                 code: int) -> None:
         self._audit.add(AuditEvent(
-            time=_now(), tenant_id=plan.tenant.id, kind=f"consent.admin.{what}",
+            time=self._sources.now(), tenant_id=plan.tenant.id, kind=f"consent.admin.{what}",
             outcome="failure" if code else "success", client_id=plan.client.app_id,
             code=code, detail=f"{user.user_principal_name}: {detail}"[:500]))

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from credo.aadsts import user as user_errors
 from credo.errors import OAuthError
 from credo.model import AuditEvent, ObjectId, Tenant, User
 from credo.service.audit import AuditBuffer
 from credo.service.passwords import Passwords
+from credo.service.sources import SYSTEM, Sources
 from credo.store.api import SignInThrottle, UserDirectory
 
 MAX_NAME = 320
@@ -56,11 +56,13 @@ class SignInService:
     """``sign_in`` checks a user name and password for one tenant, or raises ``OAuthError``."""
 
     def __init__(self, users: UserDirectory, throttle: SignInThrottle, passwords: Passwords,
-                 audit: AuditBuffer, policy: ThrottlePolicy | None = None) -> None:
+                 audit: AuditBuffer, policy: ThrottlePolicy | None = None,
+                 sources: Sources = SYSTEM) -> None:
         self._users = users
         self._throttle = throttle
         self._passwords = passwords
         self._audit = audit
+        self._sources = sources
         self.policy = policy or ThrottlePolicy()
 
     async def sign_in(self, tenant: Tenant, user_principal_name: str, password: str, *,
@@ -105,13 +107,13 @@ class SignInService:
     async def _upgrade_hash(self, user: User, hashed: str, password: str) -> None:
         if self._passwords.needs_rehash(hashed):
             await self._users.set_password_hash(user.id, await self._passwords.hash(password),
-                                                user.password_changed or datetime.now(UTC))
+                                                user.password_changed or self._sources.now())
 
     def _record(self, tenant: Tenant, user: User | None, code: int, detail: str) -> None:
         """The user's name only when it is a user of the tenant: what was typed into the
         name field of a failed attempt is often a password."""
         who = user.user_principal_name if user is not None else "(name not recorded)"
         self._audit.add(AuditEvent(
-            time=datetime.now(UTC), tenant_id=tenant.id, kind="signin.password",
+            time=self._sources.now(), tenant_id=tenant.id, kind="signin.password",
             outcome="failure" if code else "success", code=code,
             detail=f"{who} {detail}".strip()[:500]))

@@ -10,9 +10,7 @@ until ``exp`` and refresh tokens then get only what is still granted.
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
 
 from credo.errors import ObjectConflict
 from credo.model import (
@@ -27,21 +25,20 @@ from credo.model import (
 )
 from credo.protocol.user_consent import merged_scope
 from credo.service.audit import AuditBuffer
+from credo.service.sources import SYSTEM, Sources
 from credo.store.api import FlowStore
 
 NewServicePrincipal = Callable[[Tenant, Application], Awaitable[ServicePrincipal]]
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class UserConsentService:
     def __init__(self, flows: FlowStore, audit: AuditBuffer, *,
-                 new_service_principal: NewServicePrincipal) -> None:
+                 new_service_principal: NewServicePrincipal,
+                 sources: Sources = SYSTEM) -> None:
         self._flows = flows
         self._audit = audit
         self._new_sp = new_service_principal
+        self._sources = sources
 
     async def consent(self, *, tenant: Tenant, client: Application,
                       client_sp: ServicePrincipal | None, resource_sp: ServicePrincipal | None,
@@ -53,15 +50,16 @@ class UserConsentService:
             principal = None if for_org else user.id
             await self._merge(tenant, sp, resource_sp, principal, values)
         self._audit.add(AuditEvent(
-            time=_now(), tenant_id=tenant.id,
+            time=self._sources.now(), tenant_id=tenant.id,
             kind="consent.user.granted" if not for_org else "consent.admin.delegated",
             outcome="success", client_id=client.app_id,
             detail=f"{user.user_principal_name}: {' '.join(values) or 'sign-in only'}"[:500]))
 
     def declined(self, tenant: Tenant, client: Application, user: User) -> None:
         self._audit.add(AuditEvent(
-            time=_now(), tenant_id=tenant.id, kind="consent.user.declined", outcome="failure",
-            client_id=client.app_id, code=65004, detail=user.user_principal_name[:500]))
+            time=self._sources.now(), tenant_id=tenant.id, kind="consent.user.declined",
+            outcome="failure", client_id=client.app_id, code=65004,
+            detail=user.user_principal_name[:500]))
 
     async def _merge(self, tenant: Tenant, client_sp: ServicePrincipal,
                      resource_sp: ServicePrincipal, principal: ObjectId | None,
@@ -73,9 +71,9 @@ class UserConsentService:
                 if g.principal_id == principal]
             grant = (dataclasses.replace(found[0], scope=merged_scope(found[0].scope, values))
                      if found else DelegatedGrant(
-                         str(uuid.uuid4()), tenant.id, client_sp.id,
+                         self._sources.new_id(), tenant.id, client_sp.id,
                          "AllPrincipals" if principal is None else "Principal", principal,
-                         resource_sp.id, merged_scope("", values), _now()))
+                         resource_sp.id, merged_scope("", values), self._sources.now()))
             try:
                 await self._flows.save_delegated_grant(grant)
                 return

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from credo.aadsts.request import FORM_TOO_LARGE
 from credo.errors import OAuthError
 from credo.protocol.forms import parse_form
+from credo.web.body import BodyTooLarge, read_body
 
 MAX_FORM = 16 * 1024
 HEADERS = {
@@ -65,12 +66,8 @@ def redirect(url: str) -> Response:
 
 async def read_form(request: Request) -> dict[str, str]:
     """The urlencoded body of a page's POST; AADSTS90100 (413) past ``MAX_FORM`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_FORM):
-        raise FORM_TOO_LARGE()
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM:
-            raise FORM_TOO_LARGE()
+    try:
+        body = await read_body(request.scope, request.receive, MAX_FORM)
+    except BodyTooLarge:
+        raise FORM_TOO_LARGE() from None
     return parse_form(body)

@@ -10,9 +10,7 @@ Public API (used by the admin-consent pages and the delegated flows' authorize e
     The same for whatever tenant the session belongs to.
 ``signin_redirect(request, tenant_segment, return_to) -> Response``
     302 to ``/{tenant_segment}/login``, which comes back to ``return_to`` (a path and
-    query on this server, e.g. ``request_target(request)``) after a successful sign-in.
-``request_target(request) -> str``
-    The path and query of ``request``: the usual ``return_to``.
+    query on this server) after a successful sign-in.
 ``SignedInUser``: frozen; ``tenant_id``, ``user`` (``model.User``), ``auth_time`` (epoch
     seconds, OIDC Core §2), ``session_id`` (stable for the session: an OIDC ``sid``).
 
@@ -25,7 +23,6 @@ no host, no ``//`` or ``\\``), so the sign-in page cannot redirect anywhere else
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from typing import cast
 from urllib.parse import quote
@@ -62,7 +59,7 @@ async def signed_in(request: Request, services: Services) -> SignedInUser | None
     if not cookie:
         return None
     try:
-        session = services.accounts.sessions.unseal(cookie, time.time())
+        session = services.accounts.sessions.unseal(cookie, services.sources.clock())
     except ValueError:
         return None
     user = await services.accounts.users.by_id(session.user_id)
@@ -84,11 +81,6 @@ def safe_return_to(value: str | None) -> str | None:
     if not value or len(value) > MAX_RETURN_TO or not _SAFE_PATH.match(value):
         return None
     return value
-
-
-def request_target(request: Request) -> str:
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
 
 
 def login_url(services: Services, tenant_segment: str, return_to: str | None) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -90,7 +89,7 @@ async def _submit(request: Request, services: Services, tenant: Tenant,
     except OAuthError:
         return _form(request, services, tenant, return_to=return_to, error=_EXPIRED,
                      login_name=name, status=400)
-    now = time.time()
+    now = services.sources.clock()
     address = request.client.host if request.client else "unknown"
     try:
         user = await services.accounts.signin.sign_in(tenant, name, form.get("passwd", ""),

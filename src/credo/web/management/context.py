@@ -37,19 +37,13 @@ from credo.errors import (
 from credo.model import AuditEvent
 from credo.service.audit import AuditBuffer
 from credo.web import render
+from credo.web.body import BodyTooLarge, header, read_body
 
 log = logging.getLogger("credo.management")
 
 MAX_BODY = 1024 * 1024
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 class RequestContext:
@@ -64,7 +58,7 @@ class RequestContext:
             await self._app(scope, receive, send)
             return
         request_id = str(uuid.uuid4())
-        sent = _header(scope, b"client-request-id")
+        sent = header(scope, b"client-request-id")
         client_id = sent if sent and _CLIENT_REQUEST_ID.match(sent) else request_id
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
@@ -79,8 +73,9 @@ class RequestContext:
                 message = {**message, "headers": [*kept, *ids]}
             await send(message)
 
-        body = await _read_capped(scope, receive)
-        if body is None:
+        try:
+            body = await read_body(scope, receive, MAX_BODY)
+        except BodyTooLarge:
             too_large = _graph_response(BadRequest("The request body is too large."), request_id,
                                         status=413)
             await too_large(scope, receive, send_with_ids)
@@ -107,26 +102,6 @@ class RequestContext:
             client_id=caller.app_id if caller else "", code=status,
             detail=f"{scope['method']} /v1.0{scope['path']}{reason}"[:500],
             correlation_id=correlation))
-
-
-async def _read_capped(scope: Scope, receive: Receive) -> bytes | None:
-    """The whole request body, or None once it is (or is declared) larger than ``MAX_BODY``."""
-    declared = _header(scope, b"content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
