@@ -95,12 +95,14 @@ class RequestContext:
         if caller is None and status != 401:
             return  # a malformed request refused before anyone was authenticated
         reason = f": {state['refusal']}" if refused and state.get("refusal") else ""
+        root, path = scope.get("root_path", ""), scope["path"]
+        path = path if path.startswith(root) else root + path  # as sent, whichever Starlette
         self._audit.add(AuditEvent(
             time=datetime.now(UTC), tenant_id=caller.tenant.id if caller else "",
             kind=f"management.{scope['method'].lower()}",
             outcome="failure" if refused else "success",
             client_id=caller.app_id if caller else "", code=status,
-            detail=f"{scope['method']} /v1.0{scope['path']}{reason}"[:500],
+            detail=f"{scope['method']} {path}{reason}"[:500],
             correlation_id=correlation))
 
 
