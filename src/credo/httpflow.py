@@ -173,7 +173,7 @@ def tls_trust_error(request: httpx.Request, exc: BaseException) -> TlsTrustError
     failure = certificate_failure(exc)
     if failure is None:
         return None
-    problem = failure.verify_message or failure.reason or str(failure)
+    problem = (failure.verify_message or failure.reason or str(failure)).rstrip(".")
     where = f"{request.url.host}:{request.url.port or 443}"
     if failure.verify_code in _UNKNOWN_ISSUER:
         description = f"The TLS certificate of {where} is not trusted ({problem}). {TRUST_FIX}"
