@@ -71,6 +71,9 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # RFC 8259 §6: no NaN or Infinity
 
 
+_JSON = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def decode_segment(segment: str, what: str) -> dict[str, Any]:
     """A base64url segment holding a UTF-8 JSON object (RFC 7515 §5.2 steps 2-4).
 
@@ -79,8 +82,7 @@ def decode_segment(segment: str, what: str) -> dict[str, Any]:
     keep the last value (Python's ``json``).
     """
     try:
-        value = json.loads(b64url_decode(segment).decode("utf-8"),
-                           parse_constant=_refuse_constant)
+        value = _JSON.decode(b64url_decode(segment).decode("utf-8"))
     except (JoseError, ValueError, RecursionError) as exc:  # ValueError: JSON, UTF-8, digits
         raise JoseError(f"the {what} is not base64url-encoded JSON") from exc
     if not isinstance(value, dict):

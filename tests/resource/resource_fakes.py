@@ -79,7 +79,7 @@ def issuer(version: str, tenant: str = TENANT_ID, host: str = HOST) -> str:
 
 def app_claims(version: str = "2.0", tenant: str = TENANT_ID, *,
                roles: tuple[str, ...] = ("Mail.Read",)) -> dict[str, Any]:
-    """App-only access-token claims as Credo and Entra issue them (PROTOCOL.md)."""
+    """App-only access-token claims as Credo and Entra issue them (``credo.protocol.claims``)."""
     v2 = version == "2.0"
     claims: dict[str, Any] = {
         "aud": MAIL_API_ID if v2 else MAIL_API_URI, "iss": issuer(version, tenant),
