@@ -178,19 +178,21 @@ class _SingleFlight(Generic[T]):
         """Fetch for everyone waiting on ``pending``; it is settled however this ends."""
         try:
             value = yield from self._load(url, now, entry)
-        except BaseException as error:  # GeneratorExit when the caller was cancelled
-            with self._lock:
-                del self._pending[url]
-            if entry is not None and not isinstance(error, MetadataUnavailable):
+        except MetadataUnavailable as error:
+            pending.set_exception(error)
+            raise
+        except BaseException:  # abandoned: the caller was cancelled (GeneratorExit)
+            if entry is not None:
                 pending.set_result(entry.value)
             else:
-                pending.set_exception(error if isinstance(error, MetadataUnavailable) else
-                                      MetadataUnavailable(f"The fetch of {url} was abandoned."))
+                pending.set_exception(MetadataUnavailable(f"The fetch of {url} was abandoned."))
             raise
-        with self._lock:
-            del self._pending[url]
-        pending.set_result(value)
-        return value
+        else:
+            pending.set_result(value)
+            return value
+        finally:
+            with self._lock:
+                del self._pending[url]
 
     def _load(self, url: str, now: float, entry: _Entry[T] | None) -> Flow[T]:
         try:
