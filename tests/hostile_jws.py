@@ -2,8 +2,8 @@
 
 JSON values of every type and size (integers up to 10^500, NaN and infinities, deep lists),
 raw JSON texts that ``json.dumps`` cannot write (a 5,000-digit number, 20,000 nested
-brackets, ``NaN`` literals, duplicate keys, UTF-16, a BOM, invalid UTF-8), and segments that
-are not base64url at all.
+brackets, duplicate keys, UTF-16, a BOM, invalid UTF-8), and segments that are not
+base64url at all.
 """
 
 from __future__ import annotations

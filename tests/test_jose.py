@@ -10,6 +10,7 @@ suite runs thousands.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -50,8 +51,6 @@ def parsed_or_jose_error(compact: Any) -> jose.CompactJWS | None:
     (token(b'{"alg":"RS256","kid":"\xff"}'), "the header is not base64url-encoded JSON"),
     (token('{"alg":"RS256"}'.encode("utf-16")), "the header is not base64url-encoded JSON"),
     (token('\ufeff{"alg":"RS256"}'), "the header is not base64url-encoded JSON"),
-    (token('{"alg":"RS256"}', '{"exp":NaN}'), "the payload is not base64url-encoded JSON"),
-    (token('{"alg":"RS256"}', '{"exp":-Infinity}'), "the payload is not base64url-encoded JSON"),
     (token("[]"), "the header is not a JSON object"),
     ("a.b", "a JWS in compact serialization has three parts"),
     (None, "a JWS in compact serialization has three parts"),
@@ -59,7 +58,7 @@ def parsed_or_jose_error(compact: Any) -> jose.CompactJWS | None:
     ("e30.e30.AA+A", "invalid base64url"),
     ("é30.e30.AAAA", "the header is not base64url-encoded JSON"),
 ], ids=["5000-digit payload", "5000-digit header", "deep nesting", "not UTF-8", "UTF-16",
-        "BOM", "NaN", "-Infinity", "array header", "two parts", "None", "bytes",
+        "BOM", "array header", "two parts", "None", "bytes",
         "bad signature base64", "non-ASCII"])
 def test_hostile_input_is_a_jose_error(compact: Any, description: str) -> None:
     with pytest.raises(JoseError) as caught:
@@ -67,13 +66,16 @@ def test_hostile_input_is_a_jose_error(compact: Any, description: str) -> None:
     assert caught.value.description == description
 
 
-def test_what_is_json_still_parses() -> None:
-    """Large but readable numbers, floats that overflow to infinity, lone surrogates and
-    duplicate keys (the last one wins) are JSON: the claims checks judge them."""
+def test_what_python_reads_as_json_still_parses() -> None:
+    """Large but readable numbers, floats that overflow to infinity, ``NaN``, lone
+    surrogates and duplicate keys (the last one wins), as the server always read them: the
+    claims checks judge the values."""
     jws = jose.parse_compact(token('{"alg":"RS256","alg":"PS256","kid":"\\ud800"}',
-                                   '{"exp":' + "9" * 400 + ',"nbf":1e400}'))
+                                   '{"exp":' + "9" * 400 + ',"nbf":1e400,"iat":-Infinity,'
+                                   '"x":NaN}'))
     assert jws.header == {"alg": "PS256", "kid": "\ud800"}
-    assert jws.claims == {"exp": int("9" * 400), "nbf": float("inf")}
+    assert jws.claims["exp"] == int("9" * 400) and math.isnan(jws.claims.pop("x"))
+    assert jws.claims == {"exp": int("9" * 400), "nbf": math.inf, "iat": -math.inf}
 
 
 def test_signing_input_is_the_segments_as_received() -> None:
@@ -101,8 +103,8 @@ def check_segments(header: str, payload: str, signature: str) -> None:
 def check_json(header: Any, claims: Any) -> None:
     compact = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}.AA"
     jws = parsed_or_jose_error(compact)
-    if jws is not None:  # objects without NaN or infinities come back as they were
-        assert (jws.header, jws.claims) == (header, claims)
+    if jws is not None:  # objects come back as they were (NaN is not equal to itself)
+        assert json.dumps([jws.header, jws.claims]) == json.dumps([header, claims])
 
 
 def check_verify(alg: str, signing_input: bytes, signature: bytes) -> None:
