@@ -77,7 +77,7 @@ def decode_segment(segment: str, what: str) -> dict[str, Any]:
     """
     try:
         value = json.loads(b64url_decode(segment).decode("utf-8"))
-    except (JoseError, ValueError, RecursionError) as exc:  # ValueError: JSON, UTF-8, digits
+    except (ValueError, RecursionError) as exc:  # JoseError, JSON, UTF-8 and digit limits
         raise JoseError(f"the {what} is not base64url-encoded JSON") from exc
     if not isinstance(value, dict):
         raise JoseError(f"the {what} is not a JSON object")
