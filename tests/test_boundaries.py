@@ -21,7 +21,7 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "credo"
 STDLIB = frozenset(sys.stdlib_module_names)
 PROTOCOL_ALLOWED = ("credo.errors", "credo.model", "credo.certs", "credo.jose", "credo.aadsts",
-                    "credo.protocol", "cryptography", "__future__")
+                    "credo.numericdate", "credo.protocol", "cryptography", "__future__")
 IMPURE_STDLIB = (
     "time", "random", "secrets", "os", "io", "socket", "ssl", "subprocess", "shutil",
     "pathlib", "tempfile", "threading", "asyncio", "logging", "sqlite3", "urllib.request",

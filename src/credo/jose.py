@@ -28,7 +28,7 @@ from credo.errors import JoseError
 
 Alg = Literal["RS256", "PS256"]
 RSA_ALGS: frozenset[str] = frozenset({"RS256", "PS256"})
-"""Every algorithm Credo verifies or signs (ARCHITECTURE.md D4); a subset is allowed per use."""
+"""Every algorithm Credo verifies or signs (RFC 7518 §3.3, §3.5); each use allows a subset."""
 
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 _PKCS1 = padding.PKCS1v15()
@@ -67,10 +67,17 @@ class CompactJWS:
     signature: bytes
 
 
-def _json_object(segment: str, what: str) -> dict[str, Any]:
+def decode_segment(segment: str, what: str) -> dict[str, Any]:
+    """A base64url segment holding a UTF-8 JSON object (RFC 7515 §5.2 steps 2-4).
+
+    Anything else raises ``JoseError`` only: bad base64url, bytes that are not UTF-8 (a BOM
+    included), a number too long for Python to read, nesting too deep. As Python's ``json``
+    does, duplicate member names keep the last value and ``NaN``/``Infinity`` are read as
+    floats: the claim checks refuse those.
+    """
     try:
-        value = json.loads(b64url_decode(segment))
-    except (JoseError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        value = json.loads(b64url_decode(segment).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # JoseError, JSON, UTF-8 and digit limits
         raise JoseError(f"the {what} is not base64url-encoded JSON") from exc
     if not isinstance(value, dict):
         raise JoseError(f"the {what} is not a JSON object")
@@ -81,13 +88,14 @@ def parse_compact(token: str) -> CompactJWS:
     """Split and decode a compact JWS without trusting it (RFC 7515 §5.2 steps 1-7).
 
     The signature is later checked over the segments exactly as received, so padded
-    segments (azure-identity's async client) verify.
+    segments (azure-identity's async client) verify. Every malformed input raises
+    ``JoseError``, nothing else.
     """
-    parts = token.split(".")
+    parts = token.split(".") if isinstance(token, str) else []
     if len(parts) != 3:
         raise JoseError("a JWS in compact serialization has three parts")
-    header = _json_object(parts[0], "header")
-    claims = _json_object(parts[1], "payload")
+    header = decode_segment(parts[0], "header")
+    claims = decode_segment(parts[1], "payload")
     signature = b64url_decode(parts[2])
     return CompactJWS(header, claims, f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
 

@@ -231,15 +231,15 @@ def clock() -> Clock:
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record the waits the flow drivers would sleep, without sleeping."""
-    from credo.client import _transport
+    from credo import httpflow
 
     waits: list[float] = []
 
     async def async_sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr(_transport, "_sleep", waits.append)
-    monkeypatch.setattr(_transport, "_async_sleep", async_sleep)
+    monkeypatch.setattr(httpflow, "_sleep", waits.append)
+    monkeypatch.setattr(httpflow, "_async_sleep", async_sleep)
     return waits
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,7 +79,7 @@ def issuer(version: str, tenant: str = TENANT_ID, host: str = HOST) -> str:
 
 def app_claims(version: str = "2.0", tenant: str = TENANT_ID, *,
                roles: tuple[str, ...] = ("Mail.Read",)) -> dict[str, Any]:
-    """App-only access-token claims as Credo and Entra issue them (PROTOCOL.md)."""
+    """App-only access-token claims as Credo and Entra issue them (``credo.protocol.claims``)."""
     v2 = version == "2.0"
     claims: dict[str, Any] = {
         "aud": MAIL_API_ID if v2 else MAIL_API_URI, "iss": issuer(version, tenant),
@@ -157,11 +158,16 @@ class FakeAuthority:
             await asyncio.sleep(self.delay)
         return self.answer(request)
 
+    def answer_sync(self, request: httpx.Request) -> httpx.Response:
+        if self.delay:
+            time.sleep(self.delay)
+        return self.answer(request)
+
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.MockTransport(self.answer_async))
 
     def sync_client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self.answer))
+        return httpx.Client(transport=httpx.MockTransport(self.answer_sync))
 
     def validator(self, authority: str = f"{HOST}/{DOMAIN}", *,
                   audiences: tuple[str, ...] = (MAIL_API_URI, MAIL_API_ID),

@@ -60,10 +60,10 @@ def test_http_authority_only_when_asked(authority: FakeAuthority, keys: Any) -> 
 
 async def test_owned_clients_are_closed(authority: FakeAuthority) -> None:
     validator = TokenValidator(f"{HOST}/{DOMAIN}", MAIL_API_URI, clock=Clock())
-    assert validator._async_fetcher() is validator._async_fetcher()
-    client = validator._async_fetcher().client
-    sync_client = validator._sync_fetcher().client
+    assert validator._async_client() is validator._async_client()
+    client = validator._async_client()
+    sync_client = validator._sync_client()
     await validator.aclose()
     assert client.is_closed and sync_client.is_closed
-    assert validator._async_fetcher().client is not client
+    assert validator._async_client() is not client
     await validator.aclose()

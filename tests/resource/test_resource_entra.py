@@ -1,11 +1,11 @@
 """The validator against Entra ID-shaped metadata: recorded discovery documents, test keys.
 
 ``data/entra-*-openid-configuration.json`` are the documents Entra serves, field for field
-(entra-protocol-facts §1.4: the v2 document recorded in Azure/azure-sdk-for-js, the v1 shape
-with ``issuer`` ``https://sts.windows.net/{tid}/`` and ``jwks_uri`` ``…/common/discovery/keys``,
-and the ``organizations`` document with the templated issuer). The key sets have Entra's
-shape (§1.5: ``kty, use, kid, x5t, n, e, x5c``, plus ``issuer`` and ``cloud_instance_name``
-on v2 keys) with keys generated in the test; the tokens carry Entra's claims (§4).
+(the v2 document as recorded in Azure/azure-sdk-for-js, the v1 shape with ``issuer``
+``https://sts.windows.net/{tid}/`` and ``jwks_uri`` ``…/common/discovery/keys``, and the
+``organizations`` document with the templated issuer). The key sets have Entra's shape
+(``kty, use, kid, x5t, n, e, x5c``, plus ``issuer`` and ``cloud_instance_name`` on v2
+keys) with keys generated in the test; the tokens carry Entra's claims.
 """
 
 from __future__ import annotations

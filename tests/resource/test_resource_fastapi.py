@@ -21,6 +21,7 @@ from credo.resource.fastapi import (
     require_scopes,
     require_token,
     require_user,
+    require_user_roles,
 )
 
 REALM = "api://mail"
@@ -51,6 +52,11 @@ def build_api(authority: FakeAuthority, *, handlers: bool = True) -> FastAPI:
     async def contacts(caller: Principal = Depends(
             require_scopes(validator, "Contacts.Read"))) -> Any:
         return {}
+
+    @app.delete("/v1.0/me/messages")
+    async def purge(caller: Principal = Depends(require_user_roles(validator, "Mail.Admin"))
+                    ) -> Any:
+        return {"purged_by": caller.object_id}
 
     @app.get("/whoami")
     async def whoami(caller: Principal = Depends(require_token(validator, realm="other"))) -> Any:
@@ -136,15 +142,30 @@ async def test_expired_token(api: httpx.AsyncClient, keys: Any) -> None:
      "The token lacks the application permission 'Mail.Send'."),
     ("/v1.0/me/contacts", user_claims(),
      "The token lacks the delegated permission 'Contacts.Read'."),
+    ("/v1.0/users/alice/sendMail", {**user_claims(), "roles": ["Mail.Send"]},
+     "This operation requires an app-only token; the token is for a signed-in user."),
+    ("DELETE /v1.0/me/messages", {**user_claims(), "roles": ["Mail.Read"]},
+     "The signed-in user lacks the app role 'Mail.Admin'."),
+    ("DELETE /v1.0/me/messages", app_claims(roles=("Mail.Admin",)),
+     "This operation requires a signed-in user; the token is app-only."),
 ], ids=["app without role", "user without scope", "app-only on /me", "/me without scope",
-        "missing role", "missing scope"])
+        "missing role", "missing scope", "user's own role for an app permission",
+        "user without the app role", "app on a user-role route"])
 async def test_insufficient_scope(api: httpx.AsyncClient, keys: Any, path: str,
                                   claims: dict[str, Any], description: str) -> None:
-    method = "POST" if path.endswith("sendMail") else "GET"
+    method, _, path = path.rpartition(" ")
+    method = method or ("POST" if path.endswith("sendMail") else "GET")
     response = await api.request(method, path, headers=bearer(sign(keys.primary, claims)))
     assert response.status_code == 403
     assert response.headers["WWW-Authenticate"] == challenge("insufficient_scope", description)
     assert response.json() == {"error": "insufficient_scope", "error_description": description}
+
+
+async def test_user_with_the_app_role(api: httpx.AsyncClient, keys: Any) -> None:
+    token = sign(keys.primary, {**user_claims(), "roles": ["Mail.Admin"]})
+    response = await api.delete("/v1.0/me/messages", headers=bearer(token))
+    assert response.status_code == 200
+    assert response.json() == {"purged_by": user_claims()["oid"]}
 
 
 async def test_realm_per_dependency(api: httpx.AsyncClient, keys: Any) -> None:

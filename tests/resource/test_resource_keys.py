@@ -27,7 +27,6 @@ from resource_fakes import (
 
 from credo.errors import TokenValidationError
 from credo.resource import MetadataUnavailable, TokenValidator
-from credo.resource.transport import SyncFetcher
 
 JWKS_V2 = f"/{TENANT_ID}/discovery/v2.0/keys"
 
@@ -247,34 +246,43 @@ async def test_a_burst_of_new_kid_tokens_causes_one_refetch(authority: FakeAutho
     assert authority.count(JWKS_V2) == 2
 
 
-def test_sync_fetcher_single_flight_across_threads() -> None:
+def test_cold_start_from_threads_fetches_each_document_once(authority: FakeAuthority,
+                                                              keys: Any) -> None:
+    authority.delay = 0.05
+    validator = authority.validator()
+    token = sign(keys.primary, app_claims())
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        principals = list(pool.map(lambda _: validator.validate_sync(token), range(8)))
+    assert {p.tenant_id for p in principals} == {TENANT_ID}
+    assert authority.requests == [f"/{DOMAIN}/v2.0/.well-known/openid-configuration",
+                                  JWKS_V2]
+
+
+def test_a_failed_fetch_is_shared_with_the_waiters(keys: Any) -> None:
     calls: list[str] = []
     lock = threading.Lock()
 
-    def slow(request: httpx.Request) -> httpx.Response:
+    def refuse(request: httpx.Request) -> httpx.Response:
         with lock:
             calls.append(request.url.path)
-        time.sleep(0.2)
-        return httpx.Response(200, json={"keys": []})
-
-    fetcher = SyncFetcher(httpx.Client(transport=httpx.MockTransport(slow)))
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        responses = list(pool.map(lambda _: fetcher.get(f"{HOST}/k"), range(8)))
-    assert calls == ["/k"] and all(r.status_code == 200 for r in responses)
-    fetcher.get(f"{HOST}/k")
-    assert len(calls) == 2  # nothing in flight any more: a new request
-
-
-def test_sync_fetcher_shares_a_failure_with_the_waiters() -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
         time.sleep(0.1)
         raise httpx.ConnectError("refused", request=request)
 
-    fetcher = SyncFetcher(httpx.Client(transport=httpx.MockTransport(refuse)))
+    validator = TokenValidator(f"{HOST}/{DOMAIN}", "api://mail", clock=Clock(),
+                               sync_http_client=httpx.Client(
+                                   transport=httpx.MockTransport(refuse)))
+    token = sign(keys.primary, app_claims())
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(fetcher.get, f"{HOST}/k") for _ in range(4)]
-    for future in futures:
-        assert isinstance(future.exception(), httpx.ConnectError)
+        futures = [pool.submit(validator.validate_sync, token) for _ in range(4)]
+    errors = [future.exception() for future in futures]
+    assert all(isinstance(e, MetadataUnavailable) for e in errors)
+    assert {e.description for e in errors if e is not None} == {
+        f"The authority metadata at {HOST}/{DOMAIN}/v2.0/.well-known/openid-configuration "
+        "could not be fetched."}
+    assert calls == [f"/{DOMAIN}/v2.0/.well-known/openid-configuration"]
+    with pytest.raises(MetadataUnavailable):
+        validator.validate_sync(token)  # nothing in flight any more: a new attempt
+    assert len(calls) == 2
 
 
 async def test_a_cancelled_refetch_does_not_leave_the_rate_limit_open(
@@ -288,9 +296,7 @@ async def test_a_cancelled_refetch_does_not_leave_the_rate_limit_open(
     with pytest.raises(asyncio.CancelledError):
         await task
     authority.delay = 0
-    await asyncio.sleep(0.2)  # the shielded fetch completes on its own
-    fetches = authority.count(JWKS_V2)
     for n in range(5):
         with pytest.raises(TokenValidationError, match=matches(unknown(f"late-{n}"))):
             await validator.validate(sign(keys.primary, app_claims(), kid=f"late-{n}"))
-    assert authority.count(JWKS_V2) == fetches == 2
+    assert authority.count(JWKS_V2) == 1  # the cancelled refetch used up the interval

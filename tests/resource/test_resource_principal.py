@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from resource_fakes import TENANT_ID, app_claims, user_claims
 
-from credo.errors import InsufficientScope
+from credo.errors import InsufficientScope, TokenValidationError
 from credo.resource import Principal
-from credo.resource.principal import principal_from_claims
+from credo.resource.principal import NEITHER, principal_from_claims
 
 
 def principal(claims: dict[str, Any]) -> Principal:
@@ -38,16 +38,37 @@ def test_claims_are_read_only() -> None:
         APP.claims["roles"] = ["Mail.ReadWrite"]  # type: ignore[index]
 
 
+def merged(base: dict[str, Any], claims: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in {**base, **claims}.items() if v is not None}
+
+
 @pytest.mark.parametrize(("claims", "app_only"), [
     ({"idtyp": "app"}, True),
-    ({"idtyp": None}, True),  # no idtyp and no user claims: app-only
-    ({"idtyp": None, "upn": "bob@contoso.example"}, False),
-    ({"idtyp": "user"}, False),
-    ({"idtyp": "app", "scp": "Mail.Read"}, False),  # delegated permissions: a user is present
-], ids=["idtyp app", "no idtyp", "upn", "idtyp user", "scp"])
-def test_app_only_is_inferred(claims: dict[str, Any], app_only: bool) -> None:
-    merged = {k: v for k, v in {**app_claims(), **claims}.items() if v is not None}
-    assert principal(merged).is_app_only is app_only
+    ({"idtyp": None}, True),  # no idtyp: oid equal to sub, the service principal
+    ({"idtyp": None, "upn": "bob@contoso.example"}, False),  # a user claim
+    ({"idtyp": None, "sub": "pairwise"}, False),  # oid other than sub
+    ({"idtyp": None, "scp": "Mail.Read"}, False),
+    ({"idtyp": "user"}, False),  # idtyp decides
+    ({"idtyp": "user", "roles": ["Mail.Read"]}, False),
+], ids=["idtyp app", "oid is sub", "upn", "oid is not sub", "scp", "idtyp user",
+        "user with roles"])
+def test_app_only_or_user(claims: dict[str, Any], app_only: bool) -> None:
+    assert principal(merged(app_claims(), claims)).is_app_only is app_only
+
+
+@pytest.mark.parametrize(("claims", "description"), [
+    ({"idtyp": "app", "scp": "Mail.Read"},
+     "The token is app-only (idtyp 'app') but carries delegated permissions in 'scp'."),
+    ({"idtyp": "device"}, "The token claim 'idtyp' is neither 'app' nor 'user'."),
+    ({"idtyp": None, "oid": None}, NEITHER),
+    ({"idtyp": None, "sub": None}, NEITHER),
+    ({"idtyp": None, "oid": None, "sub": None}, NEITHER),
+], ids=["app with scp", "unknown idtyp", "no oid", "no sub", "neither"])
+def test_tokens_of_no_known_shape_are_refused(claims: dict[str, Any], description: str) -> None:
+    with pytest.raises(TokenValidationError) as caught:
+        principal(merged(app_claims(), claims))
+    assert type(caught.value) is TokenValidationError
+    assert caught.value.description == description
 
 
 def test_v1_app_id_comes_from_appid() -> None:
@@ -60,6 +81,21 @@ def test_require_roles() -> None:
         "The token lacks the application permission 'Mail.Send'.")
     assert refusal(APP.require_roles, "Mail.Read", "Mail.Send", "Contacts.Read") == (
         "The token lacks the application permissions 'Mail.Send', 'Contacts.Read'.")
+
+
+def test_require_roles_is_for_app_only_callers() -> None:
+    user = principal({**user_claims(), "roles": ["Mail.Read"]})
+    assert refusal(user.require_roles, "Mail.Read") == (
+        "This operation requires an app-only token; the token is for a signed-in user.")
+
+
+def test_require_user_roles() -> None:
+    user = principal({**user_claims(), "roles": ["Mail.Admin", "Mail.Read"]})
+    user.require_user_roles("Mail.Admin")
+    assert refusal(user.require_user_roles, "Mail.Admin", "Mail.Audit", "Mail.Purge") == (
+        "The signed-in user lacks the app roles 'Mail.Audit', 'Mail.Purge'.")
+    assert refusal(APP.require_user_roles, "Mail.Read") == (
+        "This operation requires a signed-in user; the token is app-only.")
 
 
 def test_require_scopes() -> None:

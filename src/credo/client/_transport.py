@@ -1,10 +1,9 @@
-"""The I/O seam of the client: flows are generators, two small drivers run them.
+"""The client's HTTP exchanges: MSAL's headers, retries and error mapping, as flows.
 
-A *flow* is a generator that yields an ``httpx.Request`` (send it and give me the response)
-or a ``Sleep`` (wait, then resume me), and returns its result. The token logic is written
-once as a flow; ``run_sync`` drives it with an ``httpx.Client`` and ``run_async`` with an
-``httpx.AsyncClient`` (the httpx "generator flow" idea, see STYLE.md). A transport failure
-is thrown into the flow as ``TemporarilyUnavailable`` with the httpx error as its cause.
+The flows run on ``credo.httpflow``'s drivers (shared with ``credo.resource``); ``failure``
+is what this package makes of a request that got no answer: ``TlsTrustError`` when the
+server's certificate is not trusted (a setup problem, named with its fix), otherwise
+``TemporarilyUnavailable`` with the httpx error as its cause.
 
 Error mapping (RFC 6749 §5.2 bodies are parsed by ``OAuthError.from_response``):
 
@@ -18,42 +17,25 @@ Error mapping (RFC 6749 §5.2 bodies are parsed by ``OAuthError.from_response``)
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import email.utils
 import math
 import sys
-import time
 import uuid
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from collections.abc import Callable
 from importlib import metadata
-from typing import Any, TypeAlias, TypeVar
+from typing import Any
 
 import httpx
 
 from credo.errors import OAuthError, TemporarilyUnavailable
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Sleep:
-    """A flow step: wait ``seconds`` before the flow continues."""
-
-    seconds: float
-
-
-Step: TypeAlias = httpx.Request | Sleep
-Flow: TypeAlias = Generator[Step, httpx.Response | None, T]
+from credo.httpflow import Flow, Sleep, fetch, tls_trust_error
 
 MAX_RETRY_WAIT = 60.0
 """A ``Retry-After`` longer than this is never slept on: the error is raised instead."""
 
 _DEFAULT_RETRY_AFTER = 5  # MSAL's default for confidential clients
 _NETWORK_RETRY_AFTER = 1  # after a failed connection or a timeout
-_sleep = time.sleep
-_async_sleep = asyncio.sleep
 
 try:
     _VERSION = metadata.version("credo")
@@ -71,14 +53,6 @@ def client_headers() -> dict[str, str]:
         "x-client-os": sys.platform,
         "x-ms-lib-capability": "retry-after, h429",
     }
-
-
-def fetch(request: httpx.Request) -> Flow[httpx.Response]:
-    """Sub-flow: send one request and return the response the driver sends back."""
-    response = yield request
-    if response is None:
-        raise RuntimeError("a flow driver answered a request with no response")
-    return response
 
 
 def exchange(build: Callable[[], httpx.Request], *, max_retries: int,
@@ -131,8 +105,11 @@ def error_from_response(status: int, headers: httpx.Headers, body: Any, *,
     return error
 
 
-def unreachable(request: httpx.Request, exc: httpx.TransportError) -> TemporarilyUnavailable:
-    """The error thrown into a flow when the request never got an answer."""
+def failure(request: httpx.Request, exc: httpx.RequestError) -> Exception:
+    """The error thrown into a flow when ``request`` never got an answer."""
+    untrusted = tls_trust_error(request, exc)
+    if untrusted is not None:
+        return untrusted
     error = TemporarilyUnavailable(
         0, f"no answer from {request.url.host}: {type(exc).__name__}", detail=str(exc),
         retry_after=_NETWORK_RETRY_AFTER)
@@ -158,43 +135,3 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         return None
-
-
-def run_sync(flow: Flow[T], client: httpx.Client) -> T:
-    """Drive a flow with a blocking ``httpx.Client``."""
-    try:
-        step = next(flow)
-        while True:
-            if isinstance(step, Sleep):
-                _sleep(step.seconds)
-                step = flow.send(None)
-                continue
-            try:
-                response = client.send(step)
-            except httpx.TransportError as exc:
-                step = flow.throw(unreachable(step, exc))
-            else:
-                step = flow.send(response)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result
-
-
-async def run_async(flow: Flow[T], client: httpx.AsyncClient) -> T:
-    """Drive a flow with an ``httpx.AsyncClient``."""
-    try:
-        step = next(flow)
-        while True:
-            if isinstance(step, Sleep):
-                await _async_sleep(step.seconds)
-                step = flow.send(None)
-                continue
-            try:
-                response = await client.send(step)
-            except httpx.TransportError as exc:
-                step = flow.throw(unreachable(step, exc))
-            else:
-                step = flow.send(response)
-    except StopIteration as stop:
-        result: T = stop.value
-        return result

@@ -38,10 +38,9 @@ from typing import Any, Self
 
 import httpx
 
-from credo import certs
+from credo import certs, httpflow
 from credo.client import _transport as transport
 from credo.client.cache import TokenCache
-from credo.client.confidential import ssl_context
 from credo.client.credentials import (
     AssertionCredential,
     CertificateCredential,
@@ -52,6 +51,7 @@ from credo.client.credentials import (
 from credo.client.discovery import Authority, parse_authority
 from credo.client.token import AccessToken, as_int, parse_token_response
 from credo.errors import OAuthError
+from credo.httpflow import ssl_context
 from credo.jose import Signer, b64url_encode
 
 ADAL_CACHE_BUFFER = 300.0
@@ -192,7 +192,7 @@ class AuthenticationContext:
 
         flow = transport.exchange(build, max_retries=0, clock=self._clock)
         try:
-            body = transport.run_sync(flow, self._http)
+            body = httpflow.run_sync(flow, self._http, transport.failure)
         except OAuthError as error:
             if authority.is_tenant_independent and TENANT_REQUIRED_CODES & set(error.codes):
                 raise ValueError(

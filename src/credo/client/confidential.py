@@ -6,7 +6,8 @@ then ``POST token_endpoint`` with ``client_id``, ``grant_type=client_credentials
 ``scope`` (space-joined) and either an RFC 7523 §2.2 client assertion or a
 ``client_secret``; headers ``client-request-id``, ``x-client-sku``, ``x-client-ver``,
 ``Accept: application/json``. Unlike MSAL it raises typed errors instead of returning
-error dicts. One flow (see ``_transport``) serves the sync and the async method.
+error dicts. One flow (``credo.httpflow``) serves the sync and the async method; a server
+certificate that is not trusted raises ``TlsTrustError``, never "no answer".
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from typing import Literal, Self
 
 import httpx
 
+from credo import httpflow
 from credo.client import _transport as transport
 from credo.client.cache import DEFAULT_REFRESH_BEFORE, TokenCache
 from credo.client.credentials import Credential
 from credo.client.discovery import discovery_request, parse_authority, token_endpoint_from
 from credo.client.token import AccessToken, parse_token_response
+from credo.httpflow import ssl_context as ssl_context  # re-exported: credo.cli uses it
 
 Scopes = tuple[str, ...]
 
@@ -36,13 +39,6 @@ def normalize_scopes(scopes: Sequence[str]) -> Scopes:
                          for s in scopes):
         raise ValueError("scopes must be non-empty strings without spaces")
     return tuple(sorted(set(scopes)))
-
-
-def ssl_context(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext | bool:
-    """``verify`` for httpx: a CA bundle path becomes an ``SSLContext`` (httpx ≥ 0.28)."""
-    if isinstance(verify, str):
-        return ssl.create_default_context(cafile=verify)
-    return verify
 
 
 class ConfidentialClient:
@@ -96,16 +92,17 @@ class ConfidentialClient:
 
         Raises the typed ``OAuthError`` of an error response (``code`` = the AADSTS
         number, ``correlation_id``), ``TemporarilyUnavailable`` for 429/5xx, a non-JSON
-        answer or a network failure (cause chained), ``ValueError`` for bad arguments.
+        answer or a network failure (cause chained), ``TlsTrustError`` when the server's
+        certificate is not trusted, ``ValueError`` for bad arguments.
         """
         flow = self._acquire(normalize_scopes(scopes), force_refresh)
-        return transport.run_sync(flow, self._sync_client())
+        return httpflow.run_sync(flow, self._sync_client(), transport.failure)
 
     async def acquire_token_for_client_async(self, scopes: Sequence[str], *,
                                              force_refresh: bool = False) -> AccessToken:
         """The same as ``acquire_token_for_client``, over an ``httpx.AsyncClient``."""
         flow = self._acquire(normalize_scopes(scopes), force_refresh)
-        return await transport.run_async(flow, self._async_client())
+        return await httpflow.run_async(flow, self._async_client(), transport.failure)
 
     @property
     def token_endpoint(self) -> str | None:
@@ -118,7 +115,7 @@ class ConfidentialClient:
 
     # -- the flow shared by both methods --------------------------------------------------
 
-    def _acquire(self, scopes: Scopes, force_refresh: bool) -> transport.Flow[AccessToken]:
+    def _acquire(self, scopes: Scopes, force_refresh: bool) -> httpflow.Flow[AccessToken]:
         if not force_refresh:
             cached = self._cache.get(scopes, self._clock())
             if cached is not None:
@@ -132,7 +129,7 @@ class ConfidentialClient:
         self._cache.put(scopes, token)
         return token
 
-    def _discover(self) -> transport.Flow[str]:
+    def _discover(self) -> httpflow.Flow[str]:
         if self._token_endpoint is None:
             document = yield from transport.exchange(
                 lambda: discovery_request(self.authority, transport.client_headers()),

@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from credo.httpflow import require_https
+
 TENANT_INDEPENDENT = frozenset({"common", "organizations", "consumers"})
 """Tenant segments that name no tenant; Entra refuses them for client credentials."""
 
@@ -53,22 +55,6 @@ class Authority:
     def v1_token_endpoint(self) -> str:
         """The v1 token URL ADAL posts to: the authority plus ``/oauth2/token``, no discovery."""
         return f"{self.url}/oauth2/token"
-
-
-def require_https(url: str, *, allow_insecure_http: bool, what: str) -> httpx.URL:
-    """Refuse anything but an absolute ``https://`` URL with a host (``http`` if allowed)."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise ValueError(f"{what} {url!r} is not a URL") from exc
-    schemes = ("https", "http") if allow_insecure_http else ("https",)
-    if parsed.scheme not in schemes or not parsed.host:
-        raise ValueError(f"{what} must be an https URL with a host name, got {url!r}"
-                         + ("" if allow_insecure_http else
-                            " (allow_insecure_http=True permits http for tests)"))
-    if parsed.query or parsed.fragment:
-        raise ValueError(f"{what} {url!r} must not carry a query or a fragment")
-    return parsed
 
 
 def parse_authority(authority: str, *, allow_insecure_http: bool = False,

@@ -10,9 +10,12 @@
     @requires("role:Mail.Read")            # app-only callers holding Mail.Read
     async def messages(request): principal = request.user.principal ...
 
-``request.auth.scopes`` holds ``authenticated``, ``role:<value>`` for each app role and
-``scp:<value>`` for each delegated scope. A request without a bearer token passes through
-unauthenticated; a bad token is answered by ``on_error`` with the RFC 6750 §3 401.
+``request.auth.scopes`` holds ``authenticated``, then ``role:<value>`` for each application
+permission of an app-only caller, or, for a signed-in user, ``scp:<value>`` for each
+delegated scope and ``user_role:<value>`` for each app role assigned to the user (app-only
+or user by the rule of ``credo.resource.principal``). A request without a bearer token
+passes through unauthenticated; a bad token is answered by ``on_error`` with the RFC 6750 §3
+401 (503 when the authority's keys cannot be read).
 """
 
 from __future__ import annotations
@@ -62,9 +65,11 @@ class BearerAuthenticationError(AuthenticationError):
 
 
 def auth_scopes(principal: Principal) -> list[str]:
-    """``authenticated``, then ``role:<value>`` and ``scp:<value>``, each sorted."""
-    return (["authenticated"] + [f"role:{r}" for r in sorted(principal.roles)]
-            + [f"scp:{s}" for s in sorted(principal.scopes)])
+    """``authenticated``, then ``role:`` (app-only) or ``scp:`` and ``user_role:``, sorted."""
+    if principal.is_app_only:
+        return ["authenticated", *(f"role:{r}" for r in sorted(principal.roles))]
+    return ["authenticated", *(f"scp:{s}" for s in sorted(principal.scopes)),
+            *(f"user_role:{r}" for r in sorted(principal.roles))]
 
 
 def bearer_token(conn: HTTPConnection) -> str | None:

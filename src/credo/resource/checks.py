@@ -8,8 +8,6 @@ description names the claim and, bounded and sanitised, the value that failed.
 from __future__ import annotations
 
 import functools
-import json
-import math
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -17,12 +15,14 @@ from typing import Any
 import httpx
 
 from credo.errors import JoseError, TokenValidationError
-from credo.jose import CompactJWS, b64url_decode, parse_compact, verify_rsa
+from credo.jose import CompactJWS, decode_segment, parse_compact, verify_rsa
+from credo.numericdate import TimeClaimError, TimeRules, check_times
 from credo.resource.keys import SigningKey, quoted
 
 TENANT_TEMPLATE = "{tenantid}"
 MAX_TOKEN_CHARS = 32 * 1024
-_LATEST_TIME = 253402300799  # 9999-12-31T23:59:59Z
+ID_TOKEN_CLAIMS = ("nonce", "at_hash", "c_hash")
+"""Claims only an ID token carries (OIDC Core §2, §3.1.3.6, §3.3.2.11)."""
 
 
 def invalid(description: str, detail: str = "") -> TokenValidationError:
@@ -37,24 +37,16 @@ def _shown(value: Any) -> str:
     return quoted(value) if isinstance(value, str) else "missing"
 
 
-def _header(segment: str) -> dict[str, Any]:
-    try:
-        header = json.loads(b64url_decode(segment))
-    except (JoseError, ValueError, RecursionError) as exc:
-        raise JoseError("the header is not base64url-encoded JSON") from exc
-    if not isinstance(header, dict):
-        raise JoseError("the header is not a JSON object")
-    return header
-
-
 def parse(token: str, algorithms: frozenset[str]) -> CompactJWS:
     """RFC 7515 §5.2 steps 1-7; an unsecured JWT (RFC 7519 §6) is refused by its ``alg``."""
+    if not isinstance(token, str):
+        raise invalid("The token is not a string.")
     if len(token) > MAX_TOKEN_CHARS:
         raise invalid(f"The token is longer than {MAX_TOKEN_CHARS} characters.")
     parts = token.split(".")
     try:
         if len(parts) == 3 and not parts[2]:
-            check_alg(_header(parts[0]), algorithms)
+            check_alg(decode_segment(parts[0], "header"), algorithms)
         return parse_compact(token)
     except JoseError as exc:
         raise invalid(f"The token is not a compact JWS: {exc.description}.") from exc
@@ -164,32 +156,51 @@ def check_audience(claims: Mapping[str, Any], audiences: Iterable[str]) -> None:
                       "by this API.", f"expected one of {sorted(accepted)}")
 
 
-def _time(claims: Mapping[str, Any], name: str) -> float | None:
-    """A NumericDate claim (RFC 7519 §2): a finite JSON number; ``None`` when absent."""
-    value = claims.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-            value) or not 0 <= value <= _LATEST_TIME:
-        raise invalid(f"The token claim '{name}' is not a NumericDate.")
-    return float(value)
+_TIME_REFUSALS = {
+    "malformed": "The token claim '{claim}' is not a NumericDate.",
+    "missing": "The token has no 'exp' claim.",
+    "expired": "The token expired at {exp}.",
+    "not_yet_valid": "The token is not valid before {nbf}.",
+    "issued_in_future": "The token was issued in the future, at {iat}.",
+    "inverted": "The token's '{claim}' is not before its 'exp'.",
+    "too_long": "The token's lifetime is too long.",
+}
 
 
-def check_lifetime(claims: Mapping[str, Any], now: float, leeway: float) -> None:
-    """``exp`` required, ``nbf`` and ``iat`` optional, each with ``leeway`` (RFC 7519 §4.1.4-6).
+def check_lifetime(claims: Mapping[str, Any], now: float, rules: TimeRules) -> None:
+    """``exp`` required, ``nbf`` and ``iat`` optional, with leeway (RFC 7519 §4.1.4-6).
 
     §4.1.4: "The processing of the "exp" claim requires that the current date/time MUST be
     before the expiration date/time listed in the "exp" claim."
     """
-    exp, nbf, iat = _time(claims, "exp"), _time(claims, "nbf"), _time(claims, "iat")
-    if exp is None:
-        raise invalid("The token has no 'exp' claim.")
-    if now >= exp + leeway:
-        raise invalid(f"The token expired at {_iso(exp)}.", f"now {now}")
-    if nbf is not None and now + leeway < nbf:
-        raise invalid(f"The token is not valid before {_iso(nbf)}.", f"now {now}")
-    if iat is not None and now + leeway < iat:
-        raise invalid(f"The token was issued in the future, at {_iso(iat)}.", f"now {now}")
+    try:
+        check_times(claims, now, rules)
+    except TimeClaimError as error:
+        shown = {name: _iso(value) if value is not None else ""
+                 for name, value in (("exp", error.exp), ("nbf", error.nbf), ("iat", error.iat))}
+        raise invalid(_TIME_REFUSALS[error.reason].format(claim=error.claim, **shown),
+                      f"now {now}") from error
+
+
+def check_access_token(claims: Mapping[str, Any]) -> None:
+    """Refuse an ID token (OIDC Core §2) where an access token is expected.
+
+    An ID token is recognised by ``nonce``, ``at_hash`` or ``c_hash``, or by granting
+    nothing (no ``scp``, no ``roles``) to an audience that is the client itself (``azp`` or
+    ``appid`` absent or among ``aud``).
+    """
+    marker = next((name for name in ID_TOKEN_CLAIMS if name in claims), None)
+    if marker is not None:
+        raise invalid(f"The token is an ID token (it has a '{marker}' claim), not an access "
+                      "token.")
+    if claims.get("scp") or claims.get("roles"):
+        return
+    aud = claims.get("aud")
+    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+    client = claims.get("azp", claims.get("appid"))
+    if client is None or client in audiences:
+        raise invalid("The token is an ID token (no 'scp' or 'roles', and its audience is "
+                      "the client itself), not an access token.")
 
 
 def check_required(claims: Mapping[str, Any], names: Iterable[str]) -> None:

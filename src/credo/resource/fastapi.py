@@ -14,6 +14,8 @@ Each factory returns a dependency that yields the caller's ``Principal``::
   delegated callers one of ``scopes``;
 * ``require_user(v, scopes=[…])``: delegated callers only (``/me`` endpoints), with one of
   ``scopes`` when given;
+* ``require_user_roles(v, *roles)``: delegated callers holding every one of these app roles
+  assigned to the user (``require_roles`` is for app-only callers);
 * ``require_token(v)``: any valid token.
 
 A refusal is raised as ``BearerError``, a ``fastapi.HTTPException`` carrying the status and
@@ -99,6 +101,12 @@ def require_user(validator: TokenValidator, *, scopes: Iterable[str] = (),
     """A delegated (user) token, with one of ``scopes`` when given; app-only gets 403."""
     scopes = tuple(scopes)
     return _dependency(validator, lambda p: p.require_user(scopes=scopes), realm)
+
+
+def require_user_roles(validator: TokenValidator, *roles: str,
+                       realm: str | None = None) -> Dependency:
+    """A delegated (user) token whose user holds every one of ``roles`` (app roles)."""
+    return _dependency(validator, lambda p: p.require_user_roles(*roles), realm)
 
 
 def install_error_handlers(app: FastAPI, *, realm: str = "") -> None:

@@ -1,10 +1,14 @@
 """Discovery documents and signing keys, fetched lazily and cached (OIDC Discovery 1.0 §4).
 
 ``KeyCache`` keeps each discovery document and each JWKS (RFC 7517 §5) for ``ttl`` seconds.
-On an unknown ``kid`` it refetches the key set once, and at most once per
-``refresh_min_interval`` seconds per key set, so tokens with random ``kid`` values cannot
-make it fetch per request (OIDC Core §10.1.1: a signer may publish new keys at any time).
-Concurrent lookups that arrive while that refetch is in flight join it (single flight).
+Each URL is fetched by one flow at a time, across tasks, event loops and threads: the others
+wait for that fetch (``Join``) instead of sending their own (single flight).
+
+On an unknown ``kid`` the key set is refetched, at most once per ``refresh_min_interval``
+seconds per key set (OIDC Core §10.1.1: a signer may publish new keys at any time); lookups
+that arrive while that refetch is in flight wait for it, later ones within the interval are
+refused without a fetch, so tokens with random ``kid`` values cannot make the validator
+fetch per request, however many callers send them at once.
 
 Keys come only from the fetched set, chosen by ``kid``: a token header's ``jku``, ``x5u``,
 ``jwk`` and ``x5c`` are never read. Keys whose ``use`` is not ``sig``, keys that are not
@@ -18,6 +22,7 @@ import json
 import math
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -25,14 +30,17 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from credo.errors import JoseError, TokenValidationError, safe_description
+from credo.httpflow import Flow, Join, fetch, require_https
 from credo.jose import public_key_from_jwk
-from credo.resource.transport import Flow, MetadataUnavailable
+from credo.resource.transport import MetadataUnavailable, get
 
 T = TypeVar("T")
 
 MAX_DOCUMENT_BYTES = 512 * 1024
 """A discovery document or JWKS larger than this is refused."""
 MIN_RSA_BITS = 2048
+JOIN_TIMEOUT = 30.0
+"""Seconds a lookup waits for a fetch another caller started before answering 503."""
 
 
 @dataclass(frozen=True)
@@ -79,20 +87,6 @@ def _json_object(url: str, response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def check_url(url: str, *, allow_insecure_http: bool, what: str) -> str:
-    """``url`` if it is absolute ``https`` (or ``http`` when allowed) with a host."""
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise ValueError(f"{what} {url!r} is not a URL") from exc
-    schemes = ("https", "http") if allow_insecure_http else ("https",)
-    if parsed.scheme not in schemes or not parsed.host:
-        raise ValueError(f"{what} must be an https URL with a host name, got {url!r}"
-                         + ("" if allow_insecure_http else
-                            " (allow_insecure_http=True permits http for tests)"))
-    return url
-
-
 def parse_metadata(url: str, response: httpx.Response, *,
                    allow_insecure_http: bool = False) -> ProviderMetadata:
     """Read ``issuer`` and ``jwks_uri`` from a discovery response (OIDC Discovery 1.0 §4.2)."""
@@ -103,7 +97,8 @@ def parse_metadata(url: str, response: httpx.Response, *,
     if not isinstance(jwks_uri, str):
         raise MetadataUnavailable(f"The discovery document at {url} has no jwks_uri.")
     try:
-        check_url(jwks_uri, allow_insecure_http=allow_insecure_http, what="jwks_uri")
+        require_https(jwks_uri, allow_insecure_http=allow_insecure_http, what="jwks_uri",
+                      allow_query=True)
     except ValueError as exc:
         raise MetadataUnavailable(f"The discovery document at {url} has an unusable "
                                   "jwks_uri.", detail=str(exc)) from exc
@@ -141,76 +136,117 @@ def parse_jwks(url: str, response: httpx.Response) -> KeySet:
     return found
 
 
+class _SingleFlight(Generic[T]):
+    """Parsed documents by URL with an expiry; each URL fetched by one flow at a time."""
+
+    def __init__(self, parse: Callable[[str, httpx.Response], T], *, ttl: float,
+                 min_interval: float) -> None:
+        self._parse = parse
+        self._ttl = ttl
+        self._min_interval = min_interval
+        self._entries: dict[str, _Entry[T]] = {}
+        self._pending: dict[str, Future[T]] = {}
+        self._last_refetch: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str, now: float, *, refetch: bool = False) -> Flow[T]:
+        """The document at ``url``: cached while fresh, else fetched or joined in flight.
+
+        ``refetch`` asks for a copy newer than the cached one: it joins a fetch in flight,
+        or starts one if the last refetch began ``min_interval`` ago, else returns the cache.
+        """
+        entry = self._entries.get(url)
+        if entry is not None and not refetch and now < entry.expires_at:
+            return entry.value  # the hot path: no lock
+        with self._lock:
+            entry = self._entries.get(url)
+            pending = self._pending.get(url)
+            if pending is None and refetch and entry is not None:
+                if now - self._last_refetch.get(url, -math.inf) < self._min_interval:
+                    return entry.value
+                self._last_refetch[url] = now
+            leader = pending is None
+            if pending is None:
+                pending = self._pending[url] = Future()
+                pending.set_running_or_notify_cancel()  # a waiter cannot cancel it
+        if not leader:
+            return (yield from _joined(url, pending))
+        return (yield from self._lead(url, now, entry, pending))
+
+    def _lead(self, url: str, now: float, entry: _Entry[T] | None,
+              pending: Future[T]) -> Flow[T]:
+        """Fetch for everyone waiting on ``pending``; it is settled however this ends."""
+        try:
+            value = yield from self._load(url, now, entry)
+        except MetadataUnavailable as error:
+            pending.set_exception(error)
+            raise
+        except BaseException:  # abandoned: the caller was cancelled (GeneratorExit)
+            if entry is not None:
+                pending.set_result(entry.value)
+            else:
+                pending.set_exception(MetadataUnavailable(f"The fetch of {url} was abandoned."))
+            raise
+        else:
+            pending.set_result(value)
+            return value
+        finally:
+            with self._lock:
+                del self._pending[url]
+
+    def _load(self, url: str, now: float, entry: _Entry[T] | None) -> Flow[T]:
+        try:
+            value = self._parse(url, (yield from fetch(get(url))))
+        except MetadataUnavailable:
+            if entry is None:
+                raise
+            self._entries[url] = _Entry(entry.value, now + self._min_interval)
+            return entry.value
+        self._entries[url] = _Entry(value, now + self._ttl)
+        return value
+
+
+def _joined(url: str, pending: Future[T]) -> Flow[T]:
+    """Wait for another flow's fetch and share its outcome."""
+    yield Join(pending, JOIN_TIMEOUT)
+    if not pending.done():
+        raise MetadataUnavailable(f"The fetch of {url} did not finish in {JOIN_TIMEOUT:g} s.")
+    error = pending.exception()
+    if isinstance(error, MetadataUnavailable):
+        raise type(error)(error.description, detail=error.detail) from error
+    return pending.result()
+
+
 class KeyCache:
     """Discovery documents by URL and key sets by ``jwks_uri``, each with an expiry."""
 
     def __init__(self, *, ttl: float, refresh_min_interval: float,
                  allow_insecure_http: bool = False) -> None:
-        self._ttl = ttl
-        self._min_interval = refresh_min_interval
-        self._insecure = allow_insecure_http
-        self._documents: dict[str, _Entry[ProviderMetadata]] = {}
-        self._key_sets: dict[str, _Entry[KeySet]] = {}
-        self._last_refetch: dict[str, float] = {}
-        self._refetching: dict[str, int] = {}
-        self._lock = threading.Lock()
+        def parse(url: str, response: httpx.Response) -> ProviderMetadata:
+            return parse_metadata(url, response, allow_insecure_http=allow_insecure_http)
+        self._documents = _SingleFlight(parse, ttl=ttl, min_interval=refresh_min_interval)
+        self._key_sets = _SingleFlight(parse_jwks, ttl=ttl, min_interval=refresh_min_interval)
 
     def metadata(self, url: str, now: float) -> Flow[ProviderMetadata]:
         """The discovery document at ``url``, fetched when absent or older than ``ttl``."""
-        def parse(u: str, r: httpx.Response) -> ProviderMetadata:
-            return parse_metadata(u, r, allow_insecure_http=self._insecure)
-        return (yield from self._cached(self._documents, url, parse, now))
+        return (yield from self._documents.get(url, now))
 
     def key_set(self, jwks_uri: str, now: float) -> Flow[KeySet]:
         """The key set at ``jwks_uri``, fetched when absent or older than ``ttl``."""
-        return (yield from self._cached(self._key_sets, jwks_uri, parse_jwks, now))
+        return (yield from self._key_sets.get(jwks_uri, now))
 
     def key(self, jwks_uri: str, kid: str, now: float) -> Flow[SigningKey]:
         """The key named ``kid``; an unknown ``kid`` refetches the set once, rate-limited."""
-        keys = yield from self.key_set(jwks_uri, now)
+        keys = yield from self._key_sets.get(jwks_uri, now)
         found = keys.get(kid)
-        if found is None and self._may_refetch(jwks_uri, now):
-            try:
-                keys = yield from self._cached(self._key_sets, jwks_uri, parse_jwks, now,
-                                               force=True)
-            finally:
-                with self._lock:
-                    self._refetching[jwks_uri] -= 1
+        if found is None:
+            keys = yield from self._key_sets.get(jwks_uri, now, refetch=True)
             found = keys.get(kid)
         if found is None:
             raise TokenValidationError(
                 f"The signing key '{quoted(kid)}' is not in the authority's key set.",
                 detail=f"kid {kid!r} not in {jwks_uri}")
         return found
-
-    def _may_refetch(self, jwks_uri: str, now: float) -> bool:
-        """Join a refetch in flight, or start one if the last began ``min_interval`` ago."""
-        with self._lock:
-            joining = self._refetching.get(jwks_uri, 0) > 0
-            last = self._last_refetch.get(jwks_uri, -math.inf)
-            if not joining and now - last < self._min_interval:
-                return False
-            if not joining:
-                self._last_refetch[jwks_uri] = now
-            self._refetching[jwks_uri] = self._refetching.get(jwks_uri, 0) + 1
-            return True
-
-    def _cached(self, entries: dict[str, _Entry[T]], url: str,
-                parse: Callable[[str, httpx.Response], T], now: float, *,
-                force: bool = False) -> Flow[T]:
-        entry = entries.get(url)
-        if entry is not None and not force and now < entry.expires_at:
-            return entry.value
-        try:
-            response = yield url
-            value = parse(url, response)
-        except MetadataUnavailable:
-            if entry is None:
-                raise
-            entries[url] = _Entry(entry.value, now + self._min_interval)
-            return entry.value
-        entries[url] = _Entry(value, now + self._ttl)
-        return value
 
 
 def quoted(value: str, limit: int = 80) -> str:

@@ -1,9 +1,19 @@
 """The caller a validated token describes, and the permission checks an API makes on it.
 
 App-only tokens carry application permissions in ``roles``; delegated (user) tokens carry
-delegated permissions in ``scp``, a space-separated string (entra-protocol-facts §4). A
-missing permission raises ``InsufficientScope``, which renders as 403 with
-``WWW-Authenticate: Bearer error="insufficient_scope"`` (RFC 6750 §3.1).
+delegated permissions in ``scp``, a space-separated string, and may carry the user's own app
+roles in ``roles``. A missing permission raises ``InsufficientScope``, which renders as 403
+with ``WWW-Authenticate: Bearer error="insufficient_scope"`` (RFC 6750 §3.1).
+
+App-only or user, one rule (Microsoft's; ``docs/resource-sdk.md``), used by ``Principal``,
+the FastAPI dependencies and the Starlette backend alike:
+
+1. ``idtyp`` decides when present: ``app`` or ``user``; any other value, or ``app`` with
+   ``scp``, refuses the token;
+2. without ``idtyp``: ``scp`` or a user claim (``USER_CLAIMS``) means a user; else ``oid``
+   equal to ``sub`` means an app (the service principal is its own subject), ``oid`` other
+   than ``sub`` a user;
+3. a token of neither shape is refused (``TokenValidationError``).
 """
 
 from __future__ import annotations
@@ -16,7 +26,9 @@ from typing import Any
 from credo.errors import InsufficientScope, TokenValidationError
 
 USER_CLAIMS = ("upn", "preferred_username", "name", "unique_name")
-"""Claims only a delegated token carries; their absence (with no ``scp``) means app-only."""
+"""Claims only a token about a user carries; an app-only token never has them."""
+NEITHER = ("The token is neither an app-only token (idtyp 'app', or 'oid' equal to 'sub') nor "
+           "a user token (idtyp 'user', 'scp', 'oid' other than 'sub', or user claims).")
 
 
 def _names(values: Iterable[str]) -> str:
@@ -60,10 +72,25 @@ class Principal:
     unique_name: str | None = None
 
     def require_roles(self, *roles: str) -> None:
-        """Raise ``InsufficientScope`` unless the token holds every one of ``roles``."""
+        """Raise ``InsufficientScope`` unless the caller is app-only and holds every one of
+        ``roles`` (application permissions; a user's own app roles do not count)."""
+        if not self.is_app_only:
+            raise InsufficientScope("This operation requires an app-only token; the token "
+                                    "is for a signed-in user.")
         missing = [r for r in roles if r not in self.roles]
         if missing:
             raise _lacks("application", missing)
+
+    def require_user_roles(self, *roles: str) -> None:
+        """Raise ``InsufficientScope`` unless a signed-in user holds every one of ``roles``
+        (app roles assigned to the user, in ``roles`` of a delegated token)."""
+        if self.is_app_only:
+            raise InsufficientScope("This operation requires a signed-in user; "
+                                    "the token is app-only.")
+        missing = [r for r in roles if r not in self.roles]
+        if missing:
+            noun = "app role" if len(missing) == 1 else "app roles"
+            raise InsufficientScope(f"The signed-in user lacks the {noun} {_names(missing)}.")
 
     def require_scopes(self, *scopes: str) -> None:
         """Raise ``InsufficientScope`` unless the token holds every one of ``scopes``."""
@@ -117,16 +144,27 @@ def _scopes(claims: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(scp.split()) if scp else frozenset()
 
 
-def principal_from_claims(claims: Mapping[str, Any], tenant_id: str, version: str) -> Principal:
-    """Build the principal from validated claims; malformed permission claims raise.
-
-    App-only means: no ``scp``, and ``idtyp`` is ``app`` or (without ``idtyp``) no user
-    claim is present (entra-protocol-facts §4, "Delegated (user) token differences").
-    """
-    scopes = _scopes(claims)
-    user = {name: _string(claims, name) for name in USER_CLAIMS}
+def is_app_only(claims: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    """The module's rule: ``True`` for an app, ``False`` for a user, else refused."""
     idtyp = _string(claims, "idtyp")
-    app_only = not scopes and (idtyp == "app" or (idtyp is None and not any(user.values())))
+    if idtyp is not None:
+        if idtyp not in ("app", "user"):
+            raise TokenValidationError("The token claim 'idtyp' is neither 'app' nor 'user'.")
+        if idtyp == "app" and scopes:
+            raise TokenValidationError("The token is app-only (idtyp 'app') but carries "
+                                       "delegated permissions in 'scp'.")
+        return idtyp == "app"
+    if scopes or any(_string(claims, name) for name in USER_CLAIMS):
+        return False
+    oid, sub = _string(claims, "oid"), _string(claims, "sub")
+    if not oid or not sub:
+        raise TokenValidationError(NEITHER)
+    return oid == sub
+
+
+def principal_from_claims(claims: Mapping[str, Any], tenant_id: str, version: str) -> Principal:
+    """Build the principal from validated claims; malformed or ambiguous claims raise."""
+    scopes = _scopes(claims)
     return Principal(
         tenant_id=tenant_id,
         app_id=_string(claims, "appid") or _string(claims, "azp"),
@@ -134,8 +172,8 @@ def principal_from_claims(claims: Mapping[str, Any], tenant_id: str, version: st
         subject=_string(claims, "sub"),
         roles=_roles(claims),
         scopes=scopes,
-        is_app_only=app_only,
+        is_app_only=is_app_only(claims, scopes),
         version=version,
         claims=MappingProxyType(dict(claims)),
-        **user,
+        **{name: _string(claims, name) for name in USER_CLAIMS},
     )

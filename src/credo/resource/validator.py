@@ -12,9 +12,15 @@ RFC 6750 §3.1 ``invalid_token``):
 6. ``iss`` equals the discovered issuer with ``{tenantid}`` replaced by ``tid``
    (OIDC Core §3.1.3.7 item 2; RFC 7519 §4.1.1);
 7. ``aud`` names one of ``audiences`` (RFC 7519 §4.1.3; OIDC Core §3.1.3.7 item 3);
-8. ``exp`` (required), ``nbf``, ``iat`` with ``leeway`` (RFC 7519 §4.1.4-4.1.6;
-   OIDC Core §3.1.3.7 items 9-10);
-9. ``required_claims`` present (RFC 7519 §4).
+8. ``exp`` (required), ``nbf``, ``iat`` with ``leeway``, the start before ``exp``
+   (RFC 7519 §4.1.4-4.1.6; OIDC Core §3.1.3.7 items 9-10; ``credo.numericdate``);
+9. ``required_claims`` present (RFC 7519 §4);
+10. an access token, not an ID token (no ``nonce``/``at_hash``/``c_hash``; a token that
+    grants nothing must not be addressed to its own client);
+11. the caller is an app or a user by one rule (``credo.resource.principal``); a token of
+    neither shape is refused.
+
+``docs/resource-sdk.md`` describes the threat model.
 """
 
 from __future__ import annotations
@@ -25,11 +31,13 @@ from collections.abc import Callable, Iterable
 
 import httpx
 
+from credo.httpflow import Flow, require_https, run_async, run_sync, ssl_context
 from credo.jose import RSA_ALGS
+from credo.numericdate import TimeRules
 from credo.resource import checks
-from credo.resource.keys import KeyCache, ProviderMetadata, check_url
+from credo.resource.keys import KeyCache, ProviderMetadata
 from credo.resource.principal import Principal, principal_from_claims
-from credo.resource.transport import AsyncFetcher, Flow, SyncFetcher, run_async, run_sync
+from credo.resource.transport import failure
 
 WELL_KNOWN = "/.well-known/openid-configuration"
 TENANT_INDEPENDENT = frozenset({"common", "organizations", "consumers"})
@@ -40,9 +48,7 @@ MAX_LEEWAY = 300.0
 def _discovery_urls(url: str, versions: frozenset[str], *,
                     allow_insecure_http: bool) -> tuple[dict[str, str], str | None]:
     """Each token version's discovery URL, and the authority's tenant segment if any."""
-    check_url(url, allow_insecure_http=allow_insecure_http, what="the authority")
-    if httpx.URL(url).query or httpx.URL(url).fragment:
-        raise ValueError(f"the authority {url!r} must not carry a query or a fragment")
+    require_https(url, allow_insecure_http=allow_insecure_http, what="the authority")
     if url.endswith(WELL_KNOWN):
         return dict.fromkeys(versions, url), None
     base = url.rstrip("/")
@@ -66,10 +72,6 @@ def _allowed_tenants(tenants: Iterable[str] | None, segment: str | None, *,
         raise ValueError(f"a multi-tenant authority ({segment}) needs tenants=[...] "
                          "(or unsafe_allow_any_tenant=True)")
     return listed
-
-
-def _ssl(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext | bool:
-    return ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
 
 
 class TokenValidator:
@@ -112,31 +114,31 @@ class TokenValidator:
             authority_or_discovery_url, self.versions, allow_insecure_http=allow_insecure_http)
         self._any_tenant = unsafe_allow_any_tenant
         self._tenants = _allowed_tenants(tenants, segment, any_tenant=unsafe_allow_any_tenant)
-        self._leeway = float(leeway)
+        self._time_rules = TimeRules(past_leeway=leeway, future_leeway=leeway)
         self._required = tuple(required_claims)
         self._clock = clock
         self._cache = KeyCache(ttl=metadata_ttl, refresh_min_interval=jwks_refresh_min_interval,
                                allow_insecure_http=allow_insecure_http)
-        self._verify = _ssl(verify)
+        self._verify = ssl_context(verify)
         self._owned: list[httpx.AsyncClient | httpx.Client] = []
-        self._async = AsyncFetcher(http_client) if http_client is not None else None
-        self._sync = SyncFetcher(sync_http_client) if sync_http_client is not None else None
+        self._async = http_client
+        self._sync = sync_http_client
 
     async def validate(self, token: str) -> Principal:
         """Verify ``token`` and return its principal, or raise ``TokenValidationError``.
 
         Raises ``MetadataUnavailable`` when discovery or keys cannot be fetched at all.
         """
-        return await run_async(self._pipeline(token), self._async_fetcher())
+        return await run_async(self._pipeline(token), self._async_client(), failure)
 
     def validate_sync(self, token: str) -> Principal:
         """``validate`` for synchronous code (WSGI, scripts): same pipeline, blocking I/O."""
-        return run_sync(self._pipeline(token), self._sync_fetcher())
+        return run_sync(self._pipeline(token), self._sync_client(), failure)
 
     async def warm_up(self) -> None:
         """Fetch every discovery document and key set now (at startup), not on first use."""
         for version in sorted(self.versions):
-            await run_async(self._warm(version), self._async_fetcher())
+            await run_async(self._warm(version), self._async_client(), failure)
 
     async def aclose(self) -> None:
         """Close the HTTP clients this validator created (injected ones are left open)."""
@@ -154,12 +156,12 @@ class TokenValidator:
                 client.close()
 
     def _forget(self, *kinds: type) -> list[httpx.AsyncClient | httpx.Client]:
-        """Drop owned clients of ``kinds``; their fetchers are rebuilt on next use."""
+        """Drop owned clients of ``kinds``; new ones are made on next use."""
         gone = [c for c in self._owned if isinstance(c, kinds)]
         self._owned = [c for c in self._owned if c not in gone]
-        if self._async is not None and self._async.client in gone:
+        if self._async in gone:
             self._async = None
-        if self._sync is not None and self._sync.client in gone:
+        if self._sync in gone:
             self._sync = None
         return gone
 
@@ -176,8 +178,9 @@ class TokenValidator:
                                      any_tenant=self._any_tenant)
         checks.check_issuer(jws.claims, meta.issuer, tenant, key)
         checks.check_audience(jws.claims, self._audience_set)
-        checks.check_lifetime(jws.claims, now, self._leeway)
+        checks.check_lifetime(jws.claims, now, self._time_rules)
         checks.check_required(jws.claims, self._required)
+        checks.check_access_token(jws.claims)
         return principal_from_claims(jws.claims, tenant, version)
 
     def _warm(self, version: str) -> Flow[None]:
@@ -185,16 +188,14 @@ class TokenValidator:
         meta = yield from self._cache.metadata(self._documents[version], now)
         yield from self._cache.key_set(meta.jwks_uri, now)
 
-    def _async_fetcher(self) -> AsyncFetcher:
+    def _async_client(self) -> httpx.AsyncClient:
         if self._async is None:
-            client = httpx.AsyncClient(verify=self._verify, timeout=10)
-            self._owned.append(client)
-            self._async = AsyncFetcher(client)
+            self._async = httpx.AsyncClient(verify=self._verify, timeout=10)
+            self._owned.append(self._async)
         return self._async
 
-    def _sync_fetcher(self) -> SyncFetcher:
+    def _sync_client(self) -> httpx.Client:
         if self._sync is None:
-            client = httpx.Client(verify=self._verify, timeout=10)
-            self._owned.append(client)
-            self._sync = SyncFetcher(client)
+            self._sync = httpx.Client(verify=self._verify, timeout=10)
+            self._owned.append(self._sync)
         return self._sync
