@@ -27,6 +27,8 @@ def credo_authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Author
 
 
 @pytest.fixture
-def credo_tenant(credo_authority: Authority) -> Tenant:
-    """A new tenant (``<random>.test``) of the session's Credo, for one test."""
-    return credo_authority.tenant()
+def credo_tenant(credo_authority: Authority) -> Iterator[Tenant]:
+    """A new tenant (``<random>.test``) of the session's Credo, for one test; the
+    applications registered in it are deleted afterwards."""
+    with credo_authority.tenant() as tenant:
+        yield tenant

@@ -4,7 +4,8 @@
 with their credentials, ``grant`` / ``revoke`` application permissions (admin consent:
 ``appRoleAssignedTo``), ``user`` a user with directory roles, and ``sign_in`` walks Credo's
 own pages to produce an authorization response. Every change goes through the management
-API, so each helper is one to four HTTPS requests on loopback.
+API, so each helper is one to four HTTPS requests on loopback. Used as a context manager
+(the ``credo_tenant`` fixture does), a tenant deletes its applications at the end.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from credo.testing import credentials
 from credo.testing.environment import AZURE_CREDENTIAL_VARIABLES, patched_environ
+from credo.testing.graph import ManagementError
 from credo.testing.registrations import Api, App, User, api_manifest
 from credo.testing.signin import SignIn
 
@@ -31,9 +33,28 @@ class Tenant:
         self.authority = authority
         self.id = tenant_id
         self.domain = domain
+        self._registered: list[str] = []
 
     def __repr__(self) -> str:
         return f"Tenant(id={self.id!r}, domain={self.domain!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.delete_applications()
+
+    def delete_applications(self) -> None:
+        """Delete the applications the helpers registered here (with their service
+        principals, credentials and grants). Identifier URIs are unique across the whole
+        authority, so the next test may then register ``api://mail`` again."""
+        while self._registered:
+            object_id = self._registered.pop()
+            try:
+                self.call("DELETE", f"/applications/{object_id}")
+            except ManagementError as error:
+                if error.status != 404:  # the test deleted it itself
+                    raise
 
     @property
     def authority_url(self) -> str:
@@ -47,6 +68,7 @@ class Tenant:
 
     def _register(self, body: dict[str, Any]) -> tuple[dict[str, Any], str]:
         app = self.call("POST", "/applications", body)
+        self._registered.append(str(app["id"]))
         sp = self.call("GET", f"/servicePrincipals(appId='{app['appId']}')")
         return app, str(sp["id"])
 
