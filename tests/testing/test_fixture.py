@@ -61,7 +61,8 @@ def test_a_taken_domain_is_a_graph_error_with_its_body(credo_authority: Authorit
                                                        credo_tenant: Tenant) -> None:
     with pytest.raises(ManagementError) as taken:
         credo_authority.tenant(credo_tenant.domain)
-    assert (taken.value.status, taken.value.code) == (409, "Request_MultipleObjectsWithSameKeyValue")
+    assert (taken.value.status, taken.value.code) == (
+        409, "Request_MultipleObjectsWithSameKeyValue")
     assert credo_tenant.domain in taken.value.message
     assert taken.value.body["error"]["code"] == taken.value.code
 
