@@ -1,6 +1,7 @@
 """``examples/testing`` run as a user runs it: copied into a project of its own (no conftest,
 no Credo configuration), then ``pytest`` and ``python -m unittest`` in separate processes.
-That the fixtures are found at all proves the ``pytest11`` registration."""
+That the fixtures are found at all proves the ``pytest11`` registration. The README's
+example runs in the same project, so it cannot go stale."""
 
 from __future__ import annotations
 
@@ -17,10 +18,21 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "testing"
 TIMEOUT = 300
 
 
+README = EXAMPLE.parents[1] / "README.md"
+
+
+def readme_example() -> str:
+    """The Python block of README.md's "Test your Entra app offline" section."""
+    section = README.read_text().split("## Test your Entra app offline", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
+    """examples/testing, plus the README's example as ``test_readme.py``."""
     copy = tmp_path / "inbox-project"
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "test_readme.py").write_text(readme_example())
     return copy
 
 
@@ -33,7 +45,7 @@ def test_pytest_runs_the_example(project: Path) -> None:
     done = _run(project, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W",
                 "ignore::pytest.PytestDeprecationWarning")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "7 passed" in done.stdout, done.stdout
+    assert "9 passed" in done.stdout, done.stdout  # 5 + 2 unittest + 2 from the README
 
 
 def test_unittest_runs_the_example(project: Path) -> None:
@@ -43,7 +55,8 @@ def test_unittest_runs_the_example(project: Path) -> None:
 
 
 def test_a_failing_user_test_fails_and_the_server_still_stops(project: Path) -> None:
-    (project / "test_inbox.py").unlink()
+    for path in project.glob("test_*.py"):
+        path.unlink()
     (project / "test_broken.py").write_text(
         "def test_wrong_role(credo_tenant):\n"
         "    open('server.pid', 'w').write(str(credo_tenant.authority.pid))\n"

@@ -134,3 +134,28 @@ def test_a_wrong_password_stops_the_sign_in_with_credos_message(credo_tenant: Te
         credo_tenant.sign_in(flow, impostor)
     assert (refused.value.status, refused.value.text) == (
         400, "Sign in: Your account or password is incorrect. (AADSTS50126)")
+
+
+def test_an_unregistered_redirect_uri_stops_on_credos_error_page(credo_tenant: Tenant) -> None:
+    web = credo_tenant.web_app("redirects", REDIRECT_URI)
+    pat = credo_tenant.user("pat")
+    app = msal.ConfidentialClientApplication(web.client_id, client_credential=web.secret,
+                                             authority=credo_tenant.authority_url)
+    flow = app.initiate_auth_code_flow([], redirect_uri="https://evil.example/callback",
+                                       response_mode="form_post")
+    with pytest.raises(SignInError) as refused:
+        credo_tenant.sign_in(flow, pat)
+    assert refused.value.status == 400
+    assert refused.value.text.startswith("Sorry, but we're having trouble signing you in.: "
+                                         "The redirect URI 'https://evil.example/callback'")
+    assert refused.value.text.endswith("(AADSTS50011)")
+
+
+def test_certificate_files_are_private(credo_tenant: Tenant) -> None:
+    daemon = credo_tenant.daemon("files", certificate=True)
+    files = daemon.certificate
+    assert files is not None
+    modes = {p.name: p.stat().st_mode & 0o777
+             for p in (files.cert_path, files.key_path, files.pem_path)}
+    assert modes == {"cert.pem": 0o644, "key.pem": 0o600, "cert-and-key.pem": 0o600}
+    assert files.pem_path.read_text() == files.private_key_pem + files.certificate_pem

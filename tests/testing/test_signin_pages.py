@@ -50,6 +50,13 @@ def test_a_page_without_an_alert_is_reported_with_all_its_text() -> None:
     assert "AADSTS50011" in page.text
 
 
+def test_an_alert_is_reported_with_its_heading_and_error_code() -> None:
+    page = read_page(render("message.html", title="Error", heading="Need admin approval",
+                            alert=True, message="Only an administrator can grant them.",
+                            code=90094, trace="t-1"))
+    assert page.text == "Need admin approval: Only an administrator can grant them. (AADSTS90094)"
+
+
 def test_a_form_post_response_is_read_as_the_authorization_response() -> None:
     page = read_page(render("form_post.html", title="Working…",
                             action="https://app.example/callback",

@@ -47,9 +47,8 @@ def create(directory: Path, name: str) -> tuple[CertificateFiles, dict[str, Any]
     key_pem, cert_pem = certs.private_key_pem(key), certs.certificate_pem(cert)
     paths = (directory / "cert.pem", directory / "key.pem", directory / "cert-and-key.pem")
     for path, data in zip(paths, (cert_pem, key_pem, key_pem + cert_pem), strict=True):
+        path.touch(mode=0o644 if path is paths[0] else 0o600, exist_ok=False)
         path.write_bytes(data)
-    paths[1].chmod(0o600)
-    paths[2].chmod(0o600)
     files = CertificateFiles(*paths, certs.thumbprints(cert).sha1_hex)
     key_credential = {"type": "AsymmetricX509Cert", "usage": "Verify", "displayName": f"CN={name}",
                       "key": base64.b64encode(certs.certificate_der(cert)).decode()}

@@ -12,6 +12,7 @@ redirect itself is never followed, so the app need not run; any other page Credo
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -20,6 +21,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 import httpx
 
 MAX_STEPS = 12
+_AADSTS = re.compile(r"AADSTS\d+")
 
 
 class SignInError(RuntimeError):
@@ -46,11 +48,14 @@ class Page:
 
     @property
     def text(self) -> str:
-        """The heading and alert of the page (``Sign in: Your account or password …``);
-        all of its text when it has no alert."""
-        if self.alert:
-            return f"{' '.join(self.heading)}: {' '.join(self.alert)}"
-        return " ".join(self.words)
+        """The heading, alert and AADSTS code of the page (``Sign in: Your account or
+        password is incorrect. (AADSTS50126)``); all of its text when it has no alert."""
+        if not self.alert:
+            return " ".join(self.words)
+        alert = " ".join(self.alert)
+        codes = [c for c in dict.fromkeys(_AADSTS.findall(" ".join(self.words)))
+                 if c not in alert]
+        return f"{' '.join(self.heading)}: {alert}" + "".join(f" ({c})" for c in codes)
 
 
 class _Reader(HTMLParser):
