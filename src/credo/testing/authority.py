@@ -79,12 +79,6 @@ class Authority:
         self.close()
 
 
-def _free_idle_connections() -> None:
-    """Drop clients that went out of scope, so their idle TLS connections close first
-    (an open keep-alive connection delays the server's graceful shutdown)."""
-    gc.collect()
-
-
 @contextmanager
 def serve(directory: Path | None = None, *, timeout: float = 60.0) -> Iterator[Authority]:
     """Start a test authority under ``directory`` (a new temporary one by default).
@@ -96,7 +90,7 @@ def serve(directory: Path | None = None, *, timeout: float = 60.0) -> Iterator[A
         began = time.monotonic()
         server = start(directory, timeout=timeout)
         stack.callback(server.stop)
-        stack.callback(_free_idle_connections)
+        stack.callback(gc.collect)  # clients out of scope close their idle connections first
         bundle = stack.enter_context(trusted_ca(server.info.ca_path, directory / "ca-bundle.pem"))
         stack.enter_context(known_to_msal(server.info.url))
         yield stack.enter_context(

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Self
 from credo.testing import credentials
 from credo.testing.environment import AZURE_CREDENTIAL_VARIABLES, patched_environ
 from credo.testing.graph import ManagementError
-from credo.testing.registrations import Api, App, User, api_manifest
+from credo.testing.registrations import Api, App, Registration, User, api_manifest
 from credo.testing.signin import SignIn
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class Tenant:
         return App(name, app["appId"], app["id"], sp_id, self, certificate=files,
                    secret=secret_text, redirect_uris=redirect_uris)
 
-    def grant(self, client: App | Api, api: Api, roles: str | Iterable[str]) -> list[str]:
+    def grant(self, client: Registration, api: Api, roles: str | Iterable[str]) -> list[str]:
         """Admin consent: grant ``client`` the application permissions ``roles`` on ``api``;
         the ids of the new ``appRoleAssignment`` objects."""
         wanted = [roles] if isinstance(roles, str) else list(roles)
@@ -131,7 +131,7 @@ class Tenant:
                                "appRoleId": api.role_id(value)})["id"])
                 for value in wanted]
 
-    def revoke(self, client: App | Api, api: Api, roles: str | Iterable[str] | None = None
+    def revoke(self, client: Registration, api: Api, roles: str | Iterable[str] | None = None
                ) -> None:
         """Revoke ``roles`` (all, when None) that ``client`` holds on ``api``."""
         wanted = None if roles is None else {api.role_id(r) for r in
@@ -153,7 +153,8 @@ class Tenant:
         upn = upn if "@" in upn else f"{upn}@{self.domain}"
         password = password if password is not None else secrets.token_urlsafe(18)
         name = display_name or upn.split("@")[0]
-        role_ids = [self.authority.directory_role_id(self.id, r) for r in roles]
+        role_names = tuple(roles)
+        role_ids = [self.authority.directory_role_id(self.id, r) for r in role_names]
         created = self.call("POST", "/users", {
             "accountEnabled": True, "displayName": name, "userPrincipalName": upn,
             "passwordProfile": {"password": password, "forceChangePasswordNextSignIn": False}})
@@ -162,7 +163,7 @@ class Tenant:
                       {"@odata.id": f"{self.authority.url}/v1.0/directoryObjects/"
                                     f"{created['id']}"})
         return User(str(created["id"]), str(created["userPrincipalName"]), password, name,
-                    tuple(roles))
+                    role_names)
 
     def sign_in(self, flow_or_url: Mapping[str, Any] | str, user: User, *,
                 consent: bool = True, for_organization: bool = False) -> dict[str, str]:
