@@ -42,11 +42,11 @@ from credo.service.authorize_outcomes import (
     SignedIn,
     SignIn,
 )
-from credo.service.delegated import CODE_PURPOSE, new_family_id, new_secret
-from credo.service.delegated_access import DelegatedAccessService, Resolved
 from credo.service.snapshots import DirectoryCache
 from credo.service.tenants import page_tenant
 from credo.service.user_consent import UserConsentService
+from credo.service.user_tokens import CODE_PURPOSE, Resolved, new_family_id, new_secret
+from credo.service.user_tokens import UserTokens as DelegatedAccessService
 from credo.store.api import FlowStore
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from credo.errors import OAuthError
 from credo.protocol import metadata
+from credo.service.grants import GRANTS
 from credo.service.keys import KeyService
 from credo.service.snapshots import DirectoryCache
 from credo.service.tenants import ALIASES, page_tenant
@@ -30,19 +31,20 @@ class ProtocolRoutes:
             Route("/{tenant}/discovery/keys", self.jwks),
         ]
 
-    async def _document(self, request: Request, version: int) -> Response:
+    async def _document(self, request: Request, version: Literal[1, 2]) -> Response:
         segment = request.path_params["tenant"]
-        build = metadata.discovery_v2 if version == 2 else metadata.discovery_v1
         correlation = render.correlation_id(request.headers.get("client-request-id"))
         try:
             doc: dict[str, Any]
             if segment.lower() in ALIASES:
-                # Multi-tenant validators read the templated issuer (entra-protocol-facts §1.4).
-                doc = build(self._base, segment.lower())
-                doc["issuer"] = build(self._base, "{tenantid}")["issuer"]
+                # Multi-tenant validators read the templated issuer (Entra's documents do).
+                doc = metadata.discovery(self._base, segment.lower(), version,
+                                         grant_types=tuple(GRANTS))
+                doc["issuer"] = metadata.EDITIONS[version].issuer(self._base, "{tenantid}")
             else:
                 tenant = await page_tenant(self._cache, segment)
-                doc = build(self._base, tenant.id)
+                doc = metadata.discovery(self._base, tenant.id, version,
+                                         grant_types=tuple(GRANTS))
         except OAuthError as err:
             return render.oauth_error_response(err, correlation)
         return render.raw_response(200, render.DISCOVERY, render.json_bytes(doc))

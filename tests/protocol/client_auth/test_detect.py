@@ -1,4 +1,4 @@
-"""Detect exactly one client authentication method (RFC 6749 §2.3; STYLE.md rule 5)."""
+"""Detect exactly one client authentication method (RFC 6749 §2.3)."""
 
 from __future__ import annotations
 
