@@ -32,7 +32,7 @@ def presented_by(req: TokenRequest) -> Presented | None:
     """The one method ``req`` presents, or ``None`` (RFC 6749 §2.3: "The client MUST NOT use
     more than one authentication method in each request"; RFC 7521 §4.2)."""
     found = [m for m in METHODS.values() if m.presents(req)]
-    if len({m.carrier for m in found}) > 1:
+    if len(found) > 1 and len({m.carrier for m in found}) > 1:
         raise request.TWO_METHODS(detail=f"presented: {', '.join(m.name for m in found)}")
     return found[0].present(req) if found else None
 
