@@ -1,4 +1,4 @@
-"""Real clients' assertions (MSAL, azure-identity, Authlib, requests-oauthlib, ADAL) are accepted."""
+"""Real clients' assertions (MSAL, azure-identity, Authlib, ADAL and more) are accepted."""
 
 from __future__ import annotations
 
