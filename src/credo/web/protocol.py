@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,6 +15,8 @@ from credo.service.keys import KeyService
 from credo.service.snapshots import DirectoryCache
 from credo.service.tenants import ALIASES, page_tenant
 from credo.web import render
+
+GRANT_TYPES = tuple(GRANTS)
 
 
 class ProtocolRoutes:
@@ -34,19 +36,14 @@ class ProtocolRoutes:
     async def _document(self, request: Request, version: Literal[1, 2]) -> Response:
         segment = request.path_params["tenant"]
         correlation = render.correlation_id(request.headers.get("client-request-id"))
+        alias = segment.lower() in ALIASES
         try:
-            doc: dict[str, Any]
-            if segment.lower() in ALIASES:
-                # Multi-tenant validators read the templated issuer (Entra's documents do).
-                doc = metadata.discovery(self._base, segment.lower(), version,
-                                         grant_types=tuple(GRANTS))
-                doc["issuer"] = metadata.EDITIONS[version].issuer(self._base, "{tenantid}")
-            else:
-                tenant = await page_tenant(self._cache, segment)
-                doc = metadata.discovery(self._base, tenant.id, version,
-                                         grant_types=tuple(GRANTS))
+            tenant_id = segment.lower() if alias else (await page_tenant(self._cache, segment)).id
         except OAuthError as err:
             return render.oauth_error_response(err, correlation)
+        doc = metadata.discovery(self._base, tenant_id, version, grant_types=GRANT_TYPES)
+        if alias:  # multi-tenant validators read the templated issuer, as Entra serves it
+            doc["issuer"] = metadata.EDITIONS[version].issuer(self._base, "{tenantid}")
         return render.raw_response(200, render.DISCOVERY, render.json_bytes(doc))
 
     async def discovery_v2(self, request: Request) -> Response:
