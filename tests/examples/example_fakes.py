@@ -8,6 +8,7 @@ signed with one RSA key made once per session; the validator's clock is fixed at
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,8 +73,10 @@ class FakeAuthority:
         if rest in ("discovery/keys", "discovery/v2.0/keys"):
             return httpx.Response(200, json={"keys": [
                 jose.jwk_from_certificate(self.key.cert, self.key.kid)]})
-        build = {"v2.0/.well-known/openid-configuration": metadata.discovery_v2,
-                 ".well-known/openid-configuration": metadata.discovery_v1}.get(rest)
+        build = {"v2.0/.well-known/openid-configuration": functools.partial(
+                     metadata.discovery, version=2, grant_types=()),
+                 ".well-known/openid-configuration": functools.partial(
+                     metadata.discovery, version=1, grant_types=())}.get(rest)
         if build is None:
             return httpx.Response(404, json={"error": "not_found"})
         if segment == "organizations":

@@ -1,10 +1,11 @@
-"""Discovery documents, issuers and assertion audiences (OIDC Discovery 1.0 §3; PROTOCOL.md)."""
+"""Discovery documents, issuers and assertion audiences (OIDC Discovery 1.0 §3; RFC 8414 §2)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from credo.protocol import metadata
+from credo.protocol.client_auth import METHODS
 
 from .factory import BASE, TENANT, TID
 
@@ -16,8 +17,11 @@ def test_issuers() -> None:
     assert metadata.issuer_v1(BASE + "/", TID) == f"{G}/"
 
 
+GRANT_TYPES = ("client_credentials", "authorization_code", "refresh_token")
+
+
 def test_discovery_v2() -> None:
-    doc = metadata.discovery_v2(BASE + "/", TID)
+    doc = metadata.discovery(BASE + "/", TID, 2, grant_types=GRANT_TYPES)
     assert doc == {
         "token_endpoint": f"{G}/oauth2/v2.0/token",
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
@@ -28,6 +32,7 @@ def test_discovery_v2() -> None:
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "grant_types_supported": list(GRANT_TYPES),
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "issuer": f"{G}/v2.0",
         "request_uri_parameter_supported": False,
@@ -35,7 +40,7 @@ def test_discovery_v2() -> None:
         "http_logout_supported": True,
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"{G}/oauth2/v2.0/logout",
-        "claims_supported": metadata.CLAIMS_V2,
+        "claims_supported": list(metadata.CLAIMS_V2),
         "cloud_instance_name": "login.credo.test",
         "msgraph_host": "login.credo.test",
     }
@@ -44,7 +49,8 @@ def test_discovery_v2() -> None:
 
 
 def test_discovery_v1() -> None:
-    doc = metadata.discovery_v1("https://login.credo.test:8443", TID, auth_signing_algs=["PS256"])
+    doc = metadata.discovery("https://login.credo.test:8443", TID, 1, grant_types=GRANT_TYPES,
+                             auth_signing_algs=["PS256"])
     g = f"https://login.credo.test:8443/{TID}"
     assert (doc["issuer"], doc["token_endpoint"], doc["jwks_uri"]) == (
         f"{g}/", f"{g}/oauth2/token", f"{g}/discovery/keys")
@@ -58,12 +64,34 @@ def test_discovery_v1() -> None:
     assert (doc["cloud_instance_name"], doc["msgraph_host"]) == (
         "login.credo.test", "login.credo.test:8443")
     assert "amr" in doc["claims_supported"] and "tid" not in doc["claims_supported"]
+    assert "request_uri_parameter_supported" not in doc
+
+
+def test_the_versions_differ_only_in_their_editions() -> None:
+    v1, v2 = (metadata.discovery(BASE, TID, v, grant_types=GRANT_TYPES) for v in (1, 2))
+    assert list(v1) == [k if k != "request_uri_parameter_supported"
+                        else "microsoft_multi_refresh_token" for k in v2]
+    same = {k for k in v2 if k in v1 and v1[k] == v2[k]}
+    assert set(v2) - same == {"token_endpoint", "jwks_uri", "response_types_supported",
+                              "scopes_supported", "issuer", "request_uri_parameter_supported",
+                              "authorization_endpoint", "end_session_endpoint",
+                              "claims_supported"}
+
+
+def test_auth_methods_are_the_registry() -> None:
+    doc = metadata.discovery(BASE, TID, 2, grant_types=())
+    assert doc["token_endpoint_auth_methods_supported"] == list(METHODS)
+    assert doc["grant_types_supported"] == []
 
 
 def test_documents_are_fresh_values() -> None:
-    first = metadata.discovery_v2(BASE, TID)
-    first["token_endpoint_auth_methods_supported"].append("x")
-    assert "x" not in metadata.discovery_v2(BASE, TID)["token_endpoint_auth_methods_supported"]
+    first = metadata.discovery(BASE, TID, 2, grant_types=GRANT_TYPES)
+    for name in ("token_endpoint_auth_methods_supported", "claims_supported",
+                 "grant_types_supported"):
+        first[name].append("x")
+    again = metadata.discovery(BASE, TID, 2, grant_types=GRANT_TYPES)
+    assert "x" not in again["token_endpoint_auth_methods_supported"]
+    assert "x" not in again["claims_supported"] and "x" not in again["grant_types_supported"]
 
 
 def test_token_endpoints_by_guid_and_every_domain() -> None:

@@ -1,4 +1,4 @@
-"""The two security profiles, as PROTOCOL.md §Profiles tables them."""
+"""The two security profiles: entra (what Entra accepts) and strict (RFC 7523bis, FAPI 2.0)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def test_every_profile_has_rules() -> None:
 
 def test_entra() -> None:
     r = PROFILES["entra"]
-    assert (r.max_lifetime, r.skew_future, r.exp_skew, r.skew_past) == (3600, 300, 300, 300)
+    assert (r.max_lifetime, r.skew_future, r.exp_skew) == (3600, 300, 300)
     assert (r.allowed_algs, r.aud_array_allowed, r.single_use_jti) == (
         frozenset({"RS256", "PS256"}), True, False)
 

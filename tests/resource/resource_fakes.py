@@ -8,6 +8,7 @@ Credo publishes them (``jose.jwk_from_certificate``: ``kty, use, kid, x5t, n, e,
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -142,8 +143,10 @@ class FakeAuthority:
         segment, _, rest = request.url.path.lstrip("/").partition("/")
         if rest in ("discovery/keys", "discovery/v2.0/keys"):
             return httpx.Response(200, json={"keys": self.published})
-        build = {"v2.0/.well-known/openid-configuration": metadata.discovery_v2,
-                 ".well-known/openid-configuration": metadata.discovery_v1}.get(rest)
+        build = {"v2.0/.well-known/openid-configuration": functools.partial(
+                     metadata.discovery, version=2, grant_types=()),
+                 ".well-known/openid-configuration": functools.partial(
+                     metadata.discovery, version=1, grant_types=())}.get(rest)
         if build is None:
             return httpx.Response(404, json={"error": "not_found"})
         if segment in ("common", "organizations"):

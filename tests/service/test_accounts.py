@@ -26,7 +26,6 @@ from credo.service.users import UserService, directory_role
 from credo.store.migrate import upgrade
 from credo.store.seal import Sealer
 from credo.store.sql import SqlStore, open_store
-from credo.store.sql_users import SqlUserStore
 
 TENANT = Tenant(TenantId("9b6a4c34-5f3c-4a43-a3c8-9e1b8f4d2a10"), ("contoso.example",),
                 "Contoso")
@@ -46,7 +45,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SqlStore]:
 
 def services(store: SqlStore, passwords: Passwords | None = None
              ) -> tuple[UserService, SignInService, AuditBuffer]:
-    users = SqlUserStore(store._db)
+    users = store.users
     passwords = passwords or Passwords()
     audit = AuditBuffer(store)
     policy = ThrottlePolicy(user_threshold=3, address_threshold=100, base_lockout=60,
@@ -133,7 +132,7 @@ async def test_an_old_hash_is_upgraded_at_sign_in(store: SqlStore) -> None:
     dave = await users.create(TENANT, "dave@contoso.example", "Dave", PASSWORD)
     _, signin, _ = services(store)
     await signin.sign_in(TENANT, "dave@contoso.example", PASSWORD, address="a", now=T)
-    stored = await SqlUserStore(store._db).password_hash(dave.id)
+    stored = await store.users.password_hash(dave.id)
     assert stored is not None and "m=19456,t=2,p=1" in stored
 
 
@@ -164,7 +163,7 @@ async def test_tokens_are_revoked_when_credentials_change(store: SqlStore) -> No
     async def revoke(user_id: str) -> None:
         revoked.append(user_id)
 
-    users = UserService(SqlUserStore(store._db), Passwords(), revoke_tokens=revoke)
+    users = UserService(store.users, Passwords(), revoke_tokens=revoke)
     erin = await users.create(TENANT, "erin@contoso.example", "Erin", PASSWORD)
     await users.update(TENANT, erin, display_name="Erin E.")
     assert revoked == []

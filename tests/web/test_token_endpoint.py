@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from credo import certs, jose
 from credo.model import AppRole, Tenant
+from credo.protocol.client_auth import METHODS
+from credo.service.grants import GRANTS
 from credo.service.runtime import Services
 from support import ASSERTION_TYPE, directory_rows
 
@@ -384,3 +386,20 @@ async def test_padded_segments_and_thumbprints_accepted(client: httpx.AsyncClien
     scope = f"{world.v2_api.identifier_uris[0]}/.default"
     response = await post(client, world.tenant.default_domain, form(world, token, scope=scope))
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("path", [".well-known/openid-configuration",
+                                  "v2.0/.well-known/openid-configuration"])
+async def test_discovery_lists_the_registries(client: httpx.AsyncClient, world: World,
+                                              path: str) -> None:
+    """grant_types_supported is the grant registry and the endpoint serves exactly those;
+    token_endpoint_auth_methods_supported is the client-authentication registry."""
+    for segment in (world.tenant.default_domain, "common"):
+        response = await client.get(f"/{segment}/{path}")
+        assert response.status_code == 200, response.text
+        document = response.json()
+        assert document["grant_types_supported"] == list(GRANTS)
+        assert document["token_endpoint_auth_methods_supported"] == list(METHODS)
+    for grant_type in [*GRANTS, "password"]:
+        response = await post(client, world.tenant.id, {"grant_type": grant_type})
+        assert (response.json()["error_codes"] == [70003]) == (grant_type not in GRANTS)

@@ -15,7 +15,7 @@ from credo.errors import (
 UNSUPPORTED_GRANT = Aadsts(
     70003, UnsupportedGrantType, "The app requested an unsupported grant type '{grant_type}'.",
     when="grant_type is none of those discovery lists in grant_types_supported.",
-    fix="Use client_credentials, authorization_code or refresh_token.")
+    fix="Use a grant_type that discovery lists in grant_types_supported.")
 RESOURCE_NOT_FOUND = Aadsts(
     500011, InvalidResource, "The resource principal named {resource} was not found in the "
     "tenant named {tenant}. This can happen if the application has not been installed by the "

@@ -1,6 +1,6 @@
 """Entra-shaped app-only access-token claims and token responses (RFC 6749 §5.1; RFC 9068 §2.2).
 
-PROTOCOL.md §Access token and §Token response; entra-protocol-facts §3-4. ``iat`` = ``nbf``
+Shaped like Entra's app-only tokens and responses, member for member. ``iat`` = ``nbf``
 = now - 300 and ``exp`` = now + lifetime, as every observed Entra app-only token has it.
 """
 
@@ -12,7 +12,7 @@ from typing import Any, Literal
 from credo.model import Application, ServicePrincipal
 
 BACKDATE = 300
-"""Seconds ``iat``/``nbf`` lie before issue time (entra-protocol-facts §3.2)."""
+"""Seconds ``iat``/``nbf`` lie before issue time (Entra backdates its tokens by five minutes)."""
 
 
 def app_token_claims(*, version: Literal[1, 2], issuer: str, tenant_id: str,

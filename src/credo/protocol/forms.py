@@ -1,4 +1,4 @@
-"""Parsing and bounding the token request (RFC 6749 §3.2, §2.3.1; PROTOCOL.md §Client credentials).
+"""Parsing and bounding the token request (RFC 6749 §3.2, §2.3.1).
 
 Form bodies are decoded strictly: every ``%`` starts a two-digit escape, the decoded text
 is UTF-8, a parameter appears at most once (RFC 6749 §3.2: "Request and response
@@ -18,9 +18,9 @@ from urllib.parse import parse_qsl, unquote_plus, unquote_to_bytes
 from credo.aadsts import request
 
 MAX_BODY = 64 * 1024
-"""Largest token request body accepted, in bytes (PROTOCOL.md)."""
+"""Largest token request body accepted, in bytes (larger: 413)."""
 MAX_ASSERTION = 16 * 1024
-"""Largest ``client_assertion`` accepted, in characters (PROTOCOL.md)."""
+"""Largest ``client_assertion`` accepted, in characters (larger: AADSTS50027)."""
 
 
 QUERY_REFUSED = frozenset({

@@ -1,4 +1,4 @@
-"""The security profiles a tenant chooses between (PROTOCOL.md §Profiles; ARCHITECTURE.md D2).
+"""The security profiles a tenant chooses between (RFC 7523 §3; FAPI 2.0 Security Profile).
 
 ``entra`` accepts exactly what Entra ID's own clients send; ``strict`` follows RFC 7523bis
 and FAPI 2.0 Security Profile §5.3.2.1 ("shall accept ... `iat` or `nbf` ... between 0 and
@@ -31,11 +31,6 @@ class ProfileRules:
     """Whether ``aud`` is compared case-insensitively (URL hosts and tenant domains)."""
     single_use_jti: bool
     """Whether the service must record ``jti`` with an atomic add-if-absent."""
-
-    @property
-    def skew_past(self) -> int:
-        """Tolerance for times already past (``exp``): the same value as ``exp_skew``."""
-        return self.exp_skew
 
 
 ENTRA = ProfileRules(

@@ -1,6 +1,6 @@
 """Delegated (user) access-token claims and token responses (RFC 9068 §2.2; RFC 6749 §5.1).
 
-entra-protocol-facts §4 "Delegated token differences": ``scp`` (space-separated) instead of
+As Entra's delegated tokens differ from its app-only ones: ``scp`` (space-separated) instead of
 ``roles``, ``oid`` = the user, ``sub`` pairwise per client (OIDC Core §8.1), user claims
 ``upn``/``unique_name``/``name`` (v1) or ``name``/``preferred_username`` (v2),
 ``idtyp: "user"``. ``roles`` carries the user's own app roles on the resource, when any.

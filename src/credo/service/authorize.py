@@ -8,9 +8,7 @@ record the consent → issue the code and/or tokens. The web layer renders the o
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import urlencode
@@ -42,24 +40,24 @@ from credo.service.authorize_outcomes import (
     SignedIn,
     SignIn,
 )
-from credo.service.delegated import CODE_PURPOSE, new_family_id, new_secret
-from credo.service.delegated_access import DelegatedAccessService, Resolved
 from credo.service.snapshots import DirectoryCache
+from credo.service.sources import SYSTEM, Sources
 from credo.service.tenants import page_tenant
 from credo.service.user_consent import UserConsentService
+from credo.service.user_tokens import CODE_PURPOSE, Resolved, UserTokens, new_secret
 from credo.store.api import FlowStore
 
 
 class AuthorizeService:
-    def __init__(self, *, cache: DirectoryCache, access: DelegatedAccessService,
+    def __init__(self, *, cache: DirectoryCache, access: UserTokens,
                  consent: UserConsentService, flows: FlowStore, audit: AuditBuffer,
-                 clock: Callable[[], float] = time.time) -> None:
+                 sources: Sources = SYSTEM) -> None:
         self._cache = cache
         self._access = access
         self._consent = consent
         self._flows = flows
         self._audit = audit
-        self._clock = clock
+        self._sources = sources
 
     async def prepare(self, segment: str, version: Literal[1, 2],
                       params: Mapping[str, str]) -> Prepared | ErrorPage:
@@ -102,7 +100,7 @@ class AuthorizeService:
     async def _decide(self, prepared: Prepared, req: AuthorizeRequest,
                       signed: SignedIn | None, decision: Decision | None,
                       for_org: bool) -> Outcome:
-        now = self._clock()
+        now = self._sources.clock()
         if signed is None or self._stale(req, signed, now):
             if "none" in req.prompt:
                 raise user_errors.LOGIN_REQUIRED()
@@ -204,16 +202,15 @@ class AuthorizeService:
             redirect_kind=req.redirect_kind, user_id=signed.user.id, scope=req.scopes.text(),
             resource=req.scopes.resource or "", code_challenge=req.code_challenge,
             nonce=req.nonce, auth_time=datetime.fromtimestamp(signed.auth_time, UTC),
-            session_id=signed.session_id, family_id=new_family_id(), version=req.version,
+            session_id=signed.session_id, family_id=self._sources.new_id(), version=req.version,
             created=moment, expires=expires_at(now)))
         return value
 
-    @staticmethod
-    def _error(prepared: Prepared, err: OAuthError, mode: ResponseMode,
+    def _error(self, prepared: Prepared, err: OAuthError, mode: ResponseMode,
                state: str | None) -> Respond:
         """RFC 6749 §4.1.2.1 / §4.2.2.1: the error, its description and ``state``."""
         out = [("error", err.error), ("error_description", f"{err.aadsts}: {err.description} "
-                                      f"Trace ID: {uuid.uuid4()}"),
+                                      f"Trace ID: {self._sources.new_id()}"),
                ("error_uri", f"https://login.microsoftonline.com/error?code={err.code}")]
         if state is not None:
             out.append(("state", state))
@@ -223,7 +220,7 @@ class AuthorizeService:
                 err: OAuthError | None) -> None:
         who = signed.user.user_principal_name if signed is not None else "(no session)"
         self._audit.add(AuditEvent(
-            time=datetime.now(UTC), tenant_id=prepared.tenant.id, kind="authorize",
+            time=self._sources.now(), tenant_id=prepared.tenant.id, kind="authorize",
             outcome="failure" if err else "success", client_id=prepared.client.app_id,
             code=err.code if err else 0,
             detail=f"{who}: {err.description if err else 'issued'}"[:500]))

@@ -12,14 +12,15 @@ from credo.cache.replay import RedisReplay
 from credo.config import Settings
 from credo.service.accounts import Accounts, open_accounts
 from credo.service.audit import AuditBuffer
-from credo.service.delegated_flows import DelegatedFlows, open_delegated
 from credo.service.directory import DirectoryService
+from credo.service.grants import GrantServices, build_grants
 from credo.service.keys import KeyService
 from credo.service.management import Management, open_management
 from credo.service.secrets import SecretHasher
 from credo.service.snapshots import DirectoryCache, poll_versions
 from credo.service.sources import SYSTEM, Sources
 from credo.service.token import TokenService
+from credo.service.user_flows import UserFlows, open_user_flows
 from credo.store.api import ReplayStore
 from credo.store.seal import Sealer
 from credo.store.sql import SqlStore, open_store
@@ -39,7 +40,7 @@ class Services:
     tokens: TokenService
     directory: DirectoryService
     accounts: Accounts
-    delegated: DelegatedFlows
+    delegated: UserFlows
     management: Management
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -60,13 +61,15 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Servic
                                  sources=sources)
     accounts = open_accounts(store, audit, key_source=hasher, on_change=cache.invalidate,
                              sources=sources)
-    delegated = open_delegated(store.flows, base_url=settings.base_url, cache=cache, keys=keys,
-                               audit=audit, hasher=hasher, users=accounts.users,
-                               directory=directory, token_lifetime=settings.token_lifetime)
-    tokens = TokenService(base_url=settings.base_url, cache=cache, keys=keys, replay=replay,
-                          audit=audit, secret_hasher=hasher,
-                          token_lifetime=settings.token_lifetime,
-                          delegated=delegated.tokens.pipelines())
+    delegated = open_user_flows(store.flows, base_url=settings.base_url, cache=cache,
+                                keys=keys, audit=audit, hasher=hasher, directory=directory,
+                                token_lifetime=settings.token_lifetime, sources=sources)
+    grants = build_grants(GrantServices(
+        base_url=settings.base_url, cache=cache, keys=keys, user_tokens=delegated.user_tokens,
+        flows=delegated.store, users=accounts.users, token_lifetime=settings.token_lifetime,
+        new_id=sources.new_token_id))
+    tokens = TokenService(base_url=settings.base_url, cache=cache, replay=replay, audit=audit,
+                          secret_hasher=hasher, grants=grants, clock=sources.clock)
     management = open_management(
         base_url=settings.base_url, directory=directory, keys=keys, users=accounts.users,
         flows=store.flows, audit=audit, log=store, bootstrap_tenant=settings.bootstrap_tenant,

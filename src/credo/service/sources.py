@@ -25,6 +25,10 @@ class Sources:
     new_id: Callable[[], str] = new_guid
     """Object ids, grant ids, token ids (``uti``)."""
 
+    def new_token_id(self) -> str:
+        """A token's ``uti`` and the like: the 32 hex digits of a new id."""
+        return self.new_id().replace("-", "")
+
     def now(self) -> datetime:
         """The clock as an aware UTC ``datetime``."""
         return datetime.fromtimestamp(self.clock(), UTC)

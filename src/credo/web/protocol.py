@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -10,10 +10,13 @@ from starlette.routing import Route
 
 from credo.errors import OAuthError
 from credo.protocol import metadata
+from credo.service.grants import GRANTS
 from credo.service.keys import KeyService
 from credo.service.snapshots import DirectoryCache
 from credo.service.tenants import ALIASES, page_tenant
 from credo.web import render
+
+GRANT_TYPES = tuple(GRANTS)
 
 
 class ProtocolRoutes:
@@ -30,21 +33,17 @@ class ProtocolRoutes:
             Route("/{tenant}/discovery/keys", self.jwks),
         ]
 
-    async def _document(self, request: Request, version: int) -> Response:
+    async def _document(self, request: Request, version: Literal[1, 2]) -> Response:
         segment = request.path_params["tenant"]
-        build = metadata.discovery_v2 if version == 2 else metadata.discovery_v1
         correlation = render.correlation_id(request.headers.get("client-request-id"))
+        alias = segment.lower() in ALIASES
         try:
-            doc: dict[str, Any]
-            if segment.lower() in ALIASES:
-                # Multi-tenant validators read the templated issuer (entra-protocol-facts §1.4).
-                doc = build(self._base, segment.lower())
-                doc["issuer"] = build(self._base, "{tenantid}")["issuer"]
-            else:
-                tenant = await page_tenant(self._cache, segment)
-                doc = build(self._base, tenant.id)
+            tenant_id = segment.lower() if alias else (await page_tenant(self._cache, segment)).id
         except OAuthError as err:
             return render.oauth_error_response(err, correlation)
+        doc = metadata.discovery(self._base, tenant_id, version, grant_types=GRANT_TYPES)
+        if alias:  # multi-tenant validators read the templated issuer, as Entra serves it
+            doc["issuer"] = metadata.EDITIONS[version].issuer(self._base, "{tenantid}")
         return render.raw_response(200, render.DISCOVERY, render.json_bytes(doc))
 
     async def discovery_v2(self, request: Request) -> Response:

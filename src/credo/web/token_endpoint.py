@@ -33,7 +33,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 async def _read_body(scope: Scope, receive: Receive) -> bytes:
-    """The request body, refused past ``MAX_BODY`` before and while reading (PROTOCOL.md)."""
+    """The request body, refused past ``MAX_BODY`` before and while reading (413)."""
     declared = _header(scope, b"content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
         raise _TooLarge

@@ -1,14 +1,25 @@
-"""Detect exactly one client authentication method (RFC 6749 §2.3; STYLE.md rule 5)."""
+"""Detect exactly one client authentication method (RFC 6749 §2.3)."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
 from credo.errors import InvalidClient, InvalidRequest, OAuthError
-from credo.protocol.client_auth import METHODS, Presented, detect
-from credo.protocol.forms import parse_token_request
+from credo.jose import parse_compact
+from credo.protocol import client_auth
+from credo.protocol.client_auth import (
+    METHODS,
+    AuthContext,
+    AuthenticatedClient,
+    Presented,
+    detect,
+    presented_by,
+)
+from credo.protocol.forms import TokenRequest, parse_token_request
 
 from ..factory import APP_ID, JWT_BEARER, SECRET, Pki, body
 
@@ -96,7 +107,56 @@ def test_assertion_identifies_the_client_without_client_id(pki: Pki) -> None:
 
 
 def test_registry_is_keyed_by_wire_names() -> None:
-    assert set(METHODS) == {"private_key_jwt", "client_secret_post", "client_secret_basic"}
+    assert list(METHODS) == ["client_secret_post", "private_key_jwt", "client_secret_basic"]
+    assert all(method.name == name for name, method in METHODS.items())
+    assert len({m.carrier for m in METHODS.values()}) == len(METHODS)
+
+
+@dataclass
+class Extra:
+    """A method a later module might add: it presents on ``carrier`` when ``when`` says so."""
+
+    name: str
+    carrier: str
+    when: Callable[[TokenRequest], bool]
+
+    def presents(self, req: TokenRequest) -> bool:
+        return self.when(req)
+
+    def present(self, req: TokenRequest) -> Presented:
+        return Presented(self.name, req.client_id or "", None, None)
+
+    def verify(self, presented: Presented, ctx: AuthContext) -> AuthenticatedClient:
+        raise NotImplementedError
+
+
+def test_a_new_method_is_one_registry_entry(monkeypatch: pytest.MonkeyPatch, pki: Pki) -> None:
+    """Detection iterates the registry: a method sharing the assertion's carrier and listed
+    first takes the requests it recognises; one on another carrier is a second method."""
+    unsigned = Extra("federated", "client_assertion",
+                     lambda req: req.client_assertion is not None
+                     and "x5t" not in parse_compact(req.client_assertion).header)
+    monkeypatch.setattr(client_auth, "METHODS", {"federated": unsigned, **METHODS})
+    foreign = pki.assertion(header={"alg": "RS256", "typ": "JWT"})
+    assert detect_from(client_id=APP_ID, client_assertion=foreign,
+                       client_assertion_type=JWT_BEARER).method == "federated"
+    assert detect_from(client_assertion=pki.assertion(),
+                       client_assertion_type=JWT_BEARER).method == "private_key_jwt"
+    header = Extra("header", "x-client-token", lambda req: True)
+    monkeypatch.setattr(client_auth, "METHODS", {**METHODS, "header": header})
+    with pytest.raises(InvalidClient) as info:
+        detect_from(client_id=APP_ID, client_secret=SECRET)
+    assert (info.value.code, info.value.detail) == (
+        90023, "presented: client_secret_post, header")
+
+
+def test_public_clients_may_present_nothing() -> None:
+    req = parse_token_request(body(grant_type="authorization_code", client_id=APP_ID),
+                              authorization=None, query="")
+    assert presented_by(req) is None
+    with pytest.raises(InvalidClient) as info:
+        detect(req)
+    assert info.value.code == 7000218
 
 
 def test_parsed_assertion_is_read_only(pki: Pki) -> None:

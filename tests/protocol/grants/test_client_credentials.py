@@ -1,4 +1,4 @@
-"""The client credentials grant's authorization decision (RFC 6749 §4.4; PROTOCOL.md step 8)."""
+"""The client credentials grant's authorization decision (RFC 6749 §4.4)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from credo.errors import (
 )
 from credo.model import AppId, Application, AppRole, ObjectId
 from credo.protocol.client_auth import AuthenticatedClient
-from credo.protocol.grants import GRANTS, Grant, grant_for
-from credo.protocol.grants.client_credentials import DEFAULT_ACCESS
+from credo.protocol.grants import client_credentials
+from credo.protocol.grants.client_credentials import DEFAULT_ACCESS, AppAccess
 from credo.protocol.scopes import ResourceRef
+from credo.service.grants import GRANTS, grant_for
 
 from ..factory import APP_ID, TENANT, TID, secret_app, service_principal
 
@@ -36,11 +37,11 @@ RES_SP = service_principal(RES_ID, oid="sp-res")
 REF = ResourceRef(identifier="api://mail", requested="api://mail")
 
 
-def authorize(**changes: Any) -> Grant:
+def authorize(**changes: Any) -> AppAccess:
     args: dict[str, Any] = {"client": CLIENT, "client_sp": CLIENT_SP, "resource_app": RESOURCE,
                             "resource_sp": RES_SP, "assigned_role_ids": frozenset({"r-read"}),
                             "ref": REF, "tenant": TENANT}
-    return GRANTS["client_credentials"].authorize(**{**args, **changes})
+    return client_credentials.authorize(**{**args, **changes})
 
 
 def test_v1_resource_gets_v1_token_with_requested_audience() -> None:
@@ -104,13 +105,13 @@ def test_refused(changes: dict[str, Any], cls: type[OAuthError], code: int,
 
 
 def test_grant_for() -> None:
-    assert grant_for("client_credentials") is GRANTS["client_credentials"]
+    assert grant_for(GRANTS, "client_credentials") is GRANTS["client_credentials"]
 
 
 @pytest.mark.parametrize("grant_type", ["password", "device_code",
                                         "urn:ietf:params:oauth:grant-type:jwt-bearer"])
 def test_unsupported_grant_type(grant_type: str) -> None:
     with pytest.raises(UnsupportedGrantType) as info:
-        grant_for(grant_type)
+        grant_for(GRANTS, grant_type)
     assert (info.value.http_status, info.value.code, info.value.description) == (
         400, 70003, f"The app requested an unsupported grant type '{grant_type}'.")

@@ -19,10 +19,11 @@ from credo.model import (
 )
 from credo.protocol.client_auth import AuthenticatedClient
 from credo.protocol.forms import parse_token_request
-from credo.protocol.grants import GRANTS, grant_for
-from credo.protocol.grants.authorization_code import AuthorizationCodeGrant, presented
-from credo.protocol.grants.refresh_token import RefreshTokenGrant, requested_scopes
+from credo.protocol.grants import authorization_code, refresh_token
+from credo.protocol.grants.authorization_code import presented
+from credo.protocol.grants.refresh_token import requested_scopes
 from credo.protocol.pkce import s256
+from credo.service.grants import GRANTS, grant_for
 
 from ..factory import NOW, NOW_DT, TENANT, TID
 
@@ -37,9 +38,6 @@ CODE = AuthorizationCode(
     code_challenge=s256(VERIFIER), nonce="n", auth_time=NOW_DT, session_id="sid",
     family_id="f", version=2, created=NOW_DT, expires=NOW_DT + timedelta(seconds=600))
 CONFIDENTIAL = AuthenticatedClient(application=APP, method="client_secret_post", acr="1")
-AC = GRANTS["authorization_code"]
-RT = GRANTS["refresh_token"]
-assert isinstance(AC, AuthorizationCodeGrant) and isinstance(RT, RefreshTokenGrant)
 
 
 def form(**fields: str) -> Any:
@@ -50,14 +48,15 @@ def form(**fields: str) -> Any:
 def redeem(code: AuthorizationCode | None = CODE, client: AuthenticatedClient | None =
            CONFIDENTIAL, app: Application = APP, now: float = NOW, **fields: str) -> Any:
     fields = {"code": "x", "redirect_uri": WEB, "code_verifier": VERIFIER, **fields}
-    return AC.check(code=code, req=form(**{k: v for k, v in fields.items() if v}),
-                    client=client, app=app, tenant=TENANT, now=now)
+    return authorization_code.check(code=code,
+                                    req=form(**{k: v for k, v in fields.items() if v}),
+                                    client=client, app=app, tenant=TENANT, now=now)
 
 
 def test_registry() -> None:
-    assert grant_for("authorization_code") is AC and grant_for("refresh_token") is RT
-    assert AC.public_clients and RT.public_clients
-    assert not GRANTS["client_credentials"].public_clients
+    code, refresh = (grant_for(GRANTS, name) for name in ("authorization_code", "refresh_token"))
+    assert code.public_clients and refresh.public_clients  # type: ignore[attr-defined]
+    assert not GRANTS["client_credentials"].public_clients  # type: ignore[attr-defined]
 
 
 def test_confidential_redemption() -> None:
@@ -113,7 +112,7 @@ TOKEN = RefreshToken(token_hash="t", family_id="f", tenant_id=TID, client_id=CLI
 
 def refresh(token: RefreshToken | None = TOKEN, client: AuthenticatedClient | None =
             CONFIDENTIAL, now: float = NOW) -> RefreshToken:
-    return RT.check(token=token, client=client, app=APP, tenant=TENANT, now=now)
+    return refresh_token.check(token=token, client=client, app=APP, tenant=TENANT, now=now)
 
 
 def test_refresh_checks() -> None:

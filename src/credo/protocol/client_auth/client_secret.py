@@ -10,23 +10,23 @@ from __future__ import annotations
 import hmac
 from datetime import UTC, datetime
 
-from credo.aadsts import client
+from credo.aadsts import client, request
 from credo.protocol.client_auth.types import (
     AuthContext,
     AuthenticatedClient,
-    MethodName,
     Presented,
+    check_client_id,
 )
+from credo.protocol.forms import TokenRequest
 
 
-class ClientSecret:
-    """``METHODS["client_secret_post"]`` and ``METHODS["client_secret_basic"]``."""
+class _ClientSecret:
+    """The verification both secret methods share (RFC 6749 §2.3.1)."""
 
-    def __init__(self, method: MethodName) -> None:
-        self.method: MethodName = method
+    name: str
 
     def verify(self, presented: Presented, ctx: AuthContext) -> AuthenticatedClient:
-        """RFC 6749 §2.3.1: authenticate with the secret, or raise ``InvalidClient``."""
+        """Authenticate with the secret, or raise ``InvalidClient``."""
         app = ctx.application
         if presented.secret is None or presented.client_id != app.app_id:
             raise client.WRONG_CLIENT(credential="client secret",
@@ -40,7 +40,39 @@ class ClientSecret:
             valid_match |= same and current
             stale_match |= same and not current
         if valid_match:
-            return AuthenticatedClient(application=app, method=self.method, acr="1")
+            return AuthenticatedClient(application=app, method=self.name, acr="1")
         if stale_match:
             raise client.EXPIRED_SECRET(client_id=app.app_id, detail="secret outside validity")
         raise client.INVALID_SECRET(client_id=app.app_id, detail="no password credential matches")
+
+
+class ClientSecretPost(_ClientSecret):
+    """``METHODS["client_secret_post"]``: ``client_id`` and ``client_secret`` in the body."""
+
+    name = "client_secret_post"
+    carrier = "client_secret"
+
+    def presents(self, req: TokenRequest) -> bool:
+        return req.client_secret is not None
+
+    def present(self, req: TokenRequest) -> Presented:
+        if req.client_id is None:
+            raise request.MISSING_BODY_PARAMETER(name="client_id")
+        return Presented(self.name, req.client_id, None, req.client_secret)
+
+
+class ClientSecretBasic(_ClientSecret):
+    """``METHODS["client_secret_basic"]``: HTTP Basic (RFC 7617), ``client_id`` optional."""
+
+    name = "client_secret_basic"
+    carrier = "Authorization"
+
+    def presents(self, req: TokenRequest) -> bool:
+        return req.basic is not None
+
+    def present(self, req: TokenRequest) -> Presented:
+        if req.basic is None:
+            raise client.NO_CREDENTIAL()
+        client_id, secret = req.basic
+        check_client_id(req.client_id, client_id, "client identified by HTTP Basic")
+        return Presented(self.name, client_id, None, secret)

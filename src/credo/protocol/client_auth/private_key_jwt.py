@@ -1,8 +1,8 @@
 """``private_key_jwt``: a certificate-signed client assertion (RFC 7523 §3; RFC 7521 §4.2).
 
-PROTOCOL.md steps 4-6: choose the certificate by thumbprint among the client's own
-credentials, verify with that key only, then check ``aud``, ``exp``, ``nbf``, ``iat`` and
-``jti`` per the tenant's profile. RFC 7521 §4.2.1: a failure "MUST" be ``invalid_client``.
+Choose the certificate by thumbprint among the client's own credentials, verify with that
+key only, then check ``aud``, ``exp``, ``nbf``, ``iat`` and ``jti`` per the tenant's profile.
+RFC 7521 §4.2.1: a failure "MUST" be ``invalid_client``.
 """
 
 from __future__ import annotations
@@ -16,12 +16,19 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from credo.aadsts import client
+from credo.aadsts import client, request
 from credo.errors import JoseError, OAuthError
 from credo.jose import b64url_decode, verify_rsa
 from credo.model import KeyCredential
-from credo.protocol.client_auth.detect import invalid_jwt
-from credo.protocol.client_auth.types import AuthContext, AuthenticatedClient, Presented
+from credo.protocol.client_auth.assertion import invalid_jwt, parse_assertion
+from credo.protocol.client_auth.types import (
+    JWT_BEARER,
+    AuthContext,
+    AuthenticatedClient,
+    Presented,
+    check_client_id,
+)
+from credo.protocol.forms import TokenRequest
 from credo.protocol.profiles import ProfileRules
 
 MAX_JTI = 256
@@ -58,7 +65,7 @@ def _not_found(name: str, thumbprint: bytes, app_id: str) -> OAuthError:
 
 
 def choose_credential(header: Mapping[str, Any], ctx: AuthContext) -> KeyCredential:
-    """PROTOCOL.md step 4: the certificate both thumbprints name, valid now (RFC 7515 §4.1.7)."""
+    """The certificate both thumbprints name, valid now (RFC 7515 §4.1.7-4.1.8)."""
     app = ctx.application
     wanted = _thumbprints(header)
     matching = {name: [c for c in app.key_credentials if getattr(c, attr) == wanted[name]]
@@ -89,7 +96,7 @@ def _public_key(der: bytes) -> rsa.RSAPublicKey | None:
 
 
 def _verify_signature(presented: Presented, cred: KeyCredential, rules: ProfileRules) -> None:
-    """PROTOCOL.md step 5: verify with the chosen certificate's key only (RFC 7515 §5.2 step 8)."""
+    """Verify with the chosen certificate's key only (RFC 7515 §5.2 step 8)."""
     assertion = presented.assertion
     if assertion is None:
         raise invalid_jwt("The client assertion is missing.")
@@ -170,8 +177,27 @@ def check_jti(claims: Mapping[str, Any]) -> str:
 class PrivateKeyJwt:
     """``METHODS["private_key_jwt"]`` (RFC 7523 §2.2, §3)."""
 
+    name = "private_key_jwt"
+    carrier = "client_assertion"
+
+    def presents(self, req: TokenRequest) -> bool:
+        return req.client_assertion is not None or req.client_assertion_type is not None
+
+    def present(self, req: TokenRequest) -> Presented:
+        """Both parameters, the RFC 7523 type, the assertion parsed without trust; ``iss``
+        names the client (RFC 7521 §4.2: ``client_id`` is then optional)."""
+        if req.client_assertion is None:
+            raise request.MISSING_BODY_PARAMETER(name="client_assertion")
+        if req.client_assertion_type is None:
+            raise request.MISSING_BODY_PARAMETER(name="client_assertion_type")
+        if req.client_assertion_type != JWT_BEARER:
+            raise client.ASSERTION_TYPE(detail=f"type={req.client_assertion_type[:100]!r}")
+        assertion = parse_assertion(req.client_assertion)
+        check_client_id(req.client_id, assertion.client_id, "client assertion's 'iss' claim")
+        return Presented(self.name, assertion.client_id, assertion, None)
+
     def verify(self, presented: Presented, ctx: AuthContext) -> AuthenticatedClient:
-        """Verify the assertion in PROTOCOL.md order or raise ``InvalidClient``."""
+        """Thumbprint, signature, ``aud``, times, ``jti`` in that order, or ``InvalidClient``."""
         assertion = presented.assertion
         if assertion is None or presented.client_id != ctx.application.app_id:
             raise client.WRONG_CLIENT(credential="client assertion",
@@ -183,7 +209,6 @@ class PrivateKeyJwt:
         jti = check_jti(assertion.claims)
         single = ctx.profile.single_use_jti
         return AuthenticatedClient(
-            application=ctx.application, method="private_key_jwt", acr="2", jti=jti,
-            assertion_exp=exp,
+            application=ctx.application, method=self.name, acr="2", jti=jti,
             replay_key=f"{ctx.tenant.id}:{ctx.application.app_id}:{jti}" if single else None,
             replay_until=exp + ctx.profile.exp_skew if single else None)

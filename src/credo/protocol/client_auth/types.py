@@ -6,17 +6,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from credo.aadsts.client import CLIENT_ID_MISMATCH
 from credo.model import Application, Tenant
+from credo.protocol.forms import TokenRequest
 from credo.protocol.profiles import ProfileRules
 
-MethodName = Literal["private_key_jwt", "client_secret_post", "client_secret_basic"]
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 """RFC 7523 §2.2 ``client_assertion_type`` value."""
 
 
 @dataclass(frozen=True)
 class UnverifiedAssertion:
-    """A client assertion parsed without trust (PROTOCOL.md steps 1-2; RFC 7515 §5.2)."""
+    """A client assertion parsed without trust (RFC 7515 §5.2; RFC 7523 §3 items 1-2)."""
 
     header: Mapping[str, Any]
     claims: Mapping[str, Any]
@@ -35,9 +36,12 @@ class UnverifiedAssertion:
 
 @dataclass(frozen=True)
 class Presented:
-    """The one client authentication method a request presents (RFC 6749 §2.3)."""
+    """The one client authentication method a request presents (RFC 6749 §2.3).
 
-    method: MethodName
+    ``method`` is the registry name of the method that will verify it.
+    """
+
+    method: str
     client_id: str
     assertion: UnverifiedAssertion | None
     secret: str | None
@@ -65,15 +69,39 @@ class AuthenticatedClient:
     """
 
     application: Application
-    method: MethodName
+    method: str
     acr: Literal["1", "2"]
     jti: str | None = None
-    assertion_exp: float | None = None
     replay_key: str | None = None
     replay_until: float | None = None
 
 
 class ClientAuthMethod(Protocol):
-    """An entry of ``METHODS``: ``verify`` raises ``InvalidClient``, never returns False."""
+    """An entry of ``METHODS``: how a request presents it, and how it is verified.
+
+    ``name`` is the wire name discovery lists in ``token_endpoint_auth_methods_supported``.
+    ``carrier`` names the request part holding the credential (a form parameter or the
+    ``Authorization`` header): methods on different carriers presented together are two
+    methods (RFC 6749 §2.3), while methods sharing a carrier are told apart by ``presents``,
+    the first in registry order winning. ``present`` raises ``OAuthError`` on a malformed
+    presentation; ``verify`` raises ``InvalidClient`` and never returns False.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def carrier(self) -> str: ...
+
+    def presents(self, req: TokenRequest) -> bool: ...
+
+    def present(self, req: TokenRequest) -> Presented: ...
 
     def verify(self, presented: Presented, ctx: AuthContext) -> AuthenticatedClient: ...
+
+
+def check_client_id(form_id: str | None, client_id: str, source: str) -> None:
+    """A ``client_id`` parameter, when sent, names the client the credential names."""
+    if form_id is not None and form_id != client_id:
+        raise CLIENT_ID_MISMATCH(
+            source=source, detail=f"client_id={form_id[:64]!r}, {source}={client_id[:64]!r}")

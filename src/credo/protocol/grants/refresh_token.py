@@ -2,11 +2,11 @@
 
 Every use returns a new refresh token and retires the one presented (RFC 9700 §4.14.2
 "refresh token rotation"). Presenting a retired token means two parties hold the family:
-the service revokes the whole family before :meth:`RefreshTokenGrant.check` refuses the
-request. Like Entra's, Credo's refresh tokens are multi-resource: ``scope`` may name another
-resource, and the service issues only what the user has already consented to there.
-``openid``/``profile``/``email`` may only be asked for when first granted (RFC 6749 §6: "MUST
-NOT include any scope not originally granted").
+the service revokes the whole family before :func:`check` refuses the request. Like Entra's,
+Credo's refresh tokens are multi-resource: ``scope`` may name another resource, and the
+service issues only what the user has already consented to there. ``openid``/``profile``/
+``email`` may only be asked for when first granted (RFC 6749 §6: "MUST NOT include any scope
+not originally granted").
 """
 
 from __future__ import annotations
@@ -43,30 +43,25 @@ def requested_scopes(req: TokenRequest, token: RefreshToken, version: int) -> Sc
     return ScopeRequest(original.oidc, asked.resource, asked.values, asked.default)
 
 
-class RefreshTokenGrant:
-    """``GRANTS["refresh_token"]`` (RFC 6749 §6)."""
-
-    grant_type = "refresh_token"
-    public_clients = True
-
-    def check(self, *, token: RefreshToken | None, client: AuthenticatedClient | None,
-              app: Application, tenant: Tenant, now: float) -> RefreshToken:
-        """RFC 6749 §6: the token is live, was issued to this client in this tenant, and the
-        client authenticates exactly when the token is a confidential client's."""
-        if token is None or token.tenant_id != tenant.id or token.client_id != app.app_id:
-            raise grant.INVALID_REFRESH_TOKEN()
-        if token.revoked is not None or token.used is not None:
-            raise grant.GRANT_REVOKED(reason=" The user might have changed or reset their "
-                                      "password, or the refresh token was used twice.",
-                                      detail=f"family {token.family_id} revoked")
-        if now >= token.expires.timestamp():
-            raise grant.EXPIRED_GRANT()
-        if client is None and not token.public:
-            raise client_errors.NO_CREDENTIAL()
-        if client is not None and token.public:
-            raise grant.PUBLIC_WITH_CREDENTIAL()
-        return token
+def check(*, token: RefreshToken | None, client: AuthenticatedClient | None,
+          app: Application, tenant: Tenant, now: float) -> RefreshToken:
+    """RFC 6749 §6: the token is live, was issued to this client in this tenant, and the
+    client authenticates exactly when the token is a confidential client's."""
+    if token is None or token.tenant_id != tenant.id or token.client_id != app.app_id:
+        raise grant.INVALID_REFRESH_TOKEN()
+    if token.revoked is not None or token.used is not None:
+        raise grant.GRANT_REVOKED(reason=" The user might have changed or reset their "
+                                  "password, or the refresh token was used twice.",
+                                  detail=f"family {token.family_id} revoked")
+    if now >= token.expires.timestamp():
+        raise grant.EXPIRED_GRANT()
+    if client is None and not token.public:
+        raise client_errors.NO_CREDENTIAL()
+    if client is not None and token.public:
+        raise grant.PUBLIC_WITH_CREDENTIAL()
+    return token
 
 
 def refresh_expiry(now: float) -> datetime:
+    """When a refresh token issued at ``now`` expires (renewed by every rotation)."""
     return datetime.fromtimestamp(now, UTC) + REFRESH_LIFETIME

@@ -1,15 +1,17 @@
-"""What a delegated token may carry, and minting it: shared by the authorization and token
-endpoints (PROTOCOL.md §Admin consent and permissions; entra-protocol-facts §4).
+"""Delegated (user) tokens: what one may carry, and minting it (RFC 9068 §2; OIDC Core §2).
 
-``resolve`` finds the resource a scope request names, the consent the user's grants cover
-(``protocol/user_consent.py``) and the user's own app roles on it; it never writes. Consent
-grants are read from the store on every request (no snapshot cache), so a revoked consent
-stops the next token at once. ``mint_access`` / ``mint_id_token`` sign with the key ring.
+Shared by the authorization endpoint (implicit tokens, codes) and the token endpoint's
+``authorization_code`` and ``refresh_token`` grants. ``resolve`` finds the resource a scope
+request names, the consent the user's grants cover (``protocol/user_consent.py``) and the
+user's own app roles on it; it never writes. Consent grants are read from the store on every
+request (no snapshot cache), so a revoked consent stops the next token at once.
+``mint_access`` / ``mint_id_token`` sign with the key ring; the secrets, ids and hashes of
+codes and refresh tokens are made here too.
 """
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -24,9 +26,20 @@ from credo.protocol.user_consent import ConsentState, consent_state
 from credo.protocol.user_tokens import DelegatedAccess, user_access_claims
 from credo.service.keys import KeyService
 from credo.service.snapshots import DirectoryCache
+from credo.service.sources import SYSTEM
 from credo.store.api import FlowStore
 
 Hasher = Callable[[str], bytes]
+CODE_PURPOSE = "authorization-code"
+REFRESH_PURPOSE = "refresh-token"
+"""The ``purpose`` of ``UserTokens.hash`` for codes and refresh tokens."""
+
+
+def new_secret() -> str:
+    """A code or refresh token: 256 random bits, base64url (RFC 6749 §10.10)."""
+    return secrets.token_urlsafe(32)
+
+
 
 
 @dataclass(frozen=True)
@@ -56,14 +69,18 @@ def check_client_sp(sp: ServicePrincipal | None, app: Application) -> None:
         raise CLIENT_DISABLED(client_id=app.app_id, name=app.display_name[:100])
 
 
-class DelegatedAccessService:
+class UserTokens:
+    """Resolving, minting and hashing delegated tokens; ``new_id`` makes each token's ``uti``."""
+
     def __init__(self, *, base_url: str, cache: DirectoryCache, flows: FlowStore,
-                 keys: KeyService, hasher: Hasher, token_lifetime: int = 3600) -> None:
+                 keys: KeyService, hasher: Hasher, token_lifetime: int = 3600,
+                 new_id: Callable[[], str] = SYSTEM.new_token_id) -> None:
         self._base = base_url
         self._cache = cache
         self._flows = flows
         self._keys = keys
         self._hasher = hasher
+        self._new_id = new_id
         self.lifetime = token_lifetime
 
     async def resource(self, tenant: Tenant, identifier: str
@@ -109,7 +126,7 @@ class DelegatedAccessService:
         issuer = (metadata.issuer_v1 if access.version == 1 else metadata.issuer_v2)(
             self._base, tid)
         claims = user_access_claims(access=access, issuer=issuer, client_id=client_id, acr=acr,
-                                    subject=subject, now=now, uti=uuid.uuid4().hex,
+                                    subject=subject, now=now, uti=self._new_id(),
                                     lifetime=self.lifetime)
         return self._keys.sign(claims, access.version)
 
@@ -121,7 +138,7 @@ class DelegatedAccessService:
         issuer = (metadata.issuer_v1 if version == 1 else metadata.issuer_v2)(self._base, tid)
         claims = id_token_claims(version=version, issuer=issuer, client_id=client_id,
                                  subject=subject, oidc=scopes.oidc, nonce=nonce, now=now,
-                                 uti=uuid.uuid4().hex, access_token=access_token, code=code,
+                                 uti=self._new_id(), access_token=access_token, code=code,
                                  lifetime=self.lifetime)
         return self._keys.sign(claims, 2)
 
