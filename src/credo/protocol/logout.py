@@ -10,7 +10,7 @@ from __future__ import annotations
 from credo import jose
 from credo.errors import JoseError, OAuthError
 from credo.model import Application
-from credo.protocol import consent
+from credo.protocol import admin_consent
 from credo.protocol.urls import with_query
 
 MAX_HINT = 16 * 1024
@@ -32,8 +32,8 @@ def redirect_target(app: Application | None, *, client_id: str, uri: str, state:
                     tenant_id: str, tenant_name: str) -> str | None:
     """The registered ``post_logout_redirect_uri`` with ``state``, or ``None``."""
     try:
-        client = consent.check_client(app, client_id, tenant_id, tenant_name)
-        consent.check_redirect_uri(client, uri)
+        client = admin_consent.check_client(app, client_id, tenant_id, tenant_name)
+        admin_consent.check_redirect_uri(client, uri)
     except OAuthError:
         return None
     return with_query(uri, [("state", state)]) if state else uri

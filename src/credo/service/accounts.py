@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from credo.model import ObjectId
+from credo.service.admin_consent import AdminConsentService
 from credo.service.audit import AuditBuffer
-from credo.service.consent import AdminConsentService
 from credo.service.passwords import Passwords
 from credo.service.sessions import SessionKeys
 from credo.service.signin import SignInService

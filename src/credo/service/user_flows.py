@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from credo.model import Application, ServicePrincipal, Tenant
 from credo.service.audit import AuditBuffer
-from credo.service.authorize import AuthorizeService
+from credo.service.authorize.flow import AuthorizeService
 from credo.service.directory import DirectoryService
 from credo.service.keys import KeyService
 from credo.service.snapshots import DirectoryCache

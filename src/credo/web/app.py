@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from credo.aadsts.request import METHOD_NOT_ALLOWED, PATH_NOT_FOUND
 from credo.config import load_settings
 from credo.service.runtime import Services, close_services, open_services, start_background
-from credo.web import authorize, consent, render, signin
+from credo.web import admin_consent, authorize, render, signin
 from credo.web.protocol import ProtocolRoutes
 from credo.web.token_endpoint import TokenEndpoint
 
@@ -37,7 +37,7 @@ def build_app(services: Services) -> ASGIApp:
     from credo.web.management import management_app
 
     protocol = ProtocolRoutes(services.settings.base_url, services.cache, services.keys)
-    routes = [*protocol.routes(), *signin.routes(), *consent.routes(), *authorize.routes(),
+    routes = [*protocol.routes(), *signin.routes(), *admin_consent.routes(), *authorize.routes(),
               Mount("/v1.0", app=management_app(services))]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
     app.state.services = services  # the pages' handlers (web/session.py services_of)

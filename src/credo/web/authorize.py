@@ -25,7 +25,7 @@ from starlette.routing import Route
 from credo.aadsts import request as request_errors
 from credo.errors import OAuthError
 from credo.protocol.urls import with_query
-from credo.service.authorize_outcomes import (
+from credo.service.authorize.outcomes import (
     ConsentPrompt,
     ErrorPage,
     Outcome,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from starlette.responses import Response
 
 from credo.model import PermissionScope
-from credo.service.authorize_outcomes import ConsentPrompt
+from credo.service.authorize.outcomes import ConsentPrompt
 from credo.service.runtime import Services
 from credo.web import pages
 from credo.web.session import SignedInUser

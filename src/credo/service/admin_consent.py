@@ -1,4 +1,4 @@
-"""Admin consent: load, decide (``protocol/consent.py``), write once, audit.
+"""Admin consent: load, decide (``protocol/admin_consent.py``), write once, audit.
 
 The pipeline of ``/{tenant}/adminconsent`` (entra-protocol-facts §1.3, §7): resolve the
 client (AADSTS700016) and check ``redirect_uri`` against its registration (AADSTS50011) —
@@ -30,8 +30,8 @@ from credo.model import (
     User,
     is_guid,
 )
-from credo.protocol import consent
-from credo.protocol.consent import AdminConsentRequest, RequestedPermission
+from credo.protocol import admin_consent
+from credo.protocol.admin_consent import AdminConsentRequest, RequestedPermission
 from credo.service.audit import AuditBuffer
 from credo.service.management.policy import MANAGEMENT_APP_ID, ROLE_TENANTS
 from credo.service.sources import SYSTEM, Sources
@@ -69,13 +69,14 @@ class AdminConsentService:
         """Raises ``OAuthError``: the caller shows an error page and never redirects."""
         app = (await self._dir.application_by_app_id(request.client_id.lower())
                if is_guid(request.client_id) else None)
-        client = consent.check_client(app, request.client_id, tenant.id, tenant.default_domain)
-        consent.check_redirect_uri(client, request.redirect_uri)
+        client = admin_consent.check_client(app, request.client_id, tenant.id,
+                                            tenant.default_domain)
+        admin_consent.check_redirect_uri(client, request.redirect_uri)
         client_sp = await self._dir.service_principal_for(tenant.id, client.app_id)
         if client_sp is not None and not client_sp.account_enabled:
             raise CLIENT_DISABLED(client_id=client.app_id, name=client.display_name)
         apis, sps = await self._resources(tenant, client)
-        permissions = consent.requested_permissions(client, apis, request.resources)
+        permissions = admin_consent.requested_permissions(client, apis, request.resources)
         return ConsentPlan(tenant, request, client, client_sp, permissions, tuple(sps.items()))
 
     async def _resources(self, tenant: Tenant, client: Application
@@ -97,7 +98,7 @@ class AdminConsentService:
         """Raises ``AccessDenied`` (AADSTS90094) unless ``user`` may grant the whole plan."""
         roles = user.directory_roles if user.tenant_id == plan.tenant.id else ()
         try:
-            consent.check_admin(roles, plan.permissions, privileged=self._privileged)
+            admin_consent.check_admin(roles, plan.permissions, privileged=self._privileged)
             if any(p.resource_app_id == MANAGEMENT_APP_ID and p.value == ROLE_TENANTS
                    for p in plan.permissions):  # as in /appRoleAssignedTo: operator only
                 raise OPERATOR_ONLY(role=ROLE_TENANTS)
@@ -124,7 +125,7 @@ class AdminConsentService:
         values = ", ".join(f"{p.resource_name}/{p.value}" for p in plan.permissions) or "none"
         self._record(plan, user, "granted",
                      f"{values}; {len(created)} new assignment(s)", code=0)
-        return consent.granted_redirect(plan.request, plan.tenant.id, plan.permissions)
+        return admin_consent.granted_redirect(plan.request, plan.tenant.id, plan.permissions)
 
     def _delegated(self, plan: ConsentPlan, principal: ServicePrincipal, now: datetime
                    ) -> list[DelegatedGrant]:
@@ -140,7 +141,7 @@ class AdminConsentService:
 
     def cancel(self, plan: ConsentPlan, user: User) -> str:
         self._record(plan, user, "canceled", "the admin canceled the request", code=65004)
-        return consent.canceled_redirect(plan.request)
+        return admin_consent.canceled_redirect(plan.request)
 
     def _record(self, plan: ConsentPlan, user: User, what: str, detail: str, *,
                 code: int) -> None:

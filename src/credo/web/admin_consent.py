@@ -20,9 +20,9 @@ from starlette.routing import Route
 
 from credo.aadsts.request import ADMIN_CONSENT_ANSWER
 from credo.errors import AccessDenied, CredoError, OAuthError
-from credo.protocol import consent
-from credo.protocol.consent import AdminConsentRequest
-from credo.service.consent import ConsentPlan
+from credo.protocol import admin_consent
+from credo.protocol.admin_consent import AdminConsentRequest
+from credo.service.admin_consent import ConsentPlan
 from credo.service.runtime import Services
 from credo.service.tenants import page_tenant
 from credo.web import pages
@@ -66,7 +66,7 @@ def _binding(plan: ConsentPlan, signed: SignedInUser) -> tuple[str, ...]:
             req.redirect_uri, req.state or "", req.scope or "")
 
 
-async def _admin_consent(request: Request, version: consent.Version) -> Response:
+async def _admin_consent(request: Request, version: admin_consent.Version) -> Response:
     services = services_of(request)
     segment = request.path_params["tenant"]
     form: dict[str, str] = {}
@@ -77,7 +77,7 @@ async def _admin_consent(request: Request, version: consent.Version) -> Response
         pairs = (list(form.items()) if request.method == "POST"
                  else request.query_params.multi_items())
         plan = await services.accounts.consent.prepare(
-            tenant, consent.parse_request(pairs, version))
+            tenant, admin_consent.parse_request(pairs, version))
     except OAuthError as err:
         return pages.error(err)
     user = await signed_in(request, services)

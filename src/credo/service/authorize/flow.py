@@ -30,7 +30,7 @@ from credo.protocol.grants.authorization_code import expires_at
 from credo.protocol.user_consent import must_prompt
 from credo.protocol.user_tokens import response_scope
 from credo.service.audit import AuditBuffer
-from credo.service.authorize_outcomes import (
+from credo.service.authorize.outcomes import (
     ConsentPrompt,
     Decision,
     ErrorPage,

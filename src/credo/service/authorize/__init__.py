@@ -1,0 +1,1 @@
+"""The authorization endpoint: the pipeline (``flow``) and the values it decides (``outcomes``)."""
