@@ -354,7 +354,7 @@ def settings_markdown() -> str:
         rule = row.rule
         kind = " \\| ".join(rule.choices) if rule.choices else _kind_name(row)
         default = rule.shown_default or _toml(row.default).strip('"') or "unset"
-        where = " Environment only." if row.in_file is False else ""
+        where = "" if row.in_file else " Not in `credo.toml`."
         lines.append(f"| `{row.name}` | `{row.env}` | {kind} | `{default}` | "
                      f"{rule.meaning}{where} |")
     return "\n".join(lines) + "\n"

@@ -58,7 +58,7 @@ class Management:
         self.settings: Settings = load_settings(data_dir)
         self.server = server_url(server) if server else server_url(
             self.settings.server or self.settings.base_url, "the server setting")
-        self._ca_hint = ca_hint(ca, self.settings)
+        self._ca_hint = ca_hint(self.settings)
         self._http = httpx.Client(transport=transport, timeout=_TIMEOUT,
                                   verify=trust(ca, self.settings))
         self._credential: CertificateCredential | None = None

@@ -135,8 +135,10 @@ def create(
 ) -> None:
     """Create a self-signed RSA client certificate (like makecert -r -pe -sky exchange)."""
     if key_size not in KEY_SIZES:
-        raise CliError(f"--key-size: {key_size} is not one of 2048, 3072 or 4096 (larger keys "
-                       "take minutes to make and slow every signature)", exit_code=EXIT_USAGE)
+        why = ("larger keys take minutes to make and slow every signature"
+               if key_size > max(KEY_SIZES) else "smaller keys are not safe")
+        raise CliError(f"--key-size: {key_size} is not one of 2048, 3072 or 4096 ({why})",
+                       exit_code=EXIT_USAGE)
     password = read_password_file(password_file)
     start, end = _validity(not_before, not_after, days)
     with Console(stderr=True).status(f"Generating a {key_size}-bit RSA key…"):

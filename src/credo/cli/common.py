@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,12 +114,16 @@ def confirm(question: str, yes: bool) -> None:
     if yes:
         return
     try:
-        if typer.confirm(question, default=False, err=True):
-            return
+        answer = typer.confirm(question, default=False, err=True)
     except typer.Abort:  # no terminal and no answer on stdin
+        answer = None
+    if not sys.stdin.isatty():
+        typer.echo(err=True)  # the answer was not echoed: end the question's line
+    if answer is None:
         raise CliError("not confirmed: add --yes to go ahead without a question",
-                       exit_code=EXIT_USAGE) from None
-    raise CliError("cancelled; nothing was changed")
+                       exit_code=EXIT_USAGE)
+    if not answer:
+        raise CliError("cancelled; nothing was changed")
 
 
 def read_file(path: Path) -> bytes:

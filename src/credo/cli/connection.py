@@ -24,9 +24,9 @@ def server_url(value: str, option: str = "--server") -> str:
     parts = urlsplit(value.strip())
     if parts.scheme in ("http", "https") and parts.hostname:
         return value.strip().rstrip("/")
-    guess = f"https://{value.strip().split('://')[-1].lstrip('/')}".rstrip("/")
-    raise CliError(f"{option}: {value!r} is not a URL; did you mean {guess}?",
-                   exit_code=EXIT_USAGE)
+    rest = value.strip().split("://")[-1].strip("/")
+    hint = f"did you mean https://{rest}?" if rest else "e.g. https://127.0.0.1:8443"
+    raise CliError(f"{option}: {value!r} is not a URL; {hint}", exit_code=EXIT_USAGE)
 
 
 def trust(ca: Path | None, settings: Settings) -> ssl.SSLContext:
@@ -43,9 +43,9 @@ def trust(ca: Path | None, settings: Settings) -> ssl.SSLContext:
     return context
 
 
-def ca_hint(ca: Path | None, settings: Settings) -> Path | None:
-    """The CA file to name in a trust error: ``--ca``, else the data dir's local CA."""
-    return ca or (settings.ca_path if settings.ca_path.exists() else None)
+def ca_hint(settings: Settings) -> Path | None:
+    """The CA file to name in a trust error: the data dir's local CA, when there is one."""
+    return settings.ca_path if settings.ca_path.exists() else None
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -62,9 +62,9 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[-1][:160] if text else type(exc).__name__
 
 
-def untrusted(url: str, reason: str, ca_hint: Path | None) -> CliError:
+def untrusted(url: str, reason: str, ca_file: Path | None) -> CliError:
     """The server's certificate did not verify: a setup problem, and how to fix it."""
-    ca = str(ca_hint) if ca_hint is not None else "Credo's tls/ca.pem (in its data dir)"
+    ca = str(ca_file) if ca_file is not None else "Credo's tls/ca.pem (in its data dir)"
     return CliError(
         f"the TLS certificate of {url} is not trusted ({reason}). This is a trust setting, "
         f"not an outage: give the CLI the server's CA with --ca {ca} (or that server's "
@@ -72,15 +72,16 @@ def untrusted(url: str, reason: str, ca_hint: Path | None) -> CliError:
         f"REQUESTS_CA_BUNDLE={ca}; Credo's client takes verify=\"{ca}\"")
 
 
-def explain(url: str, exc: BaseException, ca_hint: Path | None = None) -> CliError:
+def explain(url: str, exc: BaseException, ca_file: Path | None = None) -> CliError:
     """The CLI message for a request to ``url`` that got no HTTP answer."""
     for cause in _chain(exc):
         if isinstance(cause, TlsTrustError):
-            return untrusted(url, cause.description, ca_hint)
+            return untrusted(url, cause.description, ca_file)
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return untrusted(url, cause.verify_message or _reason(cause), ca_hint)
+            return untrusted(url, cause.verify_message or _reason(cause), ca_file)
     scheme = urlsplit(url).scheme
-    if scheme == "http" and any(isinstance(c, httpx.RemoteProtocolError) for c in _chain(exc)):
+    dropped = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+    if scheme == "http" and any(isinstance(c, dropped) for c in _chain(exc)):
         return CliError(f"{url} closed the connection without answering plain HTTP: Credo "
                         f"serves HTTPS unless started with --insecure-http; use "
                         f"https://{url.split('://', 1)[1]}")

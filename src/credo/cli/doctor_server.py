@@ -52,7 +52,7 @@ def _discovery(settings: Settings, server: str, ca: Path | None,
     try:
         response = httpx.get(url, verify=trust(ca, settings), timeout=10)
     except httpx.HTTPError as exc:
-        return fail("server", str(explain(server, exc, ca_hint(ca, settings))),
+        return fail("server", str(explain(server, exc, ca_hint(settings))),
                     f"start it: credo serve --data-dir {settings.data_dir}"), None
     if response.status_code != 200:
         return fail("server", f"{url} answered HTTP {response.status_code}: another server (or "

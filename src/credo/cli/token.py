@@ -177,10 +177,10 @@ def get(
             v2_credential = ClientSecret(credential) if isinstance(credential, str) else credential
             token = _acquire_v2(authority, client_id, v2_credential, scopes, verify)
     except TlsTrustError as exc:
-        raise explain(base, exc, ca_hint(ca, settings)) from exc
+        raise explain(base, exc, ca_hint(settings)) from exc
     except TemporarilyUnavailable as exc:
         if isinstance(exc.__cause__, httpx.TransportError):
-            raise explain(base, exc.__cause__, ca_hint(ca, settings)) from exc
+            raise explain(base, exc.__cause__, ca_hint(settings)) from exc
         raise
     except ValueError as exc:
         raise CliError(str(exc), exit_code=EXIT_USAGE) from exc

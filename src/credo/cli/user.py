@@ -114,16 +114,17 @@ def create(
     upn: Annotated[str | None, typer.Argument(
         metavar="USER", help="userPrincipalName, e.g. alice@contoso.example (a domain of the "
         "tenant).", show_default=False)] = None,
-    name: Annotated[str, typer.Option("--name", help="Display name.",
-                                      show_default="the part before @")] = "",
+    display_name: Annotated[str | None, typer.Option(
+        help="Display name.", show_default="the part before @")] = None,
     password_file: PasswordFileOption = None, roles: RoleOption = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
     tenant: TenantOption = None, server: ServerOption = None, ca: CaOption = None,
     as_json: JsonOption = False,
-    upn_option: Annotated[str | None, typer.Option("--upn", hidden=True)] = None,
+    upn_option: Annotated[str | None, typer.Option("--upn", hidden=True)] = None,  # before 0.2
+    name_option: Annotated[str | None, typer.Option("--name", hidden=True)] = None,
 ) -> None:
     """Create a user (and assign directory roles)."""
-    principal = upn or upn_option
+    principal, name = upn or upn_option, display_name or name_option
     if principal is None:
         raise CliError("give the user's userPrincipalName, e.g. alice@contoso.example",
                        exit_code=EXIT_USAGE)
