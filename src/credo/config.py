@@ -3,15 +3,16 @@
 A value comes from the command line, else ``CREDO_<NAME>``, else ``<data dir>/credo.toml``,
 else its default. An unknown key in the file, an unknown ``CREDO_*`` variable, or a value of
 the wrong type or range raises ``ConfigError`` naming it: a typo stops the start instead of
-being ignored. docs/configuration.md is generated from this table (``settings_markdown``);
-a test keeps the two in step. Adding a setting is one ``field(..., metadata=rule(...))``
-plus its use.
+being ignored. docs/configuration.md is generated from this table
+(``credo.cli.configure.markdown_table``); a test keeps the two in step. Adding a setting is
+one ``field(..., metadata=rule(...))`` plus its use.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import difflib
 import math
 import os
@@ -190,29 +191,32 @@ def _suggest(word: str, known: Iterator[str] | list[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+def _number(kind: type, value: Any, origin: str) -> float | int:
+    number: float | int | None = None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = kind(value.strip())
+    elif (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and kind is float):
+        number = kind(value)
+    if number is None or not math.isfinite(number):
+        what = "an integer" if kind is int else "a number"
+        raise ConfigError(f"{origin}: expected {what}, got {value!r}")
+    return number
+
+
 def _scalar(row: Row, value: Any, origin: str) -> Any:
     """``value`` (TOML or text) as the row's type, or a ``ConfigError`` naming ``origin``."""
-    text = value.strip() if isinstance(value, str) else None
     if row.kind is bool:
         if isinstance(value, bool):
             return value
-        if text is not None and text.lower() in _TRUE | _FALSE:
-            return text.lower() in _TRUE
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
         raise ConfigError(f"{origin}: expected true or false, got {value!r}")
-    if row.kind in (int, float) and not isinstance(value, bool):
-        try:
-            number = row.kind(text if text is not None else value)
-        except (TypeError, ValueError):
-            pass
-        else:
-            if math.isfinite(number) and (row.kind is float or number == value or text):
-                return number
-        what = "an integer" if row.kind is int else "a number"
-        raise ConfigError(f"{origin}: expected {what}, got {value!r}")
-    if row.kind is str and isinstance(value, str):
+    if row.kind in (int, float):
+        return _number(row.kind, value, origin)
+    if isinstance(value, str):
         return value
-    if row.kind is Path and isinstance(value, str | Path):
-        return Path(value).expanduser()
     raise ConfigError(f"{origin}: expected text, got {value!r}")
 
 
@@ -345,26 +349,3 @@ def _toml(value: Any) -> str:
         return repr(value)
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
-
-
-def settings_markdown() -> str:
-    """The table of docs/configuration.md."""
-    lines = ["| setting | variable | type | default | meaning |", "|---|---|---|---|---|"]
-    for row in ROWS.values():
-        rule = row.rule
-        kind = " \\| ".join(rule.choices) if rule.choices else _kind_name(row)
-        default = rule.shown_default or _toml(row.default).strip('"') or "unset"
-        where = "" if row.in_file else " Not in `credo.toml`."
-        lines.append(f"| `{row.name}` | `{row.env}` | {kind} | `{default}` | "
-                     f"{rule.meaning}{where} |")
-    return "\n".join(lines) + "\n"
-
-
-def _kind_name(row: Row) -> str:
-    if row.rule.check is not None and row.kind is str:
-        return "base64 key" if row.rule.secret else "URL"
-    name = {bool: "boolean", int: "integer", float: "number", str: "text", Path: "path"}
-    text = name[row.kind]
-    if row.rule.low is not None and row.rule.high is not None:
-        text += f" {row.rule.low:g} to {row.rule.high:g}"
-    return text

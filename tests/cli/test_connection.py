@@ -17,7 +17,7 @@ from credo.client import ConfidentialClient
 from credo.errors import TlsTrustError
 from live import free_port
 
-from .conftest import failed
+from .conftest import failed, ok
 
 
 class _Answer(BaseHTTPRequestHandler):
@@ -134,3 +134,22 @@ def test_a_server_that_is_not_a_url(initialized: Path, given: str, hint: str) ->
         result = failed(*args, "--server", given, "--data-dir", initialized)
         assert (result.exit_code, result.stderr) == (
             2, f"error: --server: {given!r} is not a URL; {hint}\n"), args
+
+
+def test_token_get_without_an_operator_needs_the_appid_and_tenant(tmp_path: Path) -> None:
+    result = failed("token", "get", "SuperApp daemon", "--secret", "s", "--scope",
+                    "api://mail/.default", "--data-dir", tmp_path)
+    assert (result.exit_code, result.stderr) == (2, (
+        f"error: give the app's appId and --tenant: {tmp_path} has no operator to look up "
+        "'SuperApp daemon'\n"))
+
+
+def test_a_pfx_or_key_is_refused_before_any_upload(initialized: Path, tmp_path: Path) -> None:
+    ok("cert", "create", "--subject", "CN=x", "--out", tmp_path / "x")
+    for suffix, what in ((".pfx", "it is a PKCS#12 (.pfx) bundle"),
+                         (".key.pem", "it is a private key (PEM PRIVATE KEY)")):
+        path = tmp_path / f"x{suffix}"
+        result = failed("app", "cert", "add", "SuperApp daemon", path, "--data-dir",
+                        initialized, "--server", f"https://127.0.0.1:{free_port()}")
+        assert result.stderr.startswith(
+            f"error: {path}: not a PEM or DER X.509 certificate: {what}"), result.stderr

@@ -186,6 +186,8 @@ def test_daemon_story_grant_token_revoke(world: World) -> None:
     not_held = ok_json("consent", "revoke", daemon, "--resource", world.api_uri, "--role",
                        "Mail.Send", *dd)
     assert not_held == {"revoked": [], "notGranted": ["Mail.Send"]}
+    assert ok("consent", "revoke", daemon, "--resource", world.api_uri, "--role", "Mail.Send",
+              *dd).stdout == "not granted: Mail.Send\n"
     # Revoke: within the documented cache bound the next token carries no role (or none is
     # issued, since the API requires an assignment).
     revoked = ok("consent", "revoke", daemon, "--resource", world.api_uri, "--role",

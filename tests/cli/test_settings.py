@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from credo.cli.configure import markdown_table
 from credo.config import (
     ROWS,
     ConfigError,
     Settings,
     base_url_is_derived,
     load_settings,
-    settings_markdown,
     write_settings,
 )
 
@@ -28,8 +28,8 @@ def test_docs_table_is_the_table_in_code() -> None:
     text = DOC.read_text()
     start = text.index("| setting |")
     table = text[start:text.index("\n\n", start)] + "\n"
-    assert table == settings_markdown(), (
-        "docs/configuration.md is out of date; replace its table with:\n" + settings_markdown())
+    assert table == markdown_table(), (
+        "docs/configuration.md is out of date; replace its table with:\n" + markdown_table())
     for row in ROWS.values():
         assert f"| `{row.name}` | `{row.env}` |" in table
 

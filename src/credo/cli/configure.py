@@ -13,7 +13,7 @@ import typer
 
 from credo.cli.common import DataDirOption, JsonOption, command_group, handle_errors
 from credo.cli.output import emit, emit_table, text
-from credo.config import CONFIG_FILE, ROWS, load_settings, write_settings
+from credo.config import CONFIG_FILE, ROWS, Row, load_settings, write_settings
 
 app = command_group("Show the settings in effect; set or unset them in credo.toml.")
 
@@ -67,3 +67,25 @@ def unset(key: KeyArgument, data_dir: DataDirOption, as_json: JsonOption = False
     emit({"name": key, "value": getattr(now, key)}, as_json, lambda: typer.echo(
         f"{key} removed from {CONFIG_FILE}; it is now {text(getattr(now, key))} "
         f"({now.source(key)})"))
+
+
+def _kind(row: Row) -> str:
+    if row.rule.choices:
+        return " \\| ".join(row.rule.choices)
+    if row.rule.check is not None:
+        return "base64 key" if row.rule.secret else "URL"
+    name = {bool: "boolean", int: "integer", float: "number", str: "text", Path: "path"}
+    low, high = row.rule.low, row.rule.high
+    return name[row.kind] + (f" {low:g} to {high:g}" if low is not None and high is not None
+                             else "")
+
+
+def markdown_table() -> str:
+    """The table of docs/configuration.md, one row per setting."""
+    lines = ["| setting | variable | type | default | meaning |", "|---|---|---|---|---|"]
+    for row in ROWS.values():
+        default = row.rule.shown_default or str(row.default).lower() or "unset"
+        where = "" if row.in_file else " Not in `credo.toml`."
+        lines.append(f"| `{row.name}` | `{row.env}` | {_kind(row)} | `{default}` | "
+                     f"{row.rule.meaning}{where} |")
+    return "\n".join(lines) + "\n"

@@ -86,6 +86,9 @@ def _client_and_tenant(app_ref: str, tenant: str | None, data_dir: Path, server:
     """``(appId, tenant)``; names and a missing tenant are looked up as the operator."""
     if is_guid(app_ref) and tenant is not None:
         return app_ref, tenant
+    if not load_settings(data_dir).operator_app_id:
+        raise CliError(f"give the app's appId and --tenant: {data_dir} has no operator to look "
+                       f"up {app_ref!r}", exit_code=EXIT_USAGE)
     with Management(data_dir, server, ca=ca) as api:
         home, found = lookup.locate(api, app_ref, None)
     return str(found["appId"]), tenant or home
