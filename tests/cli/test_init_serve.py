@@ -64,7 +64,7 @@ def test_init_if_needed_says_what_is_there(initialized: Path,
     assert "export REQUESTS_CA_BUNDLE=" in text.stdout
     moved = ok("init", "--if-needed", "--port", "9000", "--data-dir", initialized)
     assert moved.stderr == (f"warning: --port 9000 is ignored: {initialized} is set up for "
-                            "https://127.0.0.1:18443 (`credo config set port VALUE` changes it)\n")
+                            "https://127.0.0.1:18443 (`credo config set port 9000` moves it)\n")
     again = failed("init", "--data-dir", initialized)
     assert (again.exit_code, again.stderr) == (
         2, f"error: {initialized} is already initialized (--if-needed accepts that)\n")

@@ -193,7 +193,3 @@ def segment(value: str) -> str:
     """``value`` as one URL path segment."""
     return quote(value, safe="")
 
-
-def quoted(value: str) -> str:
-    """An OData string literal for ``(appId='…')`` keys: quotes doubled, then URL-escaped."""
-    return quote(value.replace("'", "''"), safe="")

@@ -47,11 +47,10 @@ def _already(settings: Settings, asked: Settings, as_json: bool) -> None:
     from credo.service.setup import bootstrap_domain
 
     for name in ("host", "port", "base_url"):
-        if asked.source(name).startswith("--") and getattr(asked, name) != getattr(settings,
-                                                                                    name):
-            warn(f"--{name.replace('_', '-')} {getattr(asked, name)} is ignored: "
-                 f"{settings.data_dir} is set up for {settings.base_url} (`credo config set "
-                 f"{name} VALUE` changes it)")
+        wanted = getattr(asked, name)
+        if asked.source(name).startswith("--") and wanted != getattr(settings, name):
+            warn(f"--{name.replace('_', '-')} {wanted} is ignored: {settings.data_dir} is set "
+                 f"up for {settings.base_url} (`credo config set {name} {wanted}` moves it)")
     summary = _summary(settings, bootstrap_domain(settings))
     emit(summary, as_json, lambda: _print_summary(
         summary, f"{settings.data_dir} is already initialized; nothing changed."))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from credo.cli.api import Management, quoted
+from credo.cli.api import Management
 from credo.cli.common import EXIT_USAGE, CliError
 from credo.errors import NotFound
 from credo.model import is_guid
@@ -39,12 +39,10 @@ def _one(found: Sequence[Object], ref: str, what: str, tenant: str) -> Object:
 def _applications(api: Management, tenant: str, ref: str) -> list[Object]:
     """The apps of ``tenant`` that ``ref`` names (an id names at most one)."""
     if is_guid(ref):
-        for path in (f"/applications/{ref}", f"/applications(appId='{quoted(ref)}')"):
-            try:
-                return [api.get(tenant, path)]
-            except NotFound:
-                continue
-        return []
+        try:
+            return [api.get(tenant, f"/applications/{ref}")]  # object id or appId
+        except NotFound:
+            return []
     apps = api.collection(tenant, "/applications")
     by_uri = [app for app in apps if ref in (app.get("identifierUris") or [])]
     return by_uri or [app for app in apps if _matches(app, ref, "identifierUris")]

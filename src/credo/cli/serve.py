@@ -99,8 +99,6 @@ def serve(
         "--insecure-http", help="Plain HTTP, only behind a TLS-terminating proxy.")] = False,
 ) -> None:
     """Run the server (HTTPS with the data dir's local CA) until Ctrl-C."""
-    import uvicorn
-
     from credo.service.setup import is_initialized, secure_data_dir
     from credo.store.migrate import upgrade
 
@@ -114,20 +112,26 @@ def serve(
         warn(f"{loose.describe()} (the data dir holds keys and password hashes)")
     upgrade(settings.database_url)
     _probe(listen_host, listen_port)
+    _run(settings, listen_host, listen_port)
+
+
+def _run(settings: Settings, host: str, port: int) -> None:
+    """uvicorn on ``host:port``; the banner once the bootstrap tenant's discovery answers."""
+    import uvicorn
+
     os.environ["CREDO_DATA_DIR"] = str(settings.data_dir)  # what the workers load
     os.environ["CREDO_BASE_URL"] = settings.base_url
     tls: dict[str, str] = {}
     if not settings.insecure_http:
         tls = {"ssl_certfile": str(settings.tls_dir / "server.pem"),
                "ssl_keyfile": str(settings.tls_dir / "server.key.pem")}
-    local = _WILDCARDS.get(listen_host, listen_host)
+    local = _WILDCARDS.get(host, host)
     scheme = "http" if settings.insecure_http else "https"
-    probe_url = (f"{scheme}://{f'[{local}]' if ':' in local else local}:{listen_port}"
+    probe_url = (f"{scheme}://{f'[{local}]' if ':' in local else local}:{port}"
                  f"/{settings.bootstrap_tenant}/v2.0/.well-known/openid-configuration")
     verify = ssl.create_default_context(cafile=str(settings.ca_path))
-    _announce_when_ready(probe_url, verify, _banner(settings, listen_host, listen_port,
-                                                    settings.insecure_http))
-    uvicorn.run("credo.web.app:create_app", factory=True, host=listen_host, port=listen_port,
+    _announce_when_ready(probe_url, verify, _banner(settings, host, port, settings.insecure_http))
+    uvicorn.run("credo.web.app:create_app", factory=True, host=host, port=port,
                 workers=settings.workers, log_level=settings.log_level, access_log=False,
                 proxy_headers=False, server_header=False, timeout_graceful_shutdown=5,
                 timeout_worker_healthcheck=30, **tls)  # type: ignore[arg-type]
