@@ -114,10 +114,12 @@ def _complete(words: str) -> list[str]:
     return result.stdout.split()
 
 
-def test_shell_completion_knows_nouns_verbs_and_options() -> None:
+def test_shell_completion_knows_nouns_verbs_and_options(monkeypatch: pytest.MonkeyPatch) -> None:
     assert {"app", "tenant", "consent", "doctor", "config"} <= set(_complete("credo "))
     assert set(_complete("credo app cert ")) == {"add", "list", "remove"}
     assert {"--tenant", "--yes", "--json"} <= set(_complete("credo app delete --"))
+    # Not the shell pytest runs in (under make it is no shell at all): bash, named.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     script = CliRunner().invoke(app, ["--show-completion", "bash"], prog_name="credo").stdout
     assert "complete -o default -F _credo_completion credo" in script
 

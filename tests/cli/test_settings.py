@@ -152,6 +152,8 @@ def test_config_show_set_unset(tmp_path: Path) -> None:
                             "variable": "CREDO_PORT"}
     assert rows["base_url"]["value"] == "https://127.0.0.1:9000"
     assert rows["workers"]["source"] == "default"
+    assert rows["data_dir"] == {"name": "data_dir", "value": str(tmp_path.resolve()),
+                                "source": "--data-dir", "variable": "CREDO_DATA_DIR"}
     shown = ok("config", "show", *dd).stdout
     assert re.search(r"port\s.*9000\s.*credo\.toml", shown)
     unset = ok("config", "unset", "port", *dd)

@@ -6,12 +6,19 @@ the file never holds a value that would stop ``credo serve``.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from credo.cli.common import DataDirOption, JsonOption, command_group, handle_errors
+from credo.cli.common import (
+    DataDirOption,
+    JsonOption,
+    command_group,
+    default_data_dir,
+    handle_errors,
+)
 from credo.cli.output import emit, emit_table, text
 from credo.config import CONFIG_FILE, ROWS, Row, load_settings, write_settings
 
@@ -23,6 +30,12 @@ KeyArgument = Annotated[str, typer.Argument(
 _COLUMNS = (("setting", "name"), ("value", "shown"), ("from", "source"))
 
 
+def _data_dir_source(data_dir: Path) -> str:
+    if os.environ.get("CREDO_DATA_DIR"):
+        return "CREDO_DATA_DIR"
+    return "default" if data_dir == default_data_dir() else "--data-dir"
+
+
 def _rows(data_dir: Path) -> list[dict[str, Any]]:
     settings = load_settings(data_dir)
     rows = []
@@ -30,8 +43,9 @@ def _rows(data_dir: Path) -> list[dict[str, Any]]:
         value = getattr(settings, name)
         shown = ("(set)" if value else "") if row.rule.secret else text(value)
         plain = str(value) if isinstance(value, Path) else value
+        source = _data_dir_source(data_dir) if name == "data_dir" else settings.source(name)
         rows.append({"name": name, "value": None if row.rule.secret else plain,
-                     "shown": shown, "source": settings.source(name), "variable": row.env})
+                     "shown": shown, "source": source, "variable": row.env})
     return rows
 
 
