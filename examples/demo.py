@@ -297,18 +297,18 @@ class Demo:
             s.note(f"{self.server_url}  (pid {service.process.pid}, log {service.log.name})")
             self.cache_seconds = load_settings(self.data_dir).cache_seconds
         with self.step(f"Create the tenant {DOMAIN}") as s:
-            self.tenant_id = self.credo("tenant", "create", "--domain", DOMAIN, step=s)["id"]
+            self.tenant_id = self.credo("tenant", "create", DOMAIN, step=s)["id"]
             s.note(f"tenant id {self.tenant_id}")
 
     def register_apps(self) -> None:
         with self.step("Register the Mail API with its application permissions") as s:
             roles = [arg for role in ROLES for arg in ("--app-role", role)]
-            api = self.credo("app", "create", "--tenant", DOMAIN, "--name", "Mail API",
+            api = self.credo("app", "create", "Mail API", "--tenant", DOMAIN,
                              "--identifier-uri", RESOURCE, *roles, step=s)
             self.api_app_id = api["appId"]
             s.note(f"appId {self.api_app_id}, roles {', '.join(ROLES)}")
         with self.step("Register the daemon app") as s:
-            daemon = self.credo("app", "create", "--tenant", DOMAIN, "--name", "Mail daemon",
+            daemon = self.credo("app", "create", "Mail daemon", "--tenant", DOMAIN,
                                 step=s)
             self.daemon_app_id = daemon["appId"]
             s.note(f"appId {self.daemon_app_id}")
@@ -319,11 +319,11 @@ class Demo:
             self.key = self.work / made["files"]["key"]
             s.note(f"thumbprint (x5t#S256) {made['x5tS256']}")
         with self.step("Upload the certificate to the daemon app") as s:
-            self.credo("app", "cert", "add", "--tenant", DOMAIN, self.daemon_app_id,
+            self.credo("app", "cert", "add", self.daemon_app_id,
                        str(self.cert), step=s)
         with self.step(f"Admin consent: grant {' and '.join(GRANTED)} to the daemon") as s:
             roles = [arg for role in GRANTED for arg in ("--role", role)]
-            self.credo("consent", "grant", "--tenant", DOMAIN, "--client", self.daemon_app_id,
+            self.credo("consent", "grant", self.daemon_app_id, "--tenant", DOMAIN,
                        "--resource", RESOURCE, *roles, step=s)
 
     def start_mail_api(self) -> None:
@@ -352,7 +352,7 @@ class Demo:
             s.output = Text("\n").join([*header, Text("(the same table)", style="dim")])
 
     def revoke(self) -> None:
-        revoke = ["consent", "revoke", "--tenant", DOMAIN, "--client", self.daemon_app_id,
+        revoke = ["consent", "revoke", self.daemon_app_id, "--tenant", DOMAIN,
                   "--resource", RESOURCE]
         with self.step("Revoke Mail.Read (Calendars.Read stays granted)") as s:
             self.credo(*revoke, "--role", "Mail.Read", step=s, as_json=False)

@@ -157,11 +157,13 @@ def test_self_signed_larger_key_and_naive_times_as_utc() -> None:
 
 @pytest.mark.parametrize(("subject", "start", "end", "size", "message"), [
     ("CN=x", START, END, 1024, SMALL_KEY),
+    ("CN=x", START, END, 4097, "RSA key size 4097 is more than the 4096 bits a new key may "
+     "have (larger keys take minutes to make and slow every signature)"),
     ("CN=x", END, START, 2048, "not-after must be later than not-before"),
     ("CN=x", START, START, 2048, "not-after must be later than not-before"),
     ("", START, END, 2048, "the subject must not be empty"),
     ("not a name", START, END, 2048, "invalid subject 'not a name': expected e.g. 'CN=My App'"),
-], ids=["1024-bit", "inverted", "empty-validity", "empty-subject", "bad-subject"])
+], ids=["1024-bit", "4097-bit", "inverted", "empty-validity", "empty-subject", "bad-subject"])
 def test_self_signed_refusals(subject: str, start: datetime, end: datetime, size: int,
                               message: str) -> None:
     with pytest.raises(CertificateError) as info:
@@ -186,11 +188,52 @@ def test_load_certificate_from_combined_pem(client: KeyAndCert) -> None:
     assert certs.load_certificate(combined) == cert
 
 
-@pytest.mark.parametrize("data", [b"", b"garbage", b"-----BEGIN CERTIFICATE-----\nxx\n"],
-                         ids=["empty", "garbage", "bad-pem"])
-def test_load_certificate_refuses_garbage(data: bytes) -> None:
-    with pytest.raises(CertificateError, match=r"^not a PEM or DER X\.509 certificate$"):
+@pytest.mark.parametrize(("data", "what"), [
+    (b"", ": the data is empty"), (b" \n", ": the data is empty"), (b"garbage", ""),
+    (b"-----BEGIN CERTIFICATE-----\nxx\n", ": its CERTIFICATE block cannot be parsed"),
+    (b"ssh-rsa AAAAB3NzaC1yc2E me@host", ": it is an SSH public key, not an X.509 certificate"),
+    (b"-----BEGIN CERTIFICATE REQUEST-----\nxx\n-----END CERTIFICATE REQUEST-----\n",
+     ": it is a certificate signing request (CSR), not the certificate made from it"),
+], ids=["empty", "blank", "garbage", "bad-pem", "ssh", "csr"])
+def test_load_certificate_refuses_garbage(data: bytes, what: str) -> None:
+    with pytest.raises(CertificateError) as info:
         certs.load_certificate(data)
+    assert info.value.description == f"not a PEM or DER X.509 certificate{what}"
+
+
+_KEY_GIVEN = "which is never uploaded: give the certificate (.cer or .pem) instead"
+
+
+@pytest.mark.parametrize(("encode", "what"), [
+    (lambda key, cert: certs.private_key_pem(key),
+     f"it is a private key (PEM PRIVATE KEY), {_KEY_GIVEN}"),
+    (lambda key, cert: certs.private_key_pem(key, PASSWORD),
+     f"it is a private key (PEM ENCRYPTED PRIVATE KEY), {_KEY_GIVEN}"),
+    (lambda key, cert: key.private_bytes(serialization.Encoding.DER,
+                                         serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()),
+     f"it is a private key (DER), {_KEY_GIVEN}"),
+    (lambda key, cert: key.private_bytes(serialization.Encoding.DER,
+                                         serialization.PrivateFormat.TraditionalOpenSSL,
+                                         serialization.NoEncryption()),
+     f"it is a private key (DER), {_KEY_GIVEN}"),
+    (lambda key, cert: certs.pkcs12_bytes(key, cert, PASSWORD, "x"),
+     "it is a PKCS#12 (.pfx) bundle, which holds the private key: upload the certificate "
+     "alone (.cer or .pem)"),
+    (lambda key, cert: certs.pkcs12_bytes(key, cert, None, "x"),
+     "it is a PKCS#12 (.pfx) bundle, which holds the private key: upload the certificate "
+     "alone (.cer or .pem)"),
+    (lambda key, cert: cert.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+     "it is a PEM PUBLIC KEY block"),
+], ids=["pem-key", "encrypted-pem-key", "der-pkcs8", "der-pkcs1", "pfx", "pfx-no-password",
+        "public-key"])
+def test_what_is_not_a_certificate_is_named(client: KeyAndCert, encode: object,
+                                             what: str) -> None:
+    data = encode(*client)  # type: ignore[operator]
+    with pytest.raises(CertificateError) as info:
+        certs.load_certificate(data)
+    assert info.value.description == f"not a PEM or DER X.509 certificate: {what}"
 
 
 def test_load_certificate_refuses_small_rsa() -> None:

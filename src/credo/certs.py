@@ -1,7 +1,8 @@
 """X.509 certificates and RSA keys: create, load, thumbprint, serialize (RFC 5280).
 
-RSA only, at least ``MIN_RSA_BITS`` (ARCHITECTURE.md D4); anything unusable raises a one-line
-``CertificateError``. Only ``load_credential_files`` and ``write_bundle`` touch files.
+RSA only, at least ``MIN_RSA_BITS`` (new keys at most ``MAX_NEW_RSA_BITS``); anything
+unusable raises a one-line ``CertificateError`` that says what the data is instead. Only
+``load_credential_files`` and ``write_bundle`` touch files.
 """
 
 from __future__ import annotations
@@ -26,8 +27,12 @@ from credo.jose import b64url_encode
 from credo.model import KeyCredential
 
 MIN_RSA_BITS = 2048
+MAX_NEW_RSA_BITS = 4096  # larger keys take minutes to make and slow every signature
+NOT_A_CERTIFICATE = "not a PEM or DER X.509 certificate"
 _PEM_MARK = b"-----BEGIN "
 _PEM_KEY = re.compile(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_PEM_LABEL = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----")
+_NEVER_UPLOADED = "which is never uploaded: give the certificate (.cer or .pem) instead"
 _PFX_SUFFIXES = frozenset({".pfx", ".p12"})
 _PKCS12_ROUNDS = 50_000
 CLOCK_SKEW = timedelta(minutes=5)
@@ -86,7 +91,7 @@ def _not_rsa(key: object, what: str) -> CertificateError:
 
 
 def public_rsa(cert: x509.Certificate) -> rsa.RSAPublicKey:
-    """The certificate's RSA key of at least ``MIN_RSA_BITS`` (ARCHITECTURE.md D4)."""
+    """The certificate's RSA key of at least ``MIN_RSA_BITS``."""
     try:
         key = cert.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
@@ -104,13 +109,51 @@ def _private(key: object) -> rsa.RSAPrivateKey:
     return key
 
 
+def _der_sequence_body(data: bytes) -> bytes:
+    """What follows the header of a DER SEQUENCE (X.690 §8.1), or b"" when it is not one."""
+    if len(data) < 2 or data[0] != 0x30:
+        return b""
+    size_bytes = data[1] & 0x7F if data[1] & 0x80 else 0
+    return data[2 + size_bytes:]
+
+
+def what_it_is(data: bytes) -> str:
+    """What bytes that are not a certificate are, when that can be told; else ``""``."""
+    if not data.strip():
+        return "the data is empty"
+    labels = [label.decode("ascii") for label in _PEM_LABEL.findall(data)]
+    if "CERTIFICATE" in labels:
+        return "its CERTIFICATE block cannot be parsed"
+    if labels:
+        kind = labels[0]
+        if kind.endswith("PRIVATE KEY"):
+            return f"it is a private key (PEM {kind}), {_NEVER_UPLOADED}"
+        if kind.endswith("CERTIFICATE REQUEST"):
+            return "it is a certificate signing request (CSR), not the certificate made from it"
+        return f"it is a PEM {kind} block"
+    body = _der_sequence_body(data)
+    if body.startswith(b"\x02\x01\x03"):  # PFX version 3 (RFC 7292 §4)
+        return ("it is a PKCS#12 (.pfx) bundle, which holds the private key: upload the "
+                "certificate alone (.cer or .pem)")
+    if body.startswith(b"\x02\x01\x00"):  # PKCS#1 / PKCS#8 version 0
+        return f"it is a private key (DER), {_NEVER_UPLOADED}"
+    if data.lstrip().startswith((b"ssh-rsa ", b"ssh-ed25519 ", b"ecdsa-sha2")):
+        return "it is an SSH public key, not an X.509 certificate"
+    return ""
+
+
 def load_certificate(data: bytes) -> x509.Certificate:
-    """Load a PEM (first CERTIFICATE block, RFC 7468 §5.1) or DER X.509 certificate."""
+    """Load a PEM (first CERTIFICATE block, RFC 7468 §5.1) or DER X.509 certificate.
+
+    Anything else is refused saying what it is (a private key, a PFX, a CSR …).
+    """
     try:
         pem = _PEM_MARK in data
         cert = x509.load_pem_x509_certificate(data) if pem else x509.load_der_x509_certificate(data)
     except ValueError as exc:
-        raise CertificateError("not a PEM or DER X.509 certificate") from exc
+        what = what_it_is(data)
+        raise CertificateError(f"{NOT_A_CERTIFICATE}: {what}" if what else NOT_A_CERTIFICATE
+                               ) from exc
     public_rsa(cert)
     return cert
 
@@ -211,6 +254,10 @@ def create_self_signed(
 ) -> KeyAndCert:
     """A self-signed RSA client certificate, like ``makecert -r -pe -sky exchange`` (RFC 5280)."""
     _check_size(key_size)
+    if key_size > MAX_NEW_RSA_BITS:
+        raise CertificateError(f"RSA key size {key_size} is more than the {MAX_NEW_RSA_BITS} "
+                               "bits a new key may have (larger keys take minutes to make "
+                               "and slow every signature)")
     start, end = utc(not_before), utc(not_after)
     if end <= start:
         raise CertificateError("not-after must be later than not-before")

@@ -1,42 +1,145 @@
-"""Settings, read once at start: ``<data dir>/credo.toml``, then ``CREDO_<NAME>`` variables.
+"""Settings, one table: each field of ``Settings`` is one setting (name, type, default, meaning).
 
-Every field of ``Settings`` has a variable of its upper-cased name (``CREDO_BASE_URL``,
-``CREDO_DATABASE_URL`` …); README.md §Configuration tables them for users. ``base_url`` is
-the issuer base and is never taken from ``Host``; ``cache_seconds`` bounds how long a
-revoked grant or credential can still be used; ``bootstrap_tenant`` and ``operator_app_id``
-are written by ``credo init``.
+A value comes from the command line, else ``CREDO_<NAME>``, else ``<data dir>/credo.toml``,
+else its default. An unknown key in the file, an unknown ``CREDO_*`` variable, or a value of
+the wrong type or range raises ``ConfigError`` naming it: a typo stops the start instead of
+being ignored. docs/configuration.md is generated from this table
+(``credo.cli.configure.markdown_table``); a test keeps the two in step. Adding a setting is
+one ``field(..., metadata=rule(...))`` plus its use.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import difflib
+import math
 import os
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
+from urllib.parse import urlsplit
 
 DEFAULT_PORT = 8443
 CONFIG_FILE = "credo.toml"
+PREFIX = "CREDO_"
+NOT_SETTINGS = {  # CREDO_* variables that other tools read; every other one must be a setting
+    "CREDO_REQUIRE_SERVICES": "the test suite: fail, not skip, when PostgreSQL or Redis is away",
+    "CREDO_SHARED_BENCH": "bench/: where the shared benchmark harness lives",
+}
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+_DATABASES = ("sqlite", "sqlite+aiosqlite", "postgresql", "postgres", "postgresql+asyncpg")
+
+Check = Callable[[Any], str]  # the problem with a parsed value, "" when there is none
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the key and where it came from."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one setting is described and checked."""
+
+    meaning: str
+    shown_default: str = ""
+    env_only: bool = False  # secrets and the data dir itself: never in credo.toml
+    secret: bool = False
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    check: Check | None = None
+
+
+def rule(meaning: str, **details: Any) -> dict[str, Rule]:
+    """A ``Settings`` field's metadata: its row in the table."""
+    return {"rule": Rule(meaning, **details)}
+
+
+def _url(*schemes: str) -> Check:
+    def check(value: str) -> str:
+        parts = urlsplit(value)
+        if not value or (parts.scheme in schemes and parts.netloc and not parts.query
+                         and not parts.fragment):
+            return ""
+        return f"is not a {' or '.join(s + '://' for s in schemes)} URL (scheme and host)"
+    return check
+
+
+def _database(value: str) -> str:
+    scheme = urlsplit(value).scheme
+    if not value or (scheme in _DATABASES and (scheme.startswith("sqlite") or "://" in value)):
+        return ""
+    return f"must start with one of {', '.join(s + '://' for s in _DATABASES)}"
+
+
+def _key(*, exact: bool) -> Check:
+    def check(value: str) -> str:
+        try:
+            size = len(base64.b64decode(value.strip(), validate=True))
+        except binascii.Error:
+            return "is not base64"
+        if not value or size == 32 or (size > 32 and not exact):
+            return ""
+        return f"decodes to {size} bytes, not {'' if exact else 'at least '}32"
+    return check
 
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path
-    base_url: str = ""
-    host: str = "127.0.0.1"
-    port: int = DEFAULT_PORT
-    database_url: str = ""
-    redis_url: str = ""
-    insecure_http: bool = False
-    cache_seconds: float = 2.0
-    token_lifetime: int = 3600
-    key_rotation_days: float = 30.0
-    key_retention_days: float = 2.0
-    workers: int = 1
-    bootstrap_tenant: str = ""
-    operator_app_id: str = ""
-    log_level: str = "info"
+    data_dir: Path = field(default=Path("~/.credo"), metadata=rule(
+        "Credo's data directory (also `--data-dir`).", shown_default="~/.credo",
+        env_only=True))
+    base_url: str = field(default="", metadata=rule(
+        "Issuer base URL that clients see; never taken from a request's `Host`.",
+        shown_default="https://<host>:<port>", check=_url("https")))
+    host: str = field(default="127.0.0.1", metadata=rule(
+        "Address `credo serve` listens on; `credo init` puts it in the TLS certificate."))
+    port: int = field(default=DEFAULT_PORT, metadata=rule(
+        "Port `credo serve` listens on.", low=1, high=65535))
+    server: str = field(default="", metadata=rule(
+        "URL the CLI calls (also `--server`), e.g. one node behind a balancer.",
+        shown_default="base_url", check=_url("https", "http")))
+    database_url: str = field(default="", metadata=rule(
+        "SQLAlchemy URL of the database (`postgresql+asyncpg://…` for several nodes).",
+        shown_default="SQLite in the data dir", check=_database))
+    redis_url: str = field(default="", metadata=rule(
+        "Redis: the shared replay store of `strict` tenants.", shown_default="none",
+        check=_url("redis", "rediss", "unix")))
+    insecure_http: bool = field(default=False, metadata=rule(
+        "Serve plain HTTP behind a TLS-terminating proxy (also `--insecure-http`); the "
+        "issuer stays https."))
+    cache_seconds: float = field(default=2.0, metadata=rule(
+        "Propagation bound: a revoked grant or credential works at most this long.",
+        low=0, high=3600))
+    token_lifetime: int = field(default=3600, metadata=rule(
+        "Access-token lifetime (seconds).", low=60, high=86400))
+    key_rotation_days: float = field(default=30.0, metadata=rule(
+        "Signing-key rotation period (days).", low=0.01, high=3650))
+    key_retention_days: float = field(default=2.0, metadata=rule(
+        "How long a retired signing key stays published (days).", low=0, high=365))
+    workers: int = field(default=1, metadata=rule(
+        "Worker processes of `credo serve` (also `--workers`).", low=1, high=256))
+    log_level: str = field(default="info", metadata=rule(
+        "Log level of the server.", choices=("debug", "info", "warning", "error", "critical")))
+    master_key: str = field(default="", repr=False, metadata=rule(
+        "AES-256 key (base64) sealing the signing keys; the same on every node.",
+        shown_default="<data dir>/master.key", env_only=True, secret=True,
+        check=_key(exact=True)))
+    secrets_key: str = field(default="", repr=False, metadata=rule(
+        "Pepper (base64) of client-secret hashes; the same on every node.",
+        shown_default="<data dir>/secrets.key", env_only=True, secret=True,
+        check=_key(exact=False)))
+    bootstrap_tenant: str = field(default="", metadata=rule(
+        "Id of the operator's tenant (written by `credo init`)."))
+    bootstrap_domain: str = field(default="", metadata=rule(
+        "Domain of the operator's tenant (written by `credo init`)."))
+    operator_app_id: str = field(default="", metadata=rule(
+        "appId of the operator app, the CLI's identity (written by `credo init`)."))
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def tls_dir(self) -> Path:
@@ -54,59 +157,195 @@ class Settings:
     def config_path(self) -> Path:
         return self.data_dir / CONFIG_FILE
 
+    def source(self, name: str) -> str:
+        """Where ``name`` came from: ``--option``, ``CREDO_…``, ``credo.toml`` or ``default``."""
+        return self.sources.get(name, "default")
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    env: str
+    kind: type
+    default: Any
+    rule: Rule
+
+    @property
+    def in_file(self) -> bool:
+        return not self.rule.env_only
+
+
+def table() -> Iterator[Row]:
+    """Every setting, in the order of ``Settings``."""
+    hints = get_type_hints(Settings)
+    for f in fields(Settings):
+        if "rule" in f.metadata:
+            yield Row(f.name, PREFIX + f.name.upper(), hints[f.name], f.default, f.metadata["rule"])
+
+
+ROWS = {row.name: row for row in table()}
+
+
+def _suggest(word: str, known: Iterator[str] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _number(kind: type, value: Any, origin: str) -> float | int:
+    number: float | int | None = None
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            number = kind(value.strip())
+    elif (isinstance(value, int) and not isinstance(value, bool)) or (
+            isinstance(value, float) and kind is float):
+        number = kind(value)
+    if number is None or not math.isfinite(number):
+        what = "an integer" if kind is int else "a number"
+        raise ConfigError(f"{origin}: expected {what}, got {value!r}")
+    return number
+
+
+def _scalar(row: Row, value: Any, origin: str) -> Any:
+    """``value`` (TOML or text) as the row's type, or a ``ConfigError`` naming ``origin``."""
+    if row.kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ConfigError(f"{origin}: expected true or false, got {value!r}")
+    if row.kind in (int, float):
+        return _number(row.kind, value, origin)
+    if isinstance(value, str):
+        return value
+    raise ConfigError(f"{origin}: expected text, got {value!r}")
+
+
+def parse(name: str, value: Any, origin: str) -> Any:
+    """The checked value of setting ``name``; ``ConfigError`` naming ``origin`` otherwise."""
+    row = ROWS[name]
+    parsed, rule = _scalar(row, value, origin), row.rule
+    if rule.choices and isinstance(parsed, str):
+        parsed = parsed.lower()
+    if rule.choices and parsed not in rule.choices:
+        raise ConfigError(f"{origin}: {parsed!r} is not one of {', '.join(rule.choices)}")
+    low = rule.low if rule.low is not None else -math.inf
+    high = rule.high if rule.high is not None else math.inf
+    if isinstance(parsed, int | float) and not isinstance(parsed, bool) and not (
+            low <= parsed <= high):
+        raise ConfigError(f"{origin}: {parsed:g} is out of range ({low:g} to {high:g})")
+    problem = rule.check(parsed) if rule.check else ""
+    if problem:
+        shown = "the value" if rule.secret else repr(parsed)
+        raise ConfigError(f"{origin}: {shown} {problem}")
+    return parsed
+
 
 def default_data_dir(env: Mapping[str, str] = os.environ) -> Path:
     return Path(env.get("CREDO_DATA_DIR") or Path.home() / ".credo").expanduser()
 
 
-def _coerce(value: Any, like: Any) -> Any:
-    if isinstance(like, bool):
-        return value if isinstance(value, bool) else str(value).lower() in {"1", "true", "yes"}
-    if isinstance(like, int):
-        return int(value)
-    if isinstance(like, float):
-        return float(value)
-    return str(value)
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The keys of ``credo.toml`` (empty when absent); unknown keys raise ``ConfigError``."""
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot be read as TOML ({exc})") from exc
+    for key in document:
+        row = ROWS.get(key)
+        if row is None:
+            raise ConfigError(f"{path}: unknown setting {key!r}"
+                              f"{_suggest(key, [n for n, r in ROWS.items() if r.in_file])}; "
+                              "the settings are listed in docs/configuration.md")
+        if not row.in_file:
+            raise ConfigError(f"{path}: {key} cannot be set in the file; use {row.env}")
+    return document
+
+
+def read_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The non-empty ``CREDO_*`` settings; an unknown ``CREDO_*`` variable raises."""
+    by_env = {row.env: row.name for row in ROWS.values() if row.name != "data_dir"}
+    found: dict[str, str] = {}
+    for variable, value in env.items():
+        if not variable.startswith(PREFIX) or variable in NOT_SETTINGS or not value:
+            continue
+        if variable == "CREDO_DATA_DIR":
+            continue
+        if variable not in by_env:
+            raise ConfigError(f"unknown variable {variable}{_suggest(variable, list(by_env))}; "
+                              "the settings are listed in docs/configuration.md")
+        found[by_env[variable]] = value
+    return found
 
 
 def load_settings(data_dir: Path | None = None, env: Mapping[str, str] = os.environ,
                   **overrides: Any) -> Settings:
-    """Read ``credo.toml`` in the data dir, then ``CREDO_<NAME>`` variables, then ``overrides``."""
+    """Read ``credo.toml``, then ``CREDO_*`` variables, then ``overrides`` (None = not given)."""
     root = (data_dir or default_data_dir(env)).expanduser().resolve()
-    settings = Settings(data_dir=root)
-    values: dict[str, Any] = {}
     path = root / CONFIG_FILE
-    if path.exists():
-        values.update(tomllib.loads(path.read_text()))
-    for f in fields(Settings):
-        key = f"CREDO_{f.name.upper()}"
-        if f.name != "data_dir" and key in env:
-            values[f.name] = env[key]
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    known = {f.name for f in fields(Settings)} - {"data_dir"}
-    typed = {k: _coerce(v, getattr(settings, k)) for k, v in values.items() if k in known}
-    settings = replace(settings, **typed)
-    if not settings.base_url:
-        host = f"[{settings.host}]" if ":" in settings.host else settings.host
-        settings = replace(settings, base_url=f"https://{host}:{settings.port}")
-    if not settings.database_url:
-        settings = replace(settings, database_url=f"sqlite+aiosqlite:///{root / 'credo.db'}")
-    return replace(settings, base_url=settings.base_url.rstrip("/"))
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, raw in read_config_file(path).items():
+        values[key], sources[key] = parse(key, raw, f"{key} in {path}"), CONFIG_FILE
+    for name, raw in read_environment(env).items():
+        values[name], sources[name] = parse(name, raw, ROWS[name].env), ROWS[name].env
+    for name, raw in overrides.items():
+        if raw is not None:
+            option = "--" + name.replace("_", "-")
+            values[name], sources[name] = parse(name, raw, option), option
+    settings = Settings(**{**values, "data_dir": root}, sources=sources)
+    return _derived(settings)
+
+
+def address_url(host: str, port: int) -> str:
+    """``https://host:port`` (IPv6 literals bracketed): the base URL of a listening address."""
+    return f"https://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _derived(settings: Settings) -> Settings:
+    base = (settings.base_url or address_url(settings.host, settings.port)).rstrip("/")
+    database = settings.database_url or f"sqlite+aiosqlite:///{settings.data_dir / 'credo.db'}"
+    return replace(settings, base_url=base, database_url=database)
+
+
+def base_url_is_derived(settings: Settings) -> bool:
+    """True when the issuer follows ``host`` and ``port`` (no base URL of its own).
+
+    A ``base_url`` in the file equal to the derived one counts as derived: older ``credo
+    init`` wrote it there in any case.
+    """
+    source = settings.source("base_url")
+    return source == "default" or (
+        source == CONFIG_FILE and settings.base_url == address_url(settings.host, settings.port))
 
 
 def write_settings(settings: Settings, **values: Any) -> None:
-    """Persist chosen settings to ``credo.toml`` (simple scalars only)."""
+    """Set keys of ``credo.toml`` (``None`` removes one), checked, written 0600 atomically."""
     path = settings.config_path
-    current: dict[str, Any] = tomllib.loads(path.read_text()) if path.exists() else {}
-    current.update(values)
-    lines = []
-    for key, value in sorted(current.items()):
-        if isinstance(value, bool):
-            lines.append(f"{key} = {'true' if value else 'false'}")
-        elif isinstance(value, int | float):
-            lines.append(f"{key} = {value}")
+    current = read_config_file(path)
+    for key, value in values.items():
+        row = ROWS.get(key)
+        if row is None or not row.in_file:
+            raise ConfigError(f"{key!r} is not a setting of {CONFIG_FILE}"
+                              f"{_suggest(key, [n for n, r in ROWS.items() if r.in_file])}")
+        if value is None:
+            current.pop(key, None)
         else:
-            escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-            lines.append(f'{key} = "{escaped}"')
+            current[key] = parse(key, value, key)
+    lines = [f"{key} = {_toml(value)}" for key, value in sorted(current.items())]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    os.replace(temporary, path)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

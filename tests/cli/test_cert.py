@@ -126,8 +126,8 @@ def test_create_with_password_file_encrypts_key_and_pfx(tmp_path: Path) -> None:
     assert certs.load_pkcs12(pfx.read_bytes(), b"s3cret pass")[0].key_size == 3072
     shown = run("show", pfx, "--password-file", tmp_path / "pw.txt", "--json")
     assert json.loads(shown.stdout)["keySize"] == 3072
-    _one_line_error(run("show", pfx), 1,
-                    "cannot open the PKCS#12 file: a password may be needed, or not a PFX")
+    _one_line_error(run("show", pfx), 1, f"{pfx}: cannot open the PKCS#12 file: a password "
+                    "may be needed, or not a PFX")
 
 
 def test_keycredential_entry(bundle: Path) -> None:
@@ -157,11 +157,31 @@ def test_keycredential_display_name_and_fresh_key_ids(bundle: Path) -> None:
     assert first["keyId"] != second["keyId"]
 
 
-def test_small_key_refused_without_files(tmp_path: Path) -> None:
-    result = create(tmp_path / "weak", "--key-size", "1024")
-    _one_line_error(result, 2,
-                    "--key-size: RSA key size 1024 is less than the minimum required 2048 bits")
+@pytest.mark.parametrize(("size", "why"), [
+    ("1024", "smaller keys are not safe"), ("2047", "smaller keys are not safe"),
+    ("16384", "larger keys take minutes to make and slow every signature"),
+    ("8192", "larger keys take minutes to make and slow every signature")])
+def test_key_sizes_outside_the_allowed_three_are_refused_at_once(
+        tmp_path: Path, size: str, why: str) -> None:
+    result = create(tmp_path / "weak", "--key-size", size)
+    _one_line_error(result, 2, f"--key-size: {size} is not one of 2048, 3072 or 4096 ({why})")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_validity_in_days_from_not_before(tmp_path: Path) -> None:
+    info = json.loads(run("create", "--subject", "CN=days", "--out", tmp_path / "d", "--json",
+                          "--not-before", "2030-02-01", "--days", "90").stdout)
+    assert (info["notBefore"], info["notAfter"]) == ("2030-02-01T00:00:00Z",
+                                                     "2030-05-02T00:00:00Z")
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    relative = json.loads(run("create", "--subject", "CN=rel", "--out", tmp_path / "r",
+                              "--json", "--days", "1").stdout)
+    assert relative["notBefore"] == today.strftime("%Y-%m-%dT%H:%M:%SZ")
+    both = run("create", "--subject", "CN=x", "--out", tmp_path / "x", "--days", "9",
+               "--not-after", "2031-01-01")
+    _one_line_error(both, 2, "give --days or --not-after, not both")
+    assert run("create", "--subject", "CN=x", "--out", tmp_path / "x", "--days", "0"
+               ).exit_code == 2
 
 
 def test_overwrite_refused_then_forced(bundle: Path) -> None:
@@ -194,12 +214,26 @@ def test_create_empty_password_file(tmp_path: Path) -> None:
 
 
 def test_show_errors(tmp_path: Path) -> None:
-    (tmp_path / "junk.pem").write_bytes(b"not a certificate")
-    _one_line_error(run("show", tmp_path / "junk.pem"), 1, "not a PEM or DER X.509 certificate")
+    junk = tmp_path / "junk.pem"
+    junk.write_bytes(b"not a certificate")
+    _one_line_error(run("show", junk), 1, f"{junk}: not a PEM or DER X.509 certificate")
     _one_line_error(run("show", tmp_path / "nope.cer"), 1,
                     f"cannot read {tmp_path / 'nope.cer'}: No such file or directory")
-    _one_line_error(run("keycredential", tmp_path / "junk.pem"), 1,
-                    "not a PEM or DER X.509 certificate")
+    _one_line_error(run("keycredential", junk), 1, f"{junk}: not a PEM or DER X.509 certificate")
+
+
+def test_a_private_key_or_pfx_given_as_certificate_is_named(bundle: Path) -> None:
+    key, pfx = _file(bundle, ".key.pem"), _file(bundle, ".pfx")
+    _one_line_error(run("keycredential", key), 1,
+                    f"{key}: not a PEM or DER X.509 certificate: it is a private key (PEM "
+                    "PRIVATE KEY), which is never uploaded: give the certificate (.cer or .pem) "
+                    "instead")
+    renamed = pfx.with_name("bundle.cer")
+    renamed.write_bytes(pfx.read_bytes())
+    _one_line_error(run("show", renamed), 1,
+                    f"{renamed}: not a PEM or DER X.509 certificate: it is a PKCS#12 (.pfx) "
+                    "bundle, which holds the private key: upload the certificate alone (.cer or "
+                    ".pem)")
 
 
 def test_not_after_given_as_iso_datetime(tmp_path: Path) -> None:

@@ -1,32 +1,38 @@
-"""``credo cert``: create a client certificate, show its thumbprints, print its keyCredential."""
+"""``credo cert``: create a client certificate, show its thumbprints, print its keyCredential.
+
+Files are the IDs here (``credo cert show FILE``); nothing talks to a server.
+"""
 
 from __future__ import annotations
 
 import base64
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from cryptography import x509
 from cryptography.x509.oid import NameOID
+from rich.console import Console
 
 from credo import certs
 from credo.cli.common import (
+    EXIT_USAGE,
     CliError,
     JsonOption,
     PasswordFileOption,
+    command_group,
     handle_errors,
     parse_datetime,
-    print_fields,
-    print_json,
     read_file,
     read_password_file,
 )
+from credo.cli.output import emit_json, print_fields
+from credo.errors import CertificateError
 from credo.model import KeyCredential
 
-app = typer.Typer(no_args_is_help=True, help="Create and inspect X.509 client certificates.")
+app = command_group("Create and inspect X.509 client certificates.")
 
 _ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
 _LABELS = {
@@ -42,7 +48,9 @@ _FILE_ROLES = {
 }
 
 CertArgument = Annotated[Path, typer.Argument(
-    help="Certificate file: PEM, DER (.cer) or PKCS#12 (.pfx/.p12).", show_default=False)]
+    metavar="FILE", help="Certificate file: PEM, DER (.cer) or PKCS#12 (.pfx/.p12).",
+    show_default=False)]
+KEY_SIZES = (2048, 3072, 4096)
 
 
 def _today() -> datetime:
@@ -59,9 +67,12 @@ def _years_later(start: datetime, years: int) -> datetime:
 def _load(path: Path, password_file: Path | None) -> x509.Certificate:
     """A certificate from PEM, DER or (with its password) PKCS#12."""
     data = read_file(path)
-    if path.suffix.lower() in {".pfx", ".p12"}:
-        return certs.load_pkcs12(data, read_password_file(password_file))[1]
-    return certs.load_certificate(data)
+    try:
+        if path.suffix.lower() in {".pfx", ".p12"}:
+            return certs.load_pkcs12(data, read_password_file(password_file))[1]
+        return certs.load_certificate(data)
+    except CertificateError as exc:
+        raise CliError(f"{path}: {exc.description}") from exc
 
 
 def _default_display_name(cert: x509.Certificate) -> str:
@@ -90,6 +101,17 @@ def _key_credential_entry(cred: KeyCredential, *, include_key: bool = True) -> d
     }
 
 
+def _validity(not_before: str | None, not_after: str | None, days: int | None,
+              ) -> tuple[datetime, datetime]:
+    start = parse_datetime(not_before, "--not-before") if not_before else _today()
+    if days is not None and not_after is not None:
+        raise CliError("give --days or --not-after, not both", exit_code=EXIT_USAGE)
+    if days is not None:
+        return start, start + timedelta(days=days)
+    return start, parse_datetime(not_after, "--not-after") if not_after else _years_later(
+        start, 2)
+
+
 @app.command()
 @handle_errors
 def create(
@@ -103,23 +125,28 @@ def create(
     not_after: Annotated[str | None, typer.Option(
         help="End of validity: YYYY-MM-DD (UTC midnight) or ISO 8601.",
         show_default="not-before + 2 years")] = None,
-    key_size: Annotated[int, typer.Option(help="RSA key size in bits (2048 or more).")] = 2048,
+    days: Annotated[int | None, typer.Option(
+        min=1, help="Validity in days from not-before (instead of --not-after).")] = None,
+    key_size: Annotated[int, typer.Option(help="RSA key size in bits: 2048, 3072 or 4096.")
+                        ] = 2048,
     password_file: PasswordFileOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Create a self-signed RSA client certificate (like makecert -r -pe -sky exchange)."""
+    if key_size not in KEY_SIZES:
+        why = ("larger keys take minutes to make and slow every signature"
+               if key_size > max(KEY_SIZES) else "smaller keys are not safe")
+        raise CliError(f"--key-size: {key_size} is not one of 2048, 3072 or 4096 ({why})",
+                       exit_code=EXIT_USAGE)
     password = read_password_file(password_file)
-    start = parse_datetime(not_before, "--not-before") if not_before else _today()
-    end = parse_datetime(not_after, "--not-after") if not_after else _years_later(start, 2)
-    if key_size < certs.MIN_RSA_BITS:
-        raise CliError(f"--key-size: RSA key size {key_size} is less than the minimum "
-                       f"required {certs.MIN_RSA_BITS} bits")
-    key, cert = certs.create_self_signed(subject, start, end, key_size)
+    start, end = _validity(not_before, not_after, days)
+    with Console(stderr=True).status(f"Generating a {key_size}-bit RSA key…"):
+        key, cert = certs.create_self_signed(subject, start, end, key_size)
     paths = certs.write_bundle(out, key, cert, password, overwrite=force)
     if as_json:
-        print_json({"files": {kind: str(path) for kind, path in paths.items()},
-                    **certs.describe(cert)})
+        emit_json({"files": {kind: str(path) for kind, path in paths.items()},
+                   **certs.describe(cert)})
         return
     print_fields({str(path): _FILE_ROLES[kind] for kind, path in paths.items()})
     typer.echo()
@@ -140,7 +167,7 @@ def show(
     """Show a certificate's subject, validity, key size and thumbprints in every form."""
     cert = _load(path, password_file)
     if as_json:
-        print_json(certs.describe(cert))
+        emit_json(certs.describe(cert))
     else:
         _print_description(cert)
 
@@ -152,9 +179,11 @@ def keycredential(
     display_name: Annotated[str | None, typer.Option(
         help="The entry's displayName.", show_default="CN=<subject common name>")] = None,
     password_file: PasswordFileOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (always: the entry is "
+                                          "JSON).")] = False,
 ) -> None:
     """Print the manifest keyCredentials entry (JSON) that uploads this certificate."""
     cert = _load(path, password_file)
     name = display_name if display_name is not None else _default_display_name(cert)
     cred = certs.key_credential(cert, key_id=str(uuid.uuid4()), display_name=name)
-    print_json(_key_credential_entry(cred))
+    emit_json(_key_credential_entry(cred))

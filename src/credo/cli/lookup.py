@@ -3,7 +3,9 @@
 People name an app by its object id, its appId (client id), an identifier URI
 (``api://mail``) or its display name. GUIDs are looked up directly; anything else is
 matched against the tenant's listing, and a name that matches several objects is refused
-with their ids, so that the user can pick one.
+with their ids, so that the user can pick one. Without ``--tenant`` the app is looked for in
+every tenant (an appId is unique in the deployment); the tenant is asked for only when a
+name is ambiguous.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from credo.cli.api import Management, quoted
-from credo.cli.common import EXIT_FAILURE, CliError
+from credo.cli.api import Management
+from credo.cli.common import EXIT_USAGE, CliError
 from credo.errors import NotFound
 from credo.model import is_guid
 
@@ -26,28 +28,54 @@ def _matches(item: Object, ref: str, uri_key: str) -> bool:
 
 def _one(found: Sequence[Object], ref: str, what: str, tenant: str) -> Object:
     if not found:
-        raise CliError(f"no {what} {ref!r} in tenant {tenant}", exit_code=EXIT_FAILURE)
+        raise CliError(f"no {what} {ref!r} in tenant {tenant}")
     if len(found) > 1:
         ids = ", ".join(f"{item.get('displayName')} (appId {item.get('appId')})" for item in found)
         raise CliError(f"{ref!r} names {len(found)} {what}s in tenant {tenant}: {ids}; "
-                       "give the appId instead", exit_code=EXIT_FAILURE)
+                       "give the appId instead", exit_code=EXIT_USAGE)
     return found[0]
+
+
+def _applications(api: Management, tenant: str, ref: str) -> list[Object]:
+    """The apps of ``tenant`` that ``ref`` names (an id names at most one)."""
+    if is_guid(ref):
+        try:
+            return [api.get(tenant, f"/applications/{ref}")]  # object id or appId
+        except NotFound:
+            return []
+    apps = api.collection(tenant, "/applications")
+    by_uri = [app for app in apps if ref in (app.get("identifierUris") or [])]
+    return by_uri or [app for app in apps if _matches(app, ref, "identifierUris")]
 
 
 def application(api: Management, tenant: str, ref: str) -> Object:
     """An app homed in ``tenant`` by object id, appId, identifier URI or display name."""
-    if is_guid(ref):
-        for path in (f"/applications/{ref}", f"/applications(appId='{quoted(ref)}')"):
-            try:
-                found: Object = api.get(tenant, path)
-                return found
-            except NotFound:
-                continue
-        raise CliError(f"no application {ref!r} in tenant {tenant}", exit_code=EXIT_FAILURE)
-    apps = api.collection(tenant, "/applications")
-    by_uri = [app for app in apps if ref in (app.get("identifierUris") or [])]
-    return _one(by_uri or [app for app in apps if _matches(app, ref, "identifierUris")],
-                ref, "application", tenant)
+    return _one(_applications(api, tenant, ref), ref, "application", tenant)
+
+
+def tenant_name(tenant: Object) -> str:
+    """A tenant as people know it: its first domain, else its id."""
+    domains = [str(d.get("name")) for d in tenant.get("verifiedDomains") or []]
+    return domains[0] if domains else str(tenant.get("id"))
+
+
+def locate(api: Management, ref: str, tenant: str | None) -> tuple[str, Object]:
+    """``(tenant, app)``: the app ``ref`` names in ``tenant``, or in whichever tenant has it."""
+    if tenant is not None:
+        return tenant, application(api, tenant, ref)
+    found: list[tuple[Object, Object]] = []
+    for candidate in api.tenants():
+        found += [(candidate, app) for app in _applications(api, str(candidate["id"]), ref)]
+        if found and is_guid(ref):
+            break  # ids are unique in the deployment
+    if not found:
+        raise CliError(f"no application {ref!r} in any tenant")
+    if len(found) > 1:
+        named = ", ".join(f"{app.get('displayName')} (appId {app.get('appId')}) in "
+                          f"{tenant_name(home)}" for home, app in found)
+        raise CliError(f"{ref!r} names {len(found)} applications: {named}; give --tenant or "
+                       "the appId", exit_code=EXIT_USAGE)
+    return tenant_name(found[0][0]), found[0][1]
 
 
 def service_principal(api: Management, tenant: str, ref: str) -> Object | None:
@@ -69,8 +97,7 @@ def require_service_principal(api: Management, tenant: str, ref: str) -> Object:
     sp = service_principal(api, tenant, ref)
     if sp is None:
         raise CliError(f"{ref!r} has no service principal in tenant {tenant}; a multi-tenant "
-                       f"app is installed with `credo app sp create --tenant {tenant} APP_ID`",
-                       exit_code=EXIT_FAILURE)
+                       f"app is installed with `credo app sp create APP_ID --tenant {tenant}`")
     return sp
 
 
@@ -87,7 +114,7 @@ def service_principal_or_install(api: Management, tenant: str, ref: str) -> Obje
         return sp
     if not is_guid(ref):
         raise CliError(f"no service principal {ref!r} in tenant {tenant}; name an app of "
-                       "another tenant by its appId to install it here", exit_code=EXIT_FAILURE)
+                       "another tenant by its appId to install it here")
     return install(api, tenant, ref)
 
 
@@ -101,7 +128,7 @@ def app_role(resource: Object, value: str) -> Object:
     offered = ", ".join(str(r.get("value")) for r in roles) or "none"
     raise CliError(f"{value!r} is not an application permission of "
                    f"{resource.get('displayName')!r} (it offers: {offered})",
-                   exit_code=EXIT_FAILURE)
+                   exit_code=EXIT_USAGE)
 
 
 def role_names(resource: Object) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """``credo tenant``: create, list and show tenants; choose a tenant's security profile.
 
-Tenant-wide operations need ``Tenant.ReadWrite.All`` in the bootstrap tenant, so every call
-here runs with the operator's token for the bootstrap tenant (docs/CONTRACTS.md).
+The tenant is the ID of these commands: ``credo tenant show contoso.example`` and
+``credo tenant show -t contoso.example`` are the same. Tenant-wide operations need
+``Tenant.ReadWrite.All`` in the bootstrap tenant, so every call here runs with the operator's
+token for the bootstrap tenant (docs/CONTRACTS.md).
 """
 
 from __future__ import annotations
@@ -10,22 +12,28 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from credo.cli.api import (
-    Management,
+from credo.cli.api import Management, segment
+from credo.cli.common import (
+    EXIT_USAGE,
+    CaOption,
+    CliError,
+    DataDirOption,
+    JsonOption,
     ServerOption,
-    emit,
-    emit_table,
-    management_errors,
-    segment,
-    text,
+    TenantOption,
+    command_group,
+    handle_errors,
 )
-from credo.cli.common import DataDirOption, JsonOption, print_fields
+from credo.cli.output import emit, emit_table, print_fields, text
 
-app = typer.Typer(no_args_is_help=True, help="Create and list tenants (operator).")
+app = command_group("Create and list tenants (operator).")
 
 ProfileName = Literal["entra", "strict"]
-TenantArgument = Annotated[str, typer.Argument(help="The tenant's id (GUID) or a domain name.",
-                                               show_default=False)]
+TenantArgument = Annotated[str | None, typer.Argument(
+    metavar="[TENANT]", help="The tenant's id (GUID) or a domain name (or give --tenant).",
+    show_default=False)]
+ProfileOption = Annotated[ProfileName, typer.Option(
+    help="Security profile: entra (Entra-compatible) or strict (single-use assertions).")]
 _COLUMNS = (("id", "id"), ("domain", "domain"), ("display name", "displayName"),
             ("profile", "profile"))
 
@@ -34,70 +42,79 @@ def _domains(tenant: dict[str, Any]) -> list[str]:
     return [str(d.get("name")) for d in tenant.get("verifiedDomains") or []]
 
 
-def _row(tenant: dict[str, Any]) -> dict[str, Any]:
-    return {**tenant, "domain": text(_domains(tenant))}
-
-
 def _show(tenant: dict[str, Any]) -> None:
-    print_fields({"Tenant id": tenant.get("id"), "Domains": text(_domains(tenant)),
+    print_fields({"Tenant id": tenant.get("id"), "Domains": _domains(tenant),
                   "Display name": tenant.get("displayName") or "",
                   "Profile": tenant.get("profile"),
                   "Created": tenant.get("createdDateTime") or ""})
 
 
+def _one(argument: str | None, option: str | None) -> str:
+    if (argument is None) == (option is None):
+        raise CliError("name the tenant once: `credo tenant VERB TENANT` or --tenant TENANT",
+                       exit_code=EXIT_USAGE)
+    return str(argument or option)
+
+
 @app.command("create")
-@management_errors
+@handle_errors
 def create(
-    domain: Annotated[str, typer.Option(help="The tenant's domain, e.g. contoso.example.",
-                                        show_default=False)],
     data_dir: DataDirOption,
+    domain: Annotated[str | None, typer.Argument(
+        metavar="[DOMAIN]", help="The tenant's domain, e.g. contoso.example (or give --tenant).",
+        show_default=False)] = None,
+    tenant: TenantOption = None,
     display_name: Annotated[str | None, typer.Option(help="Default: the domain.")] = None,
-    profile: Annotated[ProfileName, typer.Option(
-        help="Security profile: entra (Entra-compatible) or strict (single-use assertions).",
-    )] = "entra",
-    server: ServerOption = None,
-    as_json: JsonOption = False,
+    profile: ProfileOption = "entra",
+    server: ServerOption = None, ca: CaOption = None, as_json: JsonOption = False,
 ) -> None:
     """Create a tenant; the operator may manage it at once."""
-    body = {"domain": domain, "displayName": display_name or domain, "profile": profile}
-    with Management(data_dir, server) as api:
-        tenant = api.post(api.bootstrap_tenant, "/tenants", body)
-    emit(tenant, as_json, lambda: _show(tenant))
+    name = _one(domain, tenant)
+    body = {"domain": name, "displayName": display_name or name, "profile": profile}
+    with Management(data_dir, server, ca=ca) as api:
+        created = api.post(api.bootstrap_tenant, "/tenants", body)
+    emit(created, as_json, lambda: _show(created))
 
 
 @app.command("list")
-@management_errors
-def list_tenants(data_dir: DataDirOption, server: ServerOption = None,
+@handle_errors
+def list_tenants(data_dir: DataDirOption, server: ServerOption = None, ca: CaOption = None,
                  as_json: JsonOption = False) -> None:
     """List every tenant."""
-    with Management(data_dir, server) as api:
-        tenants = api.collection(api.bootstrap_tenant, "/tenants")
-    emit(tenants, as_json, lambda: emit_table([_row(t) for t in tenants], _COLUMNS,
-                                              empty="no tenants"))
+    with Management(data_dir, server, ca=ca) as api:
+        tenants = api.tenants()
+    rows = [{**t, "domain": text(_domains(t))} for t in tenants]
+    emit(tenants, as_json, lambda: emit_table(rows, _COLUMNS, empty="no tenants"))
 
 
 @app.command("show")
-@management_errors
-def show(tenant: TenantArgument, data_dir: DataDirOption, server: ServerOption = None,
+@handle_errors
+def show(data_dir: DataDirOption, tenant_ref: TenantArgument = None,
+         tenant: TenantOption = None, server: ServerOption = None, ca: CaOption = None,
          as_json: JsonOption = False) -> None:
     """Show one tenant, by id or domain."""
-    with Management(data_dir, server) as api:
-        found = api.get(api.bootstrap_tenant, f"/tenants/{segment(tenant)}")
+    name = _one(tenant_ref, tenant)
+    with Management(data_dir, server, ca=ca) as api:
+        found = api.get(api.bootstrap_tenant, f"/tenants/{segment(name)}")
     emit(found, as_json, lambda: _show(found))
 
 
 @app.command("set-profile")
-@management_errors
+@handle_errors
 def set_profile(
-    tenant: TenantArgument,
-    profile: Annotated[ProfileName, typer.Argument(help="entra or strict.", show_default=False)],
     data_dir: DataDirOption,
-    server: ServerOption = None,
-    as_json: JsonOption = False,
+    tenant_ref: TenantArgument = None,
+    profile: Annotated[ProfileName | None, typer.Option(
+        help="entra or strict.", show_default=False)] = None,
+    tenant: TenantOption = None,
+    server: ServerOption = None, ca: CaOption = None, as_json: JsonOption = False,
 ) -> None:
     """Change a tenant's security profile (entra or strict)."""
-    with Management(data_dir, server) as api:
-        found = api.get(api.bootstrap_tenant, f"/tenants/{segment(tenant)}")
+    name = _one(tenant_ref, tenant)
+    if profile is None:
+        raise CliError("give --profile entra or --profile strict", exit_code=EXIT_USAGE)
+    with Management(data_dir, server, ca=ca) as api:
+        found = api.get(api.bootstrap_tenant, f"/tenants/{segment(name)}")
         api.patch(api.bootstrap_tenant, f"/tenants/{found['id']}", {"profile": profile})
         updated = api.get(api.bootstrap_tenant, f"/tenants/{found['id']}")
     emit(updated, as_json, lambda: _show(updated))

@@ -1,36 +1,48 @@
-"""``credo token get``: an app-only token with Credo's client library, as a daemon gets it.
+"""``credo token get``: an app-only token, exactly as a daemon would get it.
 
-v2 (default): ``ConfidentialClient.acquire_token_for_client`` (MSAL's wire format; a
-certificate signs PS256 with ``x5t#S256``). ``--v1``: the ADAL-shaped
-``AuthenticationContext.acquire_token`` at ``{authority}/oauth2/token`` with ``resource``
-(RS256 with ``x5t``, as ADAL signs). ``--decode`` shows the header and claims, decoded
-*without* verifying the signature: for reading, never for trusting.
+v2 (default): ``ConfidentialClient.acquire_token_for_client`` at
+``{server}/{tenant}/oauth2/v2.0/token`` with ``scope``. ``--v1``: the ADAL-shaped
+``AuthenticationContext.acquire_token`` at ``{server}/{tenant}/oauth2/token`` with
+``resource`` (RS256 with ``x5t``, as ADAL signs). APP may be a display name and the tenant
+may be left out when the data dir's operator can look them up. ``--decode`` shows the
+header and claims, decoded *without* verifying the signature: for reading, never for trusting.
 """
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
 
-from credo.cli.api import Unreachable, emit_json, management_errors
+from credo.cli import lookup
+from credo.cli.api import Management, segment
 from credo.cli.common import (
+    EXIT_USAGE,
+    CaOption,
     CliError,
     DataDirOption,
     JsonOption,
     PasswordFileOption,
+    ServerOption,
+    TenantOption,
+    command_group,
+    handle_errors,
     read_file,
     read_password_file,
 )
+from credo.cli.connection import ca_hint, explain, server_url, trust
+from credo.cli.output import emit_json
 from credo.client import CertificateCredential, ClientSecret, ConfidentialClient, Credential
 from credo.client.adal import AuthenticationContext, ClientAssertionCertificate, ClientCredential
 from credo.config import load_settings
-from credo.errors import TemporarilyUnavailable
+from credo.errors import CertificateError, TemporarilyUnavailable, TlsTrustError
 from credo.jose import parse_compact
+from credo.model import is_guid
 
-app = typer.Typer(no_args_is_help=True, help="Get tokens as a client application would.")
+app = command_group("Get tokens as a client application would.")
 
 _DEFAULT_SUFFIX = "/.default"
 
@@ -39,26 +51,19 @@ def _secret(secret: str | None, secret_file: Path | None) -> str | None:
     if secret_file is not None:
         text = read_file(secret_file).decode("utf-8", "replace").strip()
         if not text:
-            raise CliError(f"the secret file {secret_file} is empty")
+            raise CliError(f"the secret file {secret_file} is empty", exit_code=EXIT_USAGE)
         return text
     return secret
 
 
 def _certificate(cert: Path, key: Path | None, password_file: Path | None,
                  *, v1: bool) -> CertificateCredential:
-    return CertificateCredential.from_files(
-        cert, key, password=read_password_file(password_file),
-        algorithm="RS256" if v1 else "PS256")
-
-
-def _verify(ca: Path | None, data_dir: Path) -> str | bool:
-    """The CA bundle to trust: ``--ca``, else the data dir's local CA when present."""
-    if ca is not None:
-        if not ca.exists():
-            raise CliError(f"--ca: {ca} does not exist")
-        return str(ca)
-    local = load_settings(data_dir).ca_path
-    return str(local) if local.exists() else True
+    try:
+        return CertificateCredential.from_files(
+            cert, key, password=read_password_file(password_file),
+            algorithm="RS256" if v1 else "PS256")
+    except CertificateError as exc:
+        raise CliError(f"{cert}: {exc.description}", exit_code=EXIT_USAGE) from exc
 
 
 def _targets(scopes: list[str], resource: str | None, v1: bool) -> tuple[list[str], str | None]:
@@ -66,25 +71,40 @@ def _targets(scopes: list[str], resource: str | None, v1: bool) -> tuple[list[st
     if v1 and resource is None:
         defaults = [s for s in scopes if s.endswith(_DEFAULT_SUFFIX)]
         if len(defaults) != 1:
-            raise CliError("--v1 needs --resource (or one --scope ending in /.default)")
+            raise CliError("--v1 needs --resource (or one --scope ending in /.default)",
+                           exit_code=EXIT_USAGE)
         resource = defaults[0].removesuffix(_DEFAULT_SUFFIX)
     if not v1 and not scopes:
         if resource is None:
-            raise CliError("give --scope, e.g. --scope api://mail/.default")
+            raise CliError("give --scope, e.g. --scope api://mail/.default", exit_code=EXIT_USAGE)
         scopes = [resource.rstrip("/") + _DEFAULT_SUFFIX]
     return scopes, resource
 
 
+def _client_and_tenant(app_ref: str, tenant: str | None, data_dir: Path, server: str | None,
+                       ca: Path | None) -> tuple[str, str]:
+    """``(appId, tenant)``; names and a missing tenant are looked up as the operator."""
+    if is_guid(app_ref) and tenant is not None:
+        return app_ref, tenant
+    if not load_settings(data_dir).operator_app_id:
+        raise CliError(f"give the app's appId and --tenant: {data_dir} has no operator to look "
+                       f"up {app_ref!r}", exit_code=EXIT_USAGE)
+    with Management(data_dir, server, ca=ca) as api:
+        home, found = lookup.locate(api, app_ref, None)
+    return str(found["appId"]), tenant or home
+
+
 def _acquire_v2(authority: str, client_id: str, credential: Credential, scopes: list[str],
-                verify: str | bool) -> dict[str, Any]:
-    with ConfidentialClient(authority, client_id, credential=credential, verify=verify) as cc:
+                verify: ssl.SSLContext) -> dict[str, Any]:
+    with ConfidentialClient(authority, client_id, credential=credential, verify=verify,
+                            allow_insecure_http=authority.startswith("http:")) as cc:
         token = cc.acquire_token_for_client(scopes)
     return {"token_type": token.token_type, "access_token": token.access_token,
             "expires_on": int(token.expires_on), "scope": " ".join(token.scopes)}
 
 
 def _acquire_v1(authority: str, client_id: str, credential: CertificateCredential | str,
-                resource: str, verify: str | bool) -> dict[str, Any]:
+                resource: str, verify: ssl.SSLContext) -> dict[str, Any]:
     adal_credential = (ClientCredential(client_id, credential) if isinstance(credential, str)
                        else ClientAssertionCertificate(client_id, credential))
     context = AuthenticationContext(authority, verify=verify)
@@ -96,11 +116,6 @@ def _acquire_v1(authority: str, client_id: str, credential: CertificateCredentia
             "expires_in": result["expiresIn"], "resource": result["resource"]}
 
 
-def _decoded(access_token: str) -> dict[str, Any]:
-    jws = parse_compact(access_token)
-    return {"signatureVerified": False, "header": jws.header, "claims": jws.claims}
-
-
 def _print(token: dict[str, Any], *, decode: bool, as_json: bool) -> None:
     if not decode:
         if as_json:
@@ -108,7 +123,8 @@ def _print(token: dict[str, Any], *, decode: bool, as_json: bool) -> None:
         else:
             typer.echo(token["access_token"])
         return
-    decoded = _decoded(token["access_token"])
+    jws = parse_compact(token["access_token"])
+    decoded = {"signatureVerified": False, "header": jws.header, "claims": jws.claims}
     if as_json:
         emit_json(decoded)
         return
@@ -121,11 +137,11 @@ def _print(token: dict[str, Any], *, decode: bool, as_json: bool) -> None:
 
 
 @app.command("get")
-@management_errors
+@handle_errors
 def get(
-    authority: Annotated[str, typer.Option(
-        help="https://HOST:PORT/<tenant id or domain>.", show_default=False)],
-    client_id: Annotated[str, typer.Option(help="The app's appId.", show_default=False)],
+    app_ref: Annotated[str, typer.Argument(
+        metavar="APP", help="The client app: its appId, or a name the data dir's operator can "
+        "look up.", show_default=False)],
     data_dir: DataDirOption,
     scope: Annotated[list[str] | None, typer.Option(
         "--scope", help="e.g. api://mail/.default (v2; repeatable).")] = None,
@@ -140,29 +156,35 @@ def get(
     resource: Annotated[str | None, typer.Option(help="v1 resource, e.g. api://mail.")] = None,
     decode: Annotated[bool, typer.Option(
         "--decode", help="Print the header and claims (not verified).")] = False,
-    ca: Annotated[Path | None, typer.Option(
-        help="CA bundle to trust. [default: the data dir's local CA, if present]")] = None,
+    tenant: TenantOption = None, server: ServerOption = None, ca: CaOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Get an app-only token (client credentials) and print it."""
     client_secret = _secret(secret, secret_file)
     if (cert is None) == (client_secret is None):
         raise CliError("give exactly one credential: --cert (with --key), --secret-file or "
-                       "--secret")
+                       "--secret", exit_code=EXIT_USAGE)
     scopes, v1_resource = _targets(list(scope or []), resource, v1)
-    verify = _verify(ca, data_dir)
+    settings = load_settings(data_dir)
+    base = server_url(server) if server else server_url(settings.server or settings.base_url,
+                                                        "the server setting")
+    verify = trust(ca, settings)
     credential: CertificateCredential | str = (
         _certificate(cert, key, password_file, v1=v1) if cert is not None else str(client_secret))
+    client_id, where = _client_and_tenant(app_ref, tenant, data_dir, server, ca)
+    authority = f"{base}/{segment(where)}"
     try:
         if v1 and v1_resource is not None:
             token = _acquire_v1(authority, client_id, credential, v1_resource, verify)
         else:
             v2_credential = ClientSecret(credential) if isinstance(credential, str) else credential
             token = _acquire_v2(authority, client_id, v2_credential, scopes, verify)
+    except TlsTrustError as exc:
+        raise explain(base, exc, ca_hint(settings)) from exc
     except TemporarilyUnavailable as exc:
         if isinstance(exc.__cause__, httpx.TransportError):
-            raise Unreachable(authority, str(exc.__cause__) or "") from exc
+            raise explain(base, exc.__cause__, ca_hint(settings)) from exc
         raise
     except ValueError as exc:
-        raise CliError(str(exc)) from exc
+        raise CliError(str(exc), exit_code=EXIT_USAGE) from exc
     _print(token, decode=decode, as_json=as_json)

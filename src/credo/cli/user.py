@@ -1,10 +1,10 @@
 """``credo user``: create and list users, set passwords, assign administrator roles.
 
 Every command goes through the management API (``/v1.0/users``, ``/v1.0/directoryRoles``)
-as the operator, which holds ``User.ReadWrite.All`` and
-``RoleManagement.ReadWrite.Directory`` in tenants created after those roles existed. A
-password is read from ``--password-file`` or prompted for (hidden, twice); it is never an
-option value, so it stays out of shell history and process lists.
+as the operator. The user is the ID (userPrincipalName or object id); the tenant defaults to
+the one whose domain the userPrincipalName ends with. A password is read from
+``--password-file`` or prompted for (hidden, twice); it is never an option value, so it stays
+out of shell history and process lists.
 """
 
 from __future__ import annotations
@@ -14,33 +14,45 @@ from typing import Annotated, Any
 
 import typer
 
-from credo.cli.api import (
-    Management,
-    ServerOption,
-    TenantOption,
-    emit,
-    emit_table,
-    management_errors,
-    segment,
-)
+from credo.cli.api import Management, segment
 from credo.cli.common import (
+    EXIT_USAGE,
+    CaOption,
     CliError,
     DataDirOption,
     JsonOption,
     PasswordFileOption,
-    print_fields,
+    RequiredTenantOption,
+    ServerOption,
+    TenantOption,
+    YesOption,
+    command_group,
+    confirm,
+    handle_errors,
     read_password_file,
 )
+from credo.cli.output import emit, emit_table, print_fields
 
-app = typer.Typer(no_args_is_help=True, help="Users of a tenant and their administrator roles.")
+app = command_group("Users of a tenant and their administrator roles.")
 
-UserArgument = Annotated[str, typer.Argument(help="The user: userPrincipalName or object id.",
-                                             show_default=False)]
+UserArgument = Annotated[str, typer.Argument(
+    metavar="USER", help="userPrincipalName (alice@contoso.example) or object id.",
+    show_default=False)]
 RoleOption = Annotated[list[str] | None, typer.Option(
     "--role", help="A directory role: 'Global Administrator', 'Application Administrator' or "
                    "'Cloud Application Administrator'; repeatable.")]
 _COLUMNS = (("user principal name", "userPrincipalName"), ("display name", "displayName"),
             ("enabled", "accountEnabled"), ("roles", "roles"), ("id", "id"))
+Object = dict[str, Any]
+
+
+def _tenant(user: str, tenant: str | None) -> str:
+    """``--tenant``, else the domain of the userPrincipalName."""
+    if tenant is not None:
+        return tenant
+    if "@" in user:
+        return user.rsplit("@", 1)[1]
+    raise CliError(f"{user!r} is not a userPrincipalName: give --tenant", exit_code=EXIT_USAGE)
 
 
 def _password(path: Path | None) -> str:
@@ -49,7 +61,8 @@ def _password(path: Path | None) -> str:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise CliError(f"the password file {path} is not UTF-8 text") from None
+            raise CliError(f"the password file {path} is not UTF-8 text",
+                           exit_code=EXIT_USAGE) from None
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
@@ -63,7 +76,8 @@ def _role_id(roles: dict[str, str], name: str) -> str:
     for role_id, display in roles.items():
         if name.strip().lower() in (display.lower(), role_id):
             return role_id
-    raise CliError(f"unknown role {name!r}; known roles: {', '.join(roles.values())}")
+    raise CliError(f"unknown role {name!r}; known roles: {', '.join(roles.values())}",
+                   exit_code=EXIT_USAGE)
 
 
 def _held(api: Management, tenant: str, roles: dict[str, str]) -> dict[str, list[str]]:
@@ -74,133 +88,181 @@ def _held(api: Management, tenant: str, roles: dict[str, str]) -> dict[str, list
     return held
 
 
-def _assign(api: Management, tenant: str, user: dict[str, Any], role_id: str) -> None:
+def _assign(api: Management, tenant: str, user: Object, role_id: str) -> None:
     api.post(tenant, f"/directoryRoles/{role_id}/members/$ref",
              {"@odata.id": f"{api.server}/v1.0/directoryObjects/{user['id']}"})
 
 
-def _show(user: dict[str, Any]) -> None:
+def _with_roles(api: Management, tenant: str, user: str) -> Object:
+    """The user, with the names of the directory roles it holds."""
+    found: Object = api.get(tenant, f"/users/{segment(user)}")
+    held = _held(api, tenant, _roles(api, tenant)).get(str(found.get("id")), [])
+    return {**found, "roles": held}
+
+
+def _show(user: Object) -> None:
     print_fields({"User": user.get("userPrincipalName"), "Id": user.get("id"),
                   "Display name": user.get("displayName"),
-                  "Enabled": "yes" if user.get("accountEnabled") else "no",
+                  "Enabled": user.get("accountEnabled"),
                   "Roles": ", ".join(user.get("roles") or []) or "none"})
 
 
 @app.command("create")
-@management_errors
+@handle_errors
 def create(
-    tenant: TenantOption,
-    upn: Annotated[str, typer.Option("--upn", help="userPrincipalName, e.g. "
-                                     "alice@contoso.example (a domain of the tenant).",
-                                     show_default=False)],
-    name: Annotated[str, typer.Option("--name", help="Display name.", show_default=False)],
-    data_dir: DataDirOption, password_file: PasswordFileOption = None,
-    roles: RoleOption = None,
+    data_dir: DataDirOption,
+    upn: Annotated[str | None, typer.Argument(
+        metavar="USER", help="userPrincipalName, e.g. alice@contoso.example (a domain of the "
+        "tenant).", show_default=False)] = None,
+    display_name: Annotated[str | None, typer.Option(
+        help="Display name.", show_default="the part before @")] = None,
+    password_file: PasswordFileOption = None, roles: RoleOption = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
-    server: ServerOption = None, as_json: JsonOption = False,
+    tenant: TenantOption = None, server: ServerOption = None, ca: CaOption = None,
+    as_json: JsonOption = False,
+    upn_option: Annotated[str | None, typer.Option("--upn", hidden=True)] = None,  # before 0.2
+    name_option: Annotated[str | None, typer.Option("--name", hidden=True)] = None,
 ) -> None:
     """Create a user (and assign directory roles)."""
+    principal, name = upn or upn_option, display_name or name_option
+    if principal is None:
+        raise CliError("give the user's userPrincipalName, e.g. alice@contoso.example",
+                       exit_code=EXIT_USAGE)
+    where = _tenant(principal, tenant)
     password = _password(password_file)
-    with Management(data_dir, server) as api:
-        known = _roles(api, tenant) if roles else {}
+    with Management(data_dir, server, ca=ca) as api:
+        known = _roles(api, where) if roles else {}
         wanted = [_role_id(known, r) for r in roles or []]
-        user = api.post(tenant, "/users", {
-            "accountEnabled": not disabled, "displayName": name, "userPrincipalName": upn,
-            "passwordProfile": {"password": password,
-                                "forceChangePasswordNextSignIn": False}})
+        user = api.post(where, "/users", {
+            "accountEnabled": not disabled, "userPrincipalName": principal,
+            "displayName": name or principal.split("@")[0],
+            "passwordProfile": {"password": password, "forceChangePasswordNextSignIn": False}})
         for role_id in wanted:
-            _assign(api, tenant, user, role_id)
+            _assign(api, where, user, role_id)
     shown = {**user, "roles": [known[r] for r in wanted]}
     emit(shown, as_json, lambda: _show(shown))
 
 
 @app.command("list")
-@management_errors
-def list_users(tenant: TenantOption, data_dir: DataDirOption, server: ServerOption = None,
+@handle_errors
+def list_users(tenant: RequiredTenantOption, data_dir: DataDirOption,
+               server: ServerOption = None, ca: CaOption = None,
                as_json: JsonOption = False) -> None:
     """List a tenant's users with their directory roles."""
-    with Management(data_dir, server) as api:
+    with Management(data_dir, server, ca=ca) as api:
         users = api.collection(tenant, "/users")
         held = _held(api, tenant, _roles(api, tenant))
     rows = [{**u, "roles": held.get(str(u.get("id")), [])} for u in users]
     emit(rows, as_json, lambda: emit_table(rows, _COLUMNS, empty="no users"))
 
 
+@app.command("show")
+@handle_errors
+def show(user: UserArgument, data_dir: DataDirOption, tenant: TenantOption = None,
+         server: ServerOption = None, ca: CaOption = None, as_json: JsonOption = False) -> None:
+    """Show a user with its directory roles."""
+    with Management(data_dir, server, ca=ca) as api:
+        found = _with_roles(api, _tenant(user, tenant), user)
+    emit(found, as_json, lambda: _show(found))
+
+
 @app.command("set-password")
-@management_errors
-def set_password(user: UserArgument, tenant: TenantOption, data_dir: DataDirOption,
-                 password_file: PasswordFileOption = None,
-                 server: ServerOption = None) -> None:
+@handle_errors
+def set_password(user: UserArgument, data_dir: DataDirOption, tenant: TenantOption = None,
+                 password_file: PasswordFileOption = None, server: ServerOption = None,
+                 ca: CaOption = None, as_json: JsonOption = False) -> None:
     """Set a user's password; sessions signed in before it end."""
-    password = _password(password_file)
-    with Management(data_dir, server) as api:
-        api.patch(tenant, f"/users/{segment(user)}",
+    where, password = _tenant(user, tenant), _password(password_file)
+    with Management(data_dir, server, ca=ca) as api:
+        api.patch(where, f"/users/{segment(user)}",
                   {"passwordProfile": {"password": password,
                                        "forceChangePasswordNextSignIn": False}})
-    typer.echo(f"password of {user} changed")
+        found = _with_roles(api, where, user)
+    emit(found, as_json, lambda: typer.echo(f"password of {found['userPrincipalName']} changed"))
 
 
-def _change_roles(user: str, tenant: str, data_dir: Path, server: str | None,
-                  roles: list[str] | None, *, assign: bool) -> None:
+def _change_roles(user: str, tenant: str | None, api: Management, roles: list[str] | None,
+                  *, assign: bool) -> Object:
     if not roles:
-        raise CliError("give at least one --role")
-    with Management(data_dir, server) as api:
-        known = _roles(api, tenant)
-        found = api.get(tenant, f"/users/{segment(user)}")
-        for name in roles:
-            role_id = _role_id(known, name)
-            if assign:
-                _assign(api, tenant, found, role_id)
-            else:
-                api.delete(tenant, f"/directoryRoles/{role_id}/members/{found['id']}/$ref")
-            state = "now" if assign else "no longer"
-            typer.echo(f"{found['userPrincipalName']} is {state} {known[role_id]}")
+        raise CliError("give at least one --role", exit_code=EXIT_USAGE)
+    where = _tenant(user, tenant)
+    known = _roles(api, where)
+    wanted = [_role_id(known, name) for name in roles]
+    found = _with_roles(api, where, user)
+    for role_id in wanted:
+        if (known[role_id] in found["roles"]) == assign:
+            continue  # already as asked: nothing to change
+        if assign:
+            _assign(api, where, found, role_id)
+        else:
+            api.delete(where, f"/directoryRoles/{role_id}/members/{found['id']}/$ref")
+    return {**_with_roles(api, where, user), "changed": [known[r] for r in wanted]}
+
+
+def _report_roles(user: Object, assign: bool) -> None:
+    state = "now" if assign else "no longer"
+    for role in user["changed"]:
+        typer.echo(f"{user['userPrincipalName']} is {state} {role}")
 
 
 @app.command("assign-role")
-@management_errors
-def assign_role(user: UserArgument, tenant: TenantOption, data_dir: DataDirOption,
-                roles: RoleOption = None, server: ServerOption = None) -> None:
-    """Assign directory roles to a user."""
-    _change_roles(user, tenant, data_dir, server, roles, assign=True)
+@handle_errors
+def assign_role(user: UserArgument, data_dir: DataDirOption, roles: RoleOption = None,
+                tenant: TenantOption = None, server: ServerOption = None, ca: CaOption = None,
+                as_json: JsonOption = False) -> None:
+    """Assign directory roles to a user (a role it holds already is left as it is)."""
+    with Management(data_dir, server, ca=ca) as api:
+        found = _change_roles(user, tenant, api, roles, assign=True)
+    emit(found, as_json, lambda: _report_roles(found, True))
 
 
 @app.command("remove-role")
-@management_errors
-def remove_role(user: UserArgument, tenant: TenantOption, data_dir: DataDirOption,
-                roles: RoleOption = None, server: ServerOption = None) -> None:
-    """Remove directory roles from a user."""
-    _change_roles(user, tenant, data_dir, server, roles, assign=False)
+@handle_errors
+def remove_role(user: UserArgument, data_dir: DataDirOption, roles: RoleOption = None,
+                tenant: TenantOption = None, server: ServerOption = None, ca: CaOption = None,
+                as_json: JsonOption = False) -> None:
+    """Remove directory roles from a user (a role it does not hold is left as it is)."""
+    with Management(data_dir, server, ca=ca) as api:
+        found = _change_roles(user, tenant, api, roles, assign=False)
+    emit(found, as_json, lambda: _report_roles(found, False))
 
 
-def _set_enabled(user: str, tenant: str, data_dir: Path, server: str | None,
-                 enabled: bool) -> None:
-    with Management(data_dir, server) as api:
-        api.patch(tenant, f"/users/{segment(user)}", {"accountEnabled": enabled})
-    typer.echo(f"{user} {'enabled' if enabled else 'disabled'}")
+def _set_enabled(user: str, tenant: str | None, api: Management, enabled: bool,
+                 as_json: bool) -> None:
+    where = _tenant(user, tenant)
+    api.patch(where, f"/users/{segment(user)}", {"accountEnabled": enabled})
+    found = _with_roles(api, where, user)
+    emit(found, as_json, lambda: typer.echo(
+        f"{found['userPrincipalName']} {'enabled' if enabled else 'disabled'}"))
 
 
 @app.command("disable")
-@management_errors
-def disable(user: UserArgument, tenant: TenantOption, data_dir: DataDirOption,
-            server: ServerOption = None) -> None:
+@handle_errors
+def disable(user: UserArgument, data_dir: DataDirOption, tenant: TenantOption = None,
+            server: ServerOption = None, ca: CaOption = None, as_json: JsonOption = False) -> None:
     """Disable a user: sign-in is refused and open sessions end."""
-    _set_enabled(user, tenant, data_dir, server, False)
+    with Management(data_dir, server, ca=ca) as api:
+        _set_enabled(user, tenant, api, False, as_json)
 
 
 @app.command("enable")
-@management_errors
-def enable(user: UserArgument, tenant: TenantOption, data_dir: DataDirOption,
-           server: ServerOption = None) -> None:
+@handle_errors
+def enable(user: UserArgument, data_dir: DataDirOption, tenant: TenantOption = None,
+           server: ServerOption = None, ca: CaOption = None, as_json: JsonOption = False) -> None:
     """Enable a disabled user."""
-    _set_enabled(user, tenant, data_dir, server, True)
+    with Management(data_dir, server, ca=ca) as api:
+        _set_enabled(user, tenant, api, True, as_json)
 
 
 @app.command("delete")
-@management_errors
-def delete(user: UserArgument, tenant: TenantOption, data_dir: DataDirOption,
-           server: ServerOption = None) -> None:
+@handle_errors
+def delete(user: UserArgument, data_dir: DataDirOption, tenant: TenantOption = None,
+           yes: YesOption = False, server: ServerOption = None, ca: CaOption = None,
+           as_json: JsonOption = False) -> None:
     """Delete a user."""
-    with Management(data_dir, server) as api:
-        api.delete(tenant, f"/users/{segment(user)}")
-    typer.echo(f"{user} deleted")
+    where = _tenant(user, tenant)
+    with Management(data_dir, server, ca=ca) as api:
+        found = _with_roles(api, where, user)
+        confirm(f"Delete the user {found['userPrincipalName']} of {where}?", yes)
+        api.delete(where, f"/users/{found['id']}")
+    emit(found, as_json, lambda: typer.echo(f"deleted {found['userPrincipalName']}"))
