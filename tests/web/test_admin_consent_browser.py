@@ -95,7 +95,7 @@ def _create_admin(server: LiveServer, domain: str, folder: Path) -> str:
     password_file.write_text(PASSWORD + "\n")
     upn = f"ada@{domain}"
     result = CliRunner().invoke(credo_app, [
-        "user", "create", "--tenant", domain, "--upn", upn, "--name", "Ada Admin",
+        "user", "create", upn, "--tenant", domain, "--display-name", "Ada Admin",
         "--password-file", str(password_file), "--role", "Global Administrator",
         "--data-dir", str(server.data_dir)])
     assert result.exit_code == 0, result.output

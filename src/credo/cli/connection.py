@@ -74,11 +74,13 @@ def untrusted(url: str, reason: str, ca_file: Path | None) -> CliError:
 
 def explain(url: str, exc: BaseException, ca_file: Path | None = None) -> CliError:
     """The CLI message for a request to ``url`` that got no HTTP answer."""
-    for cause in _chain(exc):
-        if isinstance(cause, TlsTrustError):
-            return untrusted(url, cause.description, ca_file)
+    causes = list(_chain(exc))
+    for cause in causes:  # the TLS library's own reason first, however it was wrapped
         if isinstance(cause, ssl.SSLCertVerificationError):
             return untrusted(url, cause.verify_message or _reason(cause), ca_file)
+    for cause in causes:
+        if isinstance(cause, TlsTrustError):
+            return untrusted(url, cause.description, ca_file)
     scheme = urlsplit(url).scheme
     dropped = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
     if scheme == "http" and any(isinstance(c, dropped) for c in _chain(exc)):

@@ -120,11 +120,9 @@ def create(
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
     tenant: TenantOption = None, server: ServerOption = None, ca: CaOption = None,
     as_json: JsonOption = False,
-    upn_option: Annotated[str | None, typer.Option("--upn", hidden=True)] = None,  # before 0.2
-    name_option: Annotated[str | None, typer.Option("--name", hidden=True)] = None,
 ) -> None:
     """Create a user (and assign directory roles)."""
-    principal, name = upn or upn_option, display_name or name_option
+    principal, name = upn, display_name
     if principal is None:
         raise CliError("give the user's userPrincipalName, e.g. alice@contoso.example",
                        exit_code=EXIT_USAGE)
