@@ -27,6 +27,14 @@ KeyState = Literal["next", "active", "retired"]
 PROFILES: tuple[Profile, ...] = ("entra", "strict")
 
 
+def canonical_identifier_uri(uri: str) -> str:
+    """The form in which two Application ID URIs are the same: case folded (scheme and host
+    are case-insensitive, RFC 3986 §6.2.2.1, and Entra compares the rest without case) and
+    without trailing ``/`` (``https://hr.contoso.example/`` names ``https://hr.contoso.example``,
+    as ``scope=https://hr.contoso.example//.default`` does)."""
+    return uri.strip().casefold().rstrip("/")
+
+
 def is_guid(text: str) -> bool:
     """True for a canonical (lower- or upper-case, hyphenated) GUID string."""
     try:

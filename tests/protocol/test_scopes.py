@@ -7,8 +7,9 @@ from typing import Literal
 import pytest
 
 from credo.errors import InvalidRequest, InvalidScope, OAuthError
+from credo.model import canonical_identifier_uri
 from credo.protocol.forms import parse_token_request
-from credo.protocol.scopes import ResourceRef, candidate_identifiers, resource_from_request
+from credo.protocol.scopes import ResourceRef, guid_identifier, resource_from_request
 
 from .factory import body
 
@@ -79,13 +80,20 @@ def test_refused(version: Literal[1, 2], params: dict[str, str], cls: type[OAuth
 
 
 @pytest.mark.parametrize(("identifier", "expected"), [
-    ("https://x.example/", ("https://x.example/", "https://x.example")),
-    ("https://x.example", ("https://x.example", "https://x.example/")),
-    ("api://mail", ("api://mail", "api://mail/")),
-    ("6E1A2B3C-4D5E-4F60-8A7B-9C0D1E2F3A4B", ("6E1A2B3C-4D5E-4F60-8A7B-9C0D1E2F3A4B",
-                                              "6e1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b",
-                                              "6E1A2B3C-4D5E-4F60-8A7B-9C0D1E2F3A4B/")),
-    ("/", ("/",)),
-], ids=["trailing-slash", "no-slash", "app-id-uri", "guid-upper", "only-slash"])
-def test_candidate_identifiers(identifier: str, expected: tuple[str, ...]) -> None:
-    assert candidate_identifiers(identifier) == expected
+    ("https://x.example/", None),
+    ("api://mail", None),
+    ("6E1A2B3C-4D5E-4F60-8A7B-9C0D1E2F3A4B", "6e1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b"),
+    ("6e1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b/", "6e1a2b3c-4d5e-4f60-8a7b-9c0d1e2f3a4b"),
+    ("/", None),
+], ids=["uri-with-slash", "app-id-uri", "guid-upper", "guid-slash", "only-slash"])
+def test_guid_identifier(identifier: str, expected: str | None) -> None:
+    assert guid_identifier(identifier) == expected
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("https://hr.contoso.example/", "https://hr.contoso.example"),
+    ("HTTPS://HR.Contoso.Example", "https://hr.contoso.example//"),
+    ("api://Mail", "api://mail/"),
+])
+def test_canonical_identifier_uris_compare_equal(a: str, b: str) -> None:
+    assert canonical_identifier_uri(a) == canonical_identifier_uri(b)

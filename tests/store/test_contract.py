@@ -102,8 +102,10 @@ async def test_application_round_trip(store: SqlStore) -> None:
     await store.save_application(older)
     assert await store.application(app.id) == app
     assert await store.application_by_app_id(app.app_id) == app
-    assert await store.application_by_identifier_uri("https://mail.example/api") == app
-    assert await store.application_by_identifier_uri("API://mail") is None
+    assert await store.applications_by_identifier_uri("https://mail.example/api") == [app]
+    # Compared in canonical form: case folded, trailing "/" ignored.
+    assert await store.applications_by_identifier_uri("API://Mail/") == [app]
+    assert await store.applications_by_identifier_uri("api://mail/x") == []
     assert await store.application(ObjectId(guid())) is None
     assert await store.applications(home.id) == [older, app]
     assert await store.applications(TenantId(guid())) == []
@@ -121,8 +123,8 @@ async def test_save_application_replaces_credentials_and_uris(store: SqlStore,
                                   app_roles=(), tags=())
     await store.save_application(changed)
     assert await store.application(app.id) == changed
-    assert await store.application_by_identifier_uri("api://one") is None
-    assert await store.application_by_identifier_uri("api://three") == changed
+    assert await store.applications_by_identifier_uri("api://one") == []
+    assert await store.applications_by_identifier_uri("api://three") == [changed]
     async with raw.connect() as conn:
         for table, expected in ((key_credentials, 1), (password_credentials, 0),
                                 (application_identifier_uris, 1)):
@@ -137,11 +139,12 @@ async def test_application_conflicts_write_nothing(store: SqlStore) -> None:
     await store.save_application(first)
     version = await store.version()
 
-    second = application(home, "api://own", "api://shared")
+    second = application(home, "api://own", "API://Shared/")
     with pytest.raises(ObjectConflict) as caught:
         await store.save_application(second)
     assert caught.value.description == (
-        f"identifier URI 'api://shared' is already used by application {first.app_id}")
+        f"identifier URI 'api://shared' is already used by application {first.app_id} in "
+        "this tenant")
     with pytest.raises(ObjectConflict) as caught:
         await store.save_application(dataclasses.replace(second, app_id=first.app_id,
                                                          identifier_uris=()))
@@ -152,10 +155,10 @@ async def test_application_conflicts_write_nothing(store: SqlStore) -> None:
     with pytest.raises(ObjectNotFound, match=r"^tenant .* does not exist$"):
         await store.save_application(application(tenant()))
     with pytest.raises(InvalidInput, match=r"^identifier URI 'api://x' is listed twice$"):
-        await store.save_application(application(home, "api://x", "api://x"))
+        await store.save_application(application(home, "api://x", "API://x/"))
 
     assert await store.application(second.id) is None
-    assert await store.application_by_identifier_uri("api://own") is None
+    assert await store.applications_by_identifier_uri("api://own") == []
     assert await store.application(first.id) == first
     assert await store.version() == version
 
@@ -175,3 +178,16 @@ async def test_concurrent_writers_on_two_stores_claim_a_domain_once(
     winner = rivals[outcomes.index(None)]
     assert await store.tenant_by_domain("race.example") == winner
     assert await store.version() == 1
+
+
+async def test_identifier_uris_are_unique_per_tenant(store: SqlStore) -> None:
+    """Another tenant may register the same api:// URI; the look-up returns both, oldest
+    first, and the service layer prefers the requesting tenant's."""
+    one, two = tenant(), tenant()
+    await store.add_tenant(one)
+    await store.add_tenant(two)
+    first = application(one, "api://hr", created=T0 - timedelta(hours=1))
+    second = application(two, "API://hr/")
+    await store.save_application(first)
+    await store.save_application(second)
+    assert await store.applications_by_identifier_uri("api://hr") == [first, second]

@@ -129,7 +129,7 @@ async def test_delete_application_cascades_everywhere(store: SqlStore,
     d = await _grants(store)
     await store.delete_application(d["api"].id)
     assert await store.application(d["api"].id) is None
-    assert await store.application_by_identifier_uri(d["api"].identifier_uris[0]) is None
+    assert await store.applications_by_identifier_uri(d["api"].identifier_uris[0]) == []
     for sp in ("api_home", "api_other"):
         assert await store.service_principal(d[sp].id) is None
     for gone in ("client_on_api", "client_on_api_other", "api_on_bystander"):

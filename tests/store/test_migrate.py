@@ -15,16 +15,20 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from credo.errors import StoreUnavailable
-from credo.store import migrate
+from credo.store import migrate, tables
 from credo.store.db import create_engine
+from credo.store.records import application_values, tenant_values
 from credo.store.seal import Sealer
 from credo.store.sql import open_store
 from credo.store.tables import metadata
 
+from . import samples
 from .conftest import BACKENDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SEALER = Sealer(b"\x00" * 32)
+HEAD = "0004"
+"""The newest migration; bump it with each new revision."""
 
 
 def _schema(connection: sa.Connection) -> tuple[set[str], list[object]]:
@@ -43,7 +47,7 @@ async def _assert_migrated(url: str) -> None:
         await engine.dispose()
     assert tables == set(metadata.tables) | {"alembic_version"}
     assert differences == []
-    assert version == migrate.head_revision() == "0003"
+    assert version == migrate.head_revision() == HEAD
     assert counter == 0
 
 
@@ -85,7 +89,7 @@ async def test_open_store_refuses_an_older_schema(tmp_path: Path) -> None:
     await engine.dispose()
     with pytest.raises(StoreUnavailable) as caught:
         await open_store(url, SEALER)
-    assert caught.value.description == "the database schema is at revision 0000, not 0003"
+    assert caught.value.description == f"the database schema is at revision 0000, not {HEAD}"
 
 
 @pytest.mark.parametrize("url", [
@@ -119,3 +123,28 @@ def test_alembic_command_line_from_the_source_tree(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     asyncio.run(_assert_migrated(url))
+
+
+async def test_identifier_uris_become_per_tenant_in_canonical_form(empty_url: str) -> None:
+    """0004: each URI row gains its owner's tenant and canonical form; nothing is lost."""
+    migrate.upgrade(empty_url, revision="0003")
+    home = samples.tenant("contoso.example")
+    app = samples.application(home)
+    engine = create_engine(empty_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.insert(tables.tenants).values(tenant_values(home)))
+            await conn.execute(sa.insert(tables.applications).values(application_values(app)))
+            await conn.execute(sa.text(
+                "INSERT INTO application_identifier_uris (uri, application_id) "
+                "VALUES ('HTTPS://HR.Contoso.example/', :a), ('api://mail', :a)"), {"a": app.id})
+        migrate.upgrade(empty_url)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.text(
+                "SELECT tenant_id, canonical, uri, application_id FROM "
+                "application_identifier_uris ORDER BY canonical"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        (home.id, "api://mail", "api://mail", app.id),
+        (home.id, "https://hr.contoso.example", "HTTPS://HR.Contoso.example/", app.id)]

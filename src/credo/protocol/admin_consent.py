@@ -18,7 +18,7 @@ from typing import Literal
 
 from credo.aadsts import client as client_errors
 from credo.aadsts import grant, request, user
-from credo.model import AppId, Application, DirectoryRoleName
+from credo.model import AppId, Application, DirectoryRoleName, canonical_identifier_uri
 from credo.protocol.urls import with_query
 
 MAX_PARAMETER = 2048
@@ -120,7 +120,9 @@ def _selected(client: Application, resources: Mapping[str, Application],
     chosen: dict[str, str] = {}
     for name in wanted:
         match = next((app_id for app_id in listed
-                      if name.lower() == app_id or name in resources[app_id].identifier_uris),
+                      if name.lower() == app_id
+                      or canonical_identifier_uri(name) in {
+                          canonical_identifier_uri(u) for u in resources[app_id].identifier_uris}),
                      None)
         if match is None:
             raise user.RESOURCE_NOT_LISTED(resource=name[:200])

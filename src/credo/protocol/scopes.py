@@ -55,22 +55,10 @@ def resource_from_request(req: TokenRequest, version: Literal[1, 2]) -> Resource
     return _from_scope(req.scope)
 
 
-def candidate_identifiers(identifier: str) -> tuple[str, ...]:
-    """The look-up keys for a resource identifier, in order of preference.
-
-    The identifier as written first (an identifier URI, or an app id GUID), then the same
-    with a trailing ``/`` removed or added; a GUID is also tried in canonical lower case.
-    """
-    found: list[str] = [identifier]
-    if identifier.endswith("/"):
-        if identifier.rstrip("/"):
-            found.append(identifier[:-1])
-    else:
-        found.append(identifier + "/")
+def guid_identifier(identifier: str) -> str | None:
+    """The app id a resource identifier names as a GUID (any case, a trailing ``/``
+    tolerated), or ``None`` for an App ID URI, compared canonically by the store."""
     try:
-        canonical = str(uuid.UUID(identifier.rstrip("/")))
+        return str(uuid.UUID(identifier.rstrip("/")))
     except ValueError:
-        canonical = ""
-    if canonical and canonical not in found:
-        found.insert(1, canonical)
-    return tuple(found)
+        return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from credo.errors import FieldError, InvalidInput, ObjectConflict, ObjectNotFound
 from credo.model import (
@@ -28,6 +29,7 @@ from credo.model import (
     is_guid,
 )
 from credo.service.secrets import HINT_LENGTH, generate_secret
+from credo.service.snapshots import resolve_identifier_uri
 from credo.service.sources import SYSTEM, Sources
 from credo.store.api import Directory
 
@@ -132,26 +134,36 @@ class DirectoryService:
         """Graph ``POST /applications`` of an already validated manifest, plus its SP."""
         if app.tenant_id != tenant.id:
             raise ValueError("an application is registered in its home tenant")
-        await self._store.save_application(app)
+        await self.save_application(app)
         sp = await self.create_service_principal(tenant, app)
         return app, sp
 
     async def application(self, tenant: Tenant, ref: str) -> Application:
         """An app homed in ``tenant`` by object id, app id or identifier URI."""
-        app = await self.find_application(ref)
+        if is_guid(ref):
+            app = await self.find_application(ref)
+        else:
+            app = next((a for a in await self._store.applications_by_identifier_uri(ref)
+                        if a.tenant_id == tenant.id), None)
         if app is None or app.tenant_id != tenant.id:
-            raise ObjectNotFound(f"Resource '{ref}' does not exist or one of its queried reference-"
-                           "property objects are not present.")
+            raise ObjectNotFound(f"Resource '{ref}' does not exist or one of its queried "
+                                 "reference-property objects are not present.")
         return app
 
     async def find_application(self, ref: str) -> Application | None:
-        """Any app in the directory by object id, app id or identifier URI (not tenant-scoped)."""
-        if is_guid(ref):
-            return (await self._store.application(ObjectId(ref.lower()))
-                    or await self._store.application_by_app_id(ref.lower()))
-        return await self._store.application_by_identifier_uri(ref)
+        """Any app in the directory by object id or app id (not tenant-scoped)."""
+        if not is_guid(ref):
+            return None
+        return (await self._store.application(ObjectId(ref.lower()))
+                or await self._store.application_by_app_id(ref.lower()))
 
     async def save_application(self, app: Application) -> Application:
+        """Insert or replace; an ``https`` identifier URI must be on one of the tenant's
+        domains (Entra's verified-domain rule), and URIs are unique per tenant."""
+        tenant = await self._store.tenant(app.tenant_id)
+        if tenant is None:
+            raise ObjectNotFound(f"Tenant '{app.tenant_id}' does not exist.")
+        check_uri_domains(app.identifier_uris, tenant)
         await self._store.save_application(app)
         self._changed()
         return app
@@ -212,9 +224,11 @@ class DirectoryService:
     async def service_principal(self, tenant: Tenant, ref: str) -> ServicePrincipal:
         """An SP in ``tenant`` by object id, app id, or the app's identifier URI."""
         sp = await self._store.service_principal(ObjectId(ref.lower())) if is_guid(ref) else None
-        if sp is None:
+        if sp is None and is_guid(ref):
             app = await self.find_application(ref)
             sp = await self._store.service_principal_for(tenant.id, app.app_id) if app else None
+        elif sp is None:
+            sp = (await resolve_identifier_uri(self._store, tenant, ref) or (None, None))[1]
         if sp is None or sp.tenant_id != tenant.id:
             raise ObjectNotFound(f"Service principal '{ref}' does not exist in this tenant.")
         return sp
@@ -255,6 +269,22 @@ class DirectoryService:
         await self._store.delete_assignment(found.id)
         self._changed()
         return found
+
+
+def check_uri_domains(uris: Sequence[str], tenant: Tenant) -> None:
+    """Each ``https`` Application ID URI's host is a domain of ``tenant`` or below one
+    (https://learn.microsoft.com/entra/identity-platform/identifier-uri-restrictions)."""
+    problems = []
+    for i, uri in enumerate(uris):
+        host = (urlsplit(uri).hostname or "") if uri.lower().startswith("https://") else None
+        if host is not None and not any(host == d or host.endswith("." + d)
+                                        for d in (d.lower() for d in tenant.domains)):
+            problems.append(FieldError(
+                f"identifierUris[{i}]", "The host of an https identifier URI must be one of "
+                f"the tenant's domains: {', '.join(tenant.domains)}."))
+    if problems:
+        raise InvalidInput("Invalid value specified for property 'identifierUris' of resource "
+                           "'Application'.", details=problems)
 
 
 def _check_domain(domain: str) -> None:

@@ -23,8 +23,23 @@ from credo.model import (
     TenantId,
     is_guid,
 )
-from credo.protocol.scopes import candidate_identifiers
+from credo.protocol.scopes import guid_identifier
 from credo.store.api import Directory
+
+
+async def resolve_identifier_uri(directory: Directory, tenant: Tenant, uri: str
+                                 ) -> tuple[Application, ServicePrincipal | None] | None:
+    """The app an App ID URI names for ``tenant``: the tenant's own registration first, else a
+    multi-tenant app of another tenant installed here (its service principal exists), so
+    another tenant's registration never shadows this tenant's."""
+    installed: tuple[Application, ServicePrincipal] | None = None
+    for app in await directory.applications_by_identifier_uri(uri):
+        sp = await directory.service_principal_for(tenant.id, app.app_id)
+        if app.tenant_id == tenant.id:
+            return app, sp
+        if installed is None and sp is not None and app.multi_tenant:
+            installed = app, sp
+    return installed
 
 log = logging.getLogger("credo.cache")
 T = TypeVar("T")
@@ -83,15 +98,14 @@ class DirectoryCache:
 
     async def resource(self, tenant: Tenant, identifier: str
                        ) -> tuple[Application, ServicePrincipal | None] | None:
-        """The resource app named by an App ID URI or app id, and its SP in ``tenant``."""
+        """The resource app named by an app id or App ID URI, and its SP in ``tenant``."""
         async def load() -> tuple[Application, ServicePrincipal | None] | None:
-            for candidate in candidate_identifiers(identifier):
-                app = (await self._dir.application_by_app_id(candidate.lower())
-                       if is_guid(candidate)
-                       else await self._dir.application_by_identifier_uri(candidate))
-                if app is not None:
-                    return app, await self._dir.service_principal_for(tenant.id, app.app_id)
-            return None
+            app_id = guid_identifier(identifier)
+            if app_id is not None:
+                app = await self._dir.application_by_app_id(app_id)
+                return (app, await self._dir.service_principal_for(tenant.id, app.app_id)
+                        ) if app is not None else None
+            return await resolve_identifier_uri(self._dir, tenant, identifier)
         return await self._get(("r", tenant.id, identifier), load)
 
     async def role_ids(self, principal_id: ObjectId, resource_id: ObjectId) -> frozenset[str]:

@@ -40,8 +40,9 @@ class Directory(Protocol):
 
     async def application(self, object_id: ObjectId) -> Application | None: ...
     async def application_by_app_id(self, app_id: str) -> Application | None: ...
-    async def application_by_identifier_uri(self, uri: str) -> Application | None:
-        """Exact match on one of ``identifier_uris`` (unique across the directory)."""
+    async def applications_by_identifier_uri(self, uri: str) -> list[Application]:
+        """Applications of every tenant with ``uri`` among their identifier URIs, compared in
+        canonical form (unique per tenant), oldest first."""
     async def applications(self, tenant_id: TenantId) -> list[Application]:
         """Applications whose home tenant is ``tenant_id``."""
     async def save_application(self, app: Application) -> None:

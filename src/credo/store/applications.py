@@ -16,7 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credo.errors import InvalidInput, ObjectConflict, ObjectNotFound
-from credo.model import Application, KeyCredential, ObjectId, PasswordCredential, TenantId
+from credo.model import (
+    Application,
+    KeyCredential,
+    ObjectId,
+    PasswordCredential,
+    TenantId,
+    canonical_identifier_uri,
+)
 from credo.store import principals
 from credo.store.records import (
     application_from,
@@ -70,9 +77,13 @@ async def by_app_id(conn: AsyncConnection, app_id: str) -> Application | None:
     return await _first(conn, _app.app_id == app_id)
 
 
-async def by_identifier_uri(conn: AsyncConnection, uri: str) -> Application | None:
-    owner = sa.select(_uri.application_id).where(_uri.uri == uri).scalar_subquery()
-    return await _first(conn, _app.id == owner)
+async def by_identifier_uri(conn: AsyncConnection, uri: str) -> list[Application]:
+    """Every application (any tenant) with ``uri`` among its identifier URIs, compared in
+    canonical form; oldest first."""
+    owners = sa.select(_uri.application_id).where(_uri.canonical == canonical_identifier_uri(uri))
+    rows = (await conn.execute(sa.select(applications).where(_app.id.in_(owners))
+                               .order_by(_app.created.asc().nulls_first(), _app.id))).all()
+    return await _complete(conn, rows)
 
 
 async def of_tenant(conn: AsyncConnection, tenant_id: TenantId) -> list[Application]:
@@ -91,7 +102,8 @@ async def save(conn: AsyncConnection, app: Application) -> bool:
         await conn.execute(sa.insert(applications).values(values))
     for table in _CHILDREN:
         await conn.execute(sa.delete(table).where(table.c.application_id == app.id))
-    uris = [{"uri": u, "application_id": app.id} for u in app.identifier_uris]
+    uris = [{"tenant_id": app.tenant_id, "canonical": canonical_identifier_uri(u), "uri": u,
+             "application_id": app.id} for u in app.identifier_uris]
     for table, rows in ((application_identifier_uris, uris),
                         (key_credentials, key_values(app)),
                         (password_credentials, password_values(app))):
@@ -101,7 +113,7 @@ async def save(conn: AsyncConnection, app: Application) -> bool:
 
 
 async def _check(conn: AsyncConnection, app: Application) -> None:
-    _once("identifier URI", app.identifier_uris)
+    _once("identifier URI", (canonical_identifier_uri(u) for u in app.identifier_uris))
     _once("key credential id", (k.key_id for k in app.key_credentials))
     _once("password credential id", (p.key_id for p in app.password_credentials))
     if await conn.scalar(sa.select(tenants.c.id).where(tenants.c.id == app.tenant_id)) is None:
@@ -113,13 +125,15 @@ async def _check(conn: AsyncConnection, app: Application) -> None:
                                                        _app.id != app.id))
     if other is not None:
         raise ObjectConflict(f"appId {app.app_id} is already used by application {other}")
+    wanted = [canonical_identifier_uri(u) for u in app.identifier_uris]
     taken = (await conn.execute(
         sa.select(_uri.uri, _app.app_id).join(applications, _app.id == _uri.application_id)
-        .where(_uri.uri.in_(app.identifier_uris), _uri.application_id != app.id)
+        .where(_uri.tenant_id == app.tenant_id, _uri.canonical.in_(wanted),
+               _uri.application_id != app.id)
         .order_by(_uri.uri))).first()
-    if taken is not None:
+    if taken is not None:  # same tenant only: another tenant's objects are never named
         raise ObjectConflict(f"identifier URI {taken.uri!r} is already used by application "
-                       f"{taken.app_id}")
+                             f"{taken.app_id} in this tenant")
 
 
 def _once(what: str, values: Iterable[str]) -> None:

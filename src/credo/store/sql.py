@@ -106,7 +106,7 @@ class SqlStore:
         async with self._db.read() as conn:
             return await applications.by_app_id(conn, app_id)
 
-    async def application_by_identifier_uri(self, uri: str) -> Application | None:
+    async def applications_by_identifier_uri(self, uri: str) -> list[Application]:
         async with self._db.read() as conn:
             return await applications.by_identifier_uri(conn, uri)
 

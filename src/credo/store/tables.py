@@ -106,9 +106,14 @@ applications = sa.Table(
 
 application_identifier_uris = sa.Table(
     "application_identifier_uris", metadata,
-    sa.Column("uri", sa.Text, primary_key=True),
+    _guid("tenant_id", primary_key=True),
+    sa.Column("canonical", sa.Text, primary_key=True),
+    sa.Column("uri", sa.Text, nullable=False),
     _guid("application_id", _cascade("applications.id"), index=True),
+    sa.Index("ix_application_identifier_uris_canonical", "canonical"),
 )
+"""Unique per tenant in canonical form (``model.canonical_identifier_uri``); another tenant
+may register the same ``api://`` URI, and resolution prefers the requesting tenant's."""
 
 key_credentials = sa.Table(
     "key_credentials", metadata,
