@@ -121,6 +121,18 @@ class Settings:
         "Signing-key rotation period (days).", low=0.01, high=3650))
     key_retention_days: float = field(default=2.0, metadata=rule(
         "How long a retired signing key stays published (days).", low=0, high=365))
+    header_timeout: float = field(default=10.0, metadata=rule(
+        "Seconds a client has to send a request head (408 and close after).", low=1,
+        high=300))
+    body_timeout: float = field(default=30.0, metadata=rule(
+        "Seconds a client has to send a request body once its head arrived.", low=1,
+        high=600))
+    max_connections: int = field(default=1000, metadata=rule(
+        "Open connections per worker; more are closed as soon as they are accepted.",
+        low=8, high=100000))
+    hsts_seconds: int = field(default=31536000, metadata=rule(
+        "Strict-Transport-Security max-age sent on every response (0: no header).", low=0,
+        high=63072000))
     workers: int = field(default=1, metadata=rule(
         "Worker processes of `credo serve` (also `--workers`).", low=1, high=256))
     log_level: str = field(default="info", metadata=rule(

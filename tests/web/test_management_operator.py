@@ -111,5 +111,6 @@ async def test_openapi_document(client: httpx.AsyncClient) -> None:
         "/keys", "/keys/rotate", "/auditLogs/signIns",
     } <= set(document["paths"])
     assert "HTTPBearer" in document["components"]["securitySchemes"]
+    # No Swagger UI: it would load a CDN's script and style on the sign-in pages' origin.
     docs = await client.get("/v1.0/docs")
-    assert docs.status_code == 200 and "/v1.0/openapi.json" in docs.text
+    assert docs.status_code == 404

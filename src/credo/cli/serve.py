@@ -119,6 +119,8 @@ def _run(settings: Settings, host: str, port: int) -> None:
     """uvicorn on ``host:port``; the banner once the bootstrap tenant's discovery answers."""
     import uvicorn
 
+    from credo.web.connection_limits import LimitedHttpProtocol
+
     os.environ["CREDO_DATA_DIR"] = str(settings.data_dir)  # what the workers load
     os.environ["CREDO_BASE_URL"] = settings.base_url
     tls: dict[str, str] = {}
@@ -131,7 +133,10 @@ def _run(settings: Settings, host: str, port: int) -> None:
                  f"/{settings.bootstrap_tenant}/v2.0/.well-known/openid-configuration")
     verify = ssl.create_default_context(cafile=str(settings.ca_path))
     _announce_when_ready(probe_url, verify, _banner(settings, host, port, settings.insecure_http))
+    hsts = ([("strict-transport-security", f"max-age={settings.hsts_seconds}")]
+            if settings.hsts_seconds else [])
     uvicorn.run("credo.web.app:create_app", factory=True, host=host, port=port,
                 workers=settings.workers, log_level=settings.log_level, access_log=False,
                 proxy_headers=False, server_header=False, timeout_graceful_shutdown=5,
-                timeout_worker_healthcheck=30, **tls)  # type: ignore[arg-type]
+                timeout_worker_healthcheck=30, http=LimitedHttpProtocol, headers=hsts,
+                **tls)  # type: ignore[arg-type]

@@ -16,6 +16,7 @@ from credo.aadsts.request import METHOD_NOT_ALLOWED, PATH_NOT_FOUND
 from credo.config import load_settings
 from credo.service.runtime import Services, close_services, open_services, start_background
 from credo.web import admin_consent, authorize, render, signin
+from credo.web.connection_limits import LimitedHttpProtocol
 from credo.web.protocol import ProtocolRoutes
 from credo.web.token_endpoint import TokenEndpoint
 
@@ -48,6 +49,9 @@ def create_app() -> ASGIApp:
     """The uvicorn factory (``credo.web.app:create_app``); settings from ``CREDO_*``."""
     settings = load_settings()
     _configure_logging(settings.log_level)
+    LimitedHttpProtocol.configure(header_timeout=settings.header_timeout,
+                                  body_timeout=settings.body_timeout,
+                                  max_connections=settings.max_connections)
     holder: dict[str, Services] = {}
 
     @contextlib.asynccontextmanager

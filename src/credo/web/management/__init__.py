@@ -4,7 +4,8 @@ The CLI and the portal change state only through here. Each route is parse → s
 (``service.management``, which owns every rule) → render; every error is a Graph error body
 (``{"error": {"code", "message", "details"?, "innerError"}}``), never a bare 500 for bad
 input; every response carries ``request-id`` and echoes ``client-request-id``. OpenAPI at
-``/v1.0/openapi.json``, interactive docs at ``/v1.0/docs``.
+``/v1.0/openapi.json``; no interactive docs page, since Swagger UI would load third-party
+script and style on Credo's own origin (the pages' origin: sign-in and consent).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ unless all are valid; `/tenants` and `/keys` are Credo extensions for the operat
 def management_app(services: Services) -> ASGIApp:
     """The ``/v1.0`` application over already-open services."""
     app = FastAPI(title="Credo management API", version="1.0", description=_DESCRIPTION,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+                  openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.services = services
     for router in (tenants, applications, service_principals, grants, users, delegated):
         app.include_router(router)
