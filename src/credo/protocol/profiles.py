@@ -8,9 +8,11 @@ Credo's strict tolerance is 10 s, the tightest value that rule allows.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from credo.model import Profile
+from credo.numericdate import TimeRules
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,12 @@ class ProfileRules:
     """Whether ``aud`` is compared case-insensitively (URL hosts and tenant domains)."""
     single_use_jti: bool
     """Whether the service must record ``jti`` with an atomic add-if-absent."""
+
+    @functools.cached_property
+    def time_rules(self) -> TimeRules:
+        """The profile's leeway for ``credo.numericdate.check_times``."""
+        return TimeRules(past_leeway=self.exp_skew, future_leeway=self.skew_future,
+                         max_lifetime=self.max_lifetime)
 
 
 ENTRA = ProfileRules(

@@ -8,7 +8,6 @@ RFC 7521 §4.2.1: a failure "MUST" be ``invalid_client``.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +19,8 @@ from credo.aadsts import client, request
 from credo.errors import JoseError, OAuthError
 from credo.jose import b64url_decode, verify_rsa
 from credo.model import KeyCredential
+from credo.numericdate import TimeClaimError
+from credo.numericdate import check_times as check_window
 from credo.protocol.client_auth.assertion import invalid_jwt, parse_assertion
 from credo.protocol.client_auth.types import (
     JWT_BEARER,
@@ -32,8 +33,6 @@ from credo.protocol.forms import TokenRequest
 from credo.protocol.profiles import ProfileRules
 
 MAX_JTI = 256
-MAX_NUMERIC_DATE = 253402300799.0
-"""9999-12-31T23:59:59Z: the largest NumericDate that ``datetime`` can render."""
 
 _THUMBPRINTS = (("x5t", "sha1"), ("x5t#S256", "sha256"))
 _KINDS = {"x5t": "x5t, SHA-1", "x5t#S256": "x5t#S256, SHA-256"}
@@ -131,38 +130,28 @@ def check_audience(aud: Any, ctx: AuthContext) -> None:
         raise client.AUDIENCE_MISMATCH(detail=f"aud={str(aud)[:200]!r}")
 
 
-def _numeric(claims: Mapping[str, Any], name: str) -> float | None:
-    """A NumericDate (RFC 7519 §2): int or float, finite, not bool, in datetime's range."""
-    value = claims.get(name)
-    if value is None:
-        return None
-    if (isinstance(value, bool) or not isinstance(value, int | float)
-            or not math.isfinite(value) or not 0 <= value <= MAX_NUMERIC_DATE):
-        raise invalid_jwt(f"The '{name}' claim must be a NumericDate.")
-    return float(value)
-
-
 def _stamp(t: float) -> str:
     moment = datetime.fromtimestamp(t, UTC)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond:06d}0Z"
 
 
 def check_times(claims: Mapping[str, Any], rules: ProfileRules, now: float) -> float:
-    """RFC 7523 §3 items 4-6: ``exp`` required; ``nbf``/``iat`` optional; bounded lifetime."""
-    exp = _numeric(claims, "exp")
-    if exp is None:
-        raise invalid_jwt("The 'exp' claim is required.")
-    nbf, iat = _numeric(claims, "nbf"), _numeric(claims, "iat")
-    start = iat if iat is not None else nbf
-    ahead = max(t for t in (nbf, iat, now) if t is not None) - now
-    if now > exp + rules.exp_skew or ahead > rules.skew_future or (start or 0.0) >= exp:
-        raise client.TIME_RANGE(now=_stamp(now), nbf=_stamp(nbf or 0.0), exp=_stamp(exp),
-                                detail=f"exp={exp} nbf={nbf} iat={iat} now={now}")
-    lifetime = exp - (start if start is not None else now)
-    if lifetime > rules.max_lifetime:
-        raise client.LIFETIME_TOO_LONG(lifetime=int(lifetime), limit=rules.max_lifetime,
-                                       detail=f"exp={exp} nbf={nbf} iat={iat}")
-    return exp
+    """RFC 7523 §3 items 4-6: ``exp`` required; ``nbf``/``iat`` optional; bounded lifetime
+    (the shared checker, ``credo.numericdate``, with the profile's leeway)."""
+    try:
+        return check_window(claims, now, rules.time_rules).exp or 0.0
+    except TimeClaimError as exc:
+        detail = f"exp={exc.exp} nbf={exc.nbf} iat={exc.iat} now={now}"
+        if exc.reason == "malformed":
+            raise invalid_jwt(f"The '{exc.claim}' claim must be a NumericDate.") from None
+        if exc.reason == "missing":
+            raise invalid_jwt("The 'exp' claim is required.") from None
+        if exc.reason == "too_long" and exc.exp is not None:
+            start = next((t for t in (exc.iat, exc.nbf) if t is not None), now)
+            raise client.LIFETIME_TOO_LONG(lifetime=int(exc.exp - start),
+                                           limit=rules.max_lifetime, detail=detail) from None
+        raise client.TIME_RANGE(now=_stamp(now), nbf=_stamp(exc.nbf or 0.0),
+                                exp=_stamp(exc.exp or 0.0), detail=detail) from None
 
 
 def check_jti(claims: Mapping[str, Any]) -> str:
