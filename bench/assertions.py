@@ -9,7 +9,7 @@ The same output format as ``../shared/bench/gen_assertions.py bodies`` (one comp
 ``application/x-www-form-urlencoded`` body per line, a ``.meta.json`` beside it, any old
 ``.cursor`` removed), so ``run-token-bench.sh`` consumes it unchanged. It exists because
 the shared generator signs RS256 only, and Credo's ``strict`` profile accepts PS256 only
-(PROTOCOL.md §Profiles, FAPI 2.0), with ``aud`` = the tenant's issuer and a lifetime of at
+(docs/protocol.md, profiles; FAPI 2.0), with ``aud`` = the tenant's issuer and a lifetime of at
 most 600 s: strict bodies are therefore generated just before each strict run.
 Header: ``{alg, typ: JWT, kid: x5t, x5t}``; claims: ``iss = sub = client id``, ``aud``,
 ``jti`` (uuid4), ``iat``, ``nbf = iat - 5``, ``exp = iat + lifetime``.

@@ -44,7 +44,8 @@ Environment knobs:
   BENCH_REDIS_URL=redis://127.0.0.1:6379/9  RESULTS_DIR=bench/results/<date>
   QUIET_WAIT=30 QUIET_CORES=0.3   before each run, wait up to QUIET_WAIT s for other work on
                                   the machine to fall below QUIET_CORES cores (0 = never wait)
-  CREDO_SHARED_BENCH=<repo>/../shared/bench
+  CREDO_SHARED_BENCH=<repo>/../shared/bench   where the wrk load harness lives: a data location
+                                              outside the repository, needed only to benchmark
 Exit status: 0 when every run completed (targets missed are reported, not failed),
 1 when a run or a check failed, 2 when a prerequisite for everything is missing.
 """
@@ -487,7 +488,7 @@ def check_credo(peer: str, t: dict[str, Any], port: int, bodies: Path, strict: b
             fails.append(f"replay refused with an unexpected error: {replays[0][1][:200]!r}")
     else:
         say(f"    replayed assertion x2 -> HTTP {codes} (entra accepts a jti until exp, as "
-            "Entra does: PROTOCOL.md §Profiles)")
+            "Entra does: docs/protocol.md, profiles)")
     st, raw = http("POST", url, corrupt_signature(b2))
     say(f"    corrupted signature -> HTTP {st} {raw[:90].decode(errors='replace')}")
     if st != 401 or json.loads(raw).get("error") != "invalid_client":

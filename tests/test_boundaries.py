@@ -1,4 +1,4 @@
-"""The import boundaries of ARCHITECTURE.md §2, checked by parsing every module with ``ast``.
+"""The import boundaries of docs/architecture.md, checked by parsing every module with ``ast``.
 
 * ``protocol/`` imports only ``credo.errors``, ``credo.model``, ``credo.certs``,
   ``credo.jose``, itself, ``cryptography`` and the standard library, minus the parts that

@@ -4,7 +4,7 @@ Everything is created through the management API (``/v1.0``, Graph-shaped) with 
 operator's certificate, exactly as the CLI does; nothing touches the database directly.
 ``Interop.validate`` checks an access token the way a resource server would: PyJWT's
 ``PyJWKClient`` on the ``jwks_uri`` of the tenant's discovery document for the token's
-version (PROTOCOL.md §Access token).
+version (docs/protocol.md).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ class RecordingSession(requests.Session):
     """A ``requests.Session`` (MSAL's ``http_client``) that keeps every POSTed form.
 
     It is still a plain session: TLS trust comes from ``REQUESTS_CA_BUNDLE`` exactly as
-    with MSAL's own session (real-clients.md §1 TLS).
+    with MSAL's own session.
     """
 
     def __init__(self) -> None:

@@ -1,6 +1,6 @@
 """The ADAL v1 flow: a hand-made adal 1.2.7 request, then Credo's ``credo.client.adal``.
 
-ADAL (real-clients.md §5) does no discovery: it posts to ``{authority}/oauth2/token`` with the
+ADAL does no discovery: it posts to ``{authority}/oauth2/token`` with the
 tenant as written, an RS256 assertion with a padded ``x5t``, ``nbf`` + ``exp`` and no ``iat``,
 and ``resource=``. Entra's v1 answer has its numbers as strings and echoes ``resource``.
 """

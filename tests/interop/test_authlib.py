@@ -1,4 +1,4 @@
-"""Authlib's ``private_key_jwt`` (RFC 7523) against ``credo serve`` (real-clients.md §3).
+"""Authlib's ``private_key_jwt`` (RFC 7523) against ``credo serve``.
 
 Authlib has no discovery: the token URL is given. Its JWT header carries no thumbprint
 unless the caller adds one (``headers=``), and its body has no ``client_id``: the server

@@ -1,6 +1,6 @@
 """azure-identity's ``CertificateCredential`` (sync and ``aio``) and ``ClientSecretCredential``.
 
-Configured as real-clients.md §2 says a custom host needs: ``authority`` = the host,
+Configured as a custom host needs: ``authority`` = the host,
 ``tenant_id`` = the domain, ``disable_instance_discovery=True``, and the private CA as
 ``connection_verify`` (passed per request by azure-core, so no environment variable is
 involved). ``raw_request_hook`` (azure-core's ``CustomHookPolicy``, run on every try) records

@@ -1,6 +1,6 @@
-"""MSAL Python's ``ConfidentialClientApplication`` against ``credo serve`` (real-clients.md §1).
+"""MSAL Python's ``ConfidentialClientApplication`` against ``credo serve``.
 
-MSAL is configured as real-clients.md says a custom authority needs: ``instance_discovery=
+MSAL is configured as a custom authority needs: ``instance_discovery=
 False`` and the private CA through ``REQUESTS_CA_BUNDLE`` (``trust_ca``), which overrides
 any ``verify=``. Most tests pass a ``RecordingSession`` as ``http_client`` to see the
 assertion MSAL signed; one uses MSAL's own session.
@@ -94,7 +94,7 @@ def test_public_certificate_ps256_x5c(interop: Interop, trust_ca: Path, wire: Re
     assert header["x5t#S256"] == _padded_b64url(interop.cert.thumbprints.sha256), header
     assert "x5t" not in header, header
     (x5c,) = header["x5c"]
-    assert "\n" in x5c  # MSAL keeps the PEM line breaks (real-clients.md §1)
+    assert "\n" in x5c  # MSAL keeps the PEM line breaks
     assert base64.b64decode("".join(x5c.split())) == base64.b64decode(interop.cert.der_b64)
     _check_msal_claims(interop, claims)
 

@@ -23,7 +23,7 @@ _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ")
 
 
 def _check_error_body(body: dict[str, Any], error: str, code: int) -> None:
-    """PROTOCOL.md §Errors: Entra's shape, the AADSTS code first in the description."""
+    """docs/protocol.md, "Errors": Entra's shape, the AADSTS code first in the description."""
     assert body.keys() >= ERROR_KEYS, body
     assert body["error"] == error and body["error_codes"] == [code], body
     assert body["error_description"].startswith(f"AADSTS{code}: "), body

@@ -1,4 +1,4 @@
-"""requests-oauthlib's ``BackendApplicationClient`` against ``credo serve`` (real-clients.md §4).
+"""requests-oauthlib's ``BackendApplicationClient`` against ``credo serve``.
 
 Its default puts the secret in HTTP Basic (requests' ``HTTPBasicAuth``, values not
 form-encoded first) and sends no ``client_id`` in the body. A returned ``scope`` that differs

@@ -1,4 +1,4 @@
-"""Entra-shaped app-only token claims and responses (PROTOCOL.md §Access token, §Token response)."""
+"""Entra-shaped app-only token claims and responses (docs/protocol.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Token request parsing and bounds (RFC 6749 §2.3.1, §3.2; PROTOCOL.md §Client credentials)."""
+"""Token request parsing and bounds (RFC 6749 §2.3.1, §3.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The parsers never raise anything but ``OAuthError`` on arbitrary input (STYLE.md rule 14)."""
+"""The parsers never raise anything but ``OAuthError`` on arbitrary input."""
 
 from __future__ import annotations
 

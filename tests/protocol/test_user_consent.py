@@ -1,4 +1,4 @@
-"""User and admin consent to delegated scopes (entra-protocol-facts §6.6)."""
+"""User and admin consent to delegated scopes (OIDC Core §3.1.2.4)."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ def entra(keys: Any) -> Entra:
 
 
 def v2_app_token(key: Key, tenant: str = TENANT, **override: Any) -> str:
-    """Header ``typ, alg, kid``; payload as in real v2 app-only tokens (§4)."""
+    """Header ``typ, alg, kid``; payload as in real v2 app-only tokens."""
     claims = {"aud": API_APP_ID, "iss": f"{LOGIN}/{tenant}/v2.0", "iat": int(NOW) - 300,
               "nbf": int(NOW) - 300, "exp": int(NOW) + 3299, "aio": "E2RgYJj+opaque=",
               "azp": DAEMON, "azpacr": "1", "oid": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
@@ -85,7 +85,7 @@ def v2_app_token(key: Key, tenant: str = TENANT, **override: Any) -> str:
 
 
 def v1_app_token(key: Key) -> str:
-    """Header ``typ, alg, x5t, kid``; payload as in a real v1 Graph app-only token (§4)."""
+    """Header ``typ, alg, x5t, kid``; payload as in a real v1 Graph app-only token."""
     iss = f"https://sts.windows.net/{TENANT}/"
     claims = {"aud": API_URI, "iss": iss, "iat": int(NOW) - 300, "nbf": int(NOW) - 300,
               "exp": int(NOW) + 3299, "aio": "opaque", "app_displayname": "mail daemon",

@@ -1,4 +1,4 @@
-"""The engine layer: driver selection, SQLite settings, transactions and error mapping (D5)."""
+"""The engine layer: driver selection, SQLite settings, transactions and error mapping."""
 
 from __future__ import annotations
 

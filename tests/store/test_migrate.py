@@ -1,4 +1,4 @@
-"""Migrations (ARCHITECTURE.md D5): packaged Alembic scripts create exactly ``tables.py``."""
+"""Migrations: packaged Alembic scripts create exactly ``tables.py``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sealing secrets at rest: AES-256-GCM under the master key (docs/CONTRACTS.md)."""
+"""Sealing secrets at rest: AES-256-GCM under the master key (docs/architecture.md)."""
 
 from __future__ import annotations
 

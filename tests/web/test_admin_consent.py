@@ -1,6 +1,6 @@
 """Admin consent driven like a browser: follow pages, sign in, submit the CSRF-bound form.
 
-entra-protocol-facts §1.3: success lands on the app's ``redirect_uri`` with
+As in Entra, success lands on the app's ``redirect_uri`` with
 ``admin_consent=True&tenant={tid}&state`` (v2.0 also ``scope``), Cancel with
 ``error=access_denied``. The grants are then visible to the client-credentials flow.
 """
@@ -46,7 +46,7 @@ async def test_accept_grants_every_permission_and_redirects(
     before = await client.post(f"/{world.tid}/oauth2/v2.0/token", data={
         "grant_type": "client_credentials", "client_id": world.client["appId"],
         "client_secret": world.client_secret, "scope": scope})
-    assert before.json()["error_codes"] == [501051]  # D3: no assignment, no token
+    assert before.json()["error_codes"] == [501051]  # no assignment, no token
     async with Browser(services) as browser:
         page = await _consent_page(browser, world, world.admin)
         assert page.status_code == 200, page.text

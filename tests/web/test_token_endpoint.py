@@ -173,7 +173,7 @@ async def test_v2_endpoint_certificate_v1_resource(client: httpx.AsyncClient, se
     assert claims["tid"] == tid and claims["ver"] == "1.0" and claims["idtyp"] == "app"
     assert claims["roles"] == ["Mail.Read"]
     assert claims["iat"] == claims["nbf"] and claims["exp"] - claims["iat"] == 3900
-    assert await directory_rows(services) == before  # D7: no write per token
+    assert await directory_rows(services) == before  # no write per token
 
 
 async def test_v2_resource_gets_v2_token_with_secret(client: httpx.AsyncClient,

@@ -1,4 +1,4 @@
-"""Replay stores for client-assertion ``jti`` values (RFC 7523 §3 item 7; ARCHITECTURE.md D2).
+"""Replay stores for client-assertion ``jti`` values (RFC 7523 §3 item 7; the strict profile).
 
 One atomic add-if-absent, never find-then-save: ``SET key 1 NX EXAT t`` in Redis, shared
 by every worker and node (the SQL store offers the same contract with ``INSERT … ON

@@ -3,7 +3,7 @@
 The tenant is the ID of these commands: ``credo tenant show contoso.example`` and
 ``credo tenant show -t contoso.example`` are the same. Tenant-wide operations need
 ``Tenant.ReadWrite.All`` in the bootstrap tenant, so every call here runs with the operator's
-token for the bootstrap tenant (docs/CONTRACTS.md).
+token for the bootstrap tenant (docs/security.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
 """The pure protocol core: parsing, client authentication, grants, claims, discovery.
 
-See ``README.md`` in this folder for the purity rule (STYLE.md rule 2).
+See ``README.md`` in this folder for the purity rule.
 """

@@ -1,4 +1,4 @@
-"""Admin consent decisions (entra-protocol-facts §1.3, §6.5, §7; PROTOCOL.md §Admin consent).
+"""Admin consent decisions (docs/protocol.md, "Admin consent and permissions").
 
 Pure: which permissions a client's ``requiredResourceAccess`` asks for, whether each is
 defined by its API, whether a user's directory roles may grant them, and where the browser
@@ -57,7 +57,7 @@ class RequestedPermission:
 
 def parse_request(pairs: Sequence[tuple[str, str]], version: Version
                   ) -> AdminConsentRequest:
-    """The admin-consent query (entra-protocol-facts §1.3): each parameter at most once."""
+    """The admin-consent query, as Entra reads it: each parameter at most once."""
     params: dict[str, str] = {}
     for name, value in pairs:
         if name in _PARAMETERS:

@@ -22,7 +22,7 @@ ResponseMode = Literal["query", "fragment", "form_post"]
 RESPONSE_MODES: tuple[ResponseMode, ...] = ("query", "fragment", "form_post")
 RESPONSE_TYPES = frozenset({frozenset({"code"}), frozenset({"id_token"}), frozenset({"token"}),
                             frozenset({"id_token", "token"}), frozenset({"code", "id_token"})})
-"""Entra's ``response_types_supported`` (entra-protocol-facts §1.4), as sets of words."""
+"""Entra's ``response_types_supported`` (its discovery documents), as sets of words."""
 PROMPTS = frozenset({"none", "login", "consent", "select_account", "admin_consent"})
 
 

@@ -19,7 +19,7 @@ from credo.errors import OAuthError
 OPENID = "openid"
 OFFLINE_ACCESS = "offline_access"
 OIDC_SCOPES = (OPENID, "profile", "email", OFFLINE_ACCESS)
-"""The OIDC scopes, in the order Entra lists them in discovery (entra-protocol-facts §1.4)."""
+"""The OIDC scopes, in the order Entra lists them in discovery."""
 DEFAULT = ".default"
 
 

@@ -1,5 +1,5 @@
-"""User and admin consent to delegated scopes (entra-protocol-facts §6.6; PROTOCOL.md §Admin
-consent and permissions).
+"""User and admin consent to delegated scopes (OIDC Core §3.1.2.4; docs/protocol.md,
+"Admin consent and permissions").
 
 A resource's ``oauth2PermissionScopes`` of type ``User`` may be consented by any user for
 themselves (a ``Principal`` grant); type ``Admin`` only by an administrator, for themselves

@@ -1,6 +1,6 @@
 """Admin consent: load, decide (``protocol/admin_consent.py``), write once, audit.
 
-The pipeline of ``/{tenant}/adminconsent`` (entra-protocol-facts §1.3, §7): resolve the
+The pipeline of ``/{tenant}/adminconsent`` (docs/protocol.md): resolve the
 client (AADSTS700016) and check ``redirect_uri`` against its registration (AADSTS50011) —
 both before anything is shown or any redirect is made — then resolve every permission its
 ``requiredResourceAccess`` lists on the APIs' service principals in this tenant

@@ -1,4 +1,4 @@
-"""The sign-in and management audit log, buffered off the token path (ARCHITECTURE.md §3).
+"""The sign-in and management audit log, buffered off the token path (docs/architecture.md).
 
 Events are appended to an in-memory buffer and written in batches by a background task;
 a full buffer drops the oldest events and counts them rather than slowing tokens down.

@@ -1,7 +1,8 @@
-"""The built-in management API app, the operator app, and tenant onboarding (docs/CONTRACTS.md).
+"""The built-in management API app, the operator app, and tenant onboarding (docs/security.md).
 
 The management API is itself a multi-tenant resource app with application permissions;
-the CLI is a daemon app (the operator) whose certificate lives in the data dir (D6).
+the CLI is a daemon app (the operator) whose certificate lives in the data dir
+(docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Token-signing keys: the per-process key ring, JWKS, and rotation (ARCHITECTURE.md §5).
+"""Token-signing keys: the per-process key ring, JWKS, and rotation (RFC 7517).
 
 Keys live in the database so every node publishes the same JWKS and rotates together.
 Three states: ``next`` (published, not yet used: validators learn it before the switch),

@@ -4,7 +4,7 @@ Parameters follow the OWASP Password Storage Cheat Sheet's first argon2id config
 (m = 19 MiB, t = 2, p = 1), about 40 ms on a small server; a hash made with other
 parameters is upgraded at the next successful sign-in. A password is 8 to 256 characters;
 it is never logged, stored or returned, only its hash. ``verify`` raises and never returns
-False (STYLE.md rule 8); an unknown user is checked against a dummy hash so that both
+False; an unknown user is checked against a dummy hash so that both
 answers take the same time.
 """
 

@@ -1,4 +1,4 @@
-"""Per-process read-through cache of the directory: the token path's only reads (D7).
+"""Per-process read-through cache of the directory: the token path's only reads.
 
 Every entry (hits and misses alike) is dropped when the store's directory version moves.
 Each process polls ``Directory.version()`` every ``cache_seconds`` (one indexed read of a

@@ -1,4 +1,4 @@
-"""The narrow storage contract the service layer sees (ARCHITECTURE.md §4, D5).
+"""The narrow storage contract the service layer sees (docs/architecture.md).
 
 One SQLAlchemy Core implementation (``store/sql.py``) serves SQLite and PostgreSQL; the
 contract suite in ``tests/store/`` runs against both. Every write is one transaction and

@@ -1,4 +1,4 @@
-"""Applications with their credentials and identifier URIs (ARCHITECTURE.md §4).
+"""Applications with their credentials and identifier URIs.
 
 An application is saved whole: its row, identifier URIs, key and password credentials are
 replaced in one transaction, so a reader sees the old registration or the new one. An

@@ -1,6 +1,6 @@
-"""The engine and its transactions: one code path for SQLite and PostgreSQL (ARCHITECTURE.md D5).
+"""The engine and its transactions: one code path for SQLite and PostgreSQL.
 
-* Every write runs in one transaction (§4 "Every write is a transaction"). Directory and
+* Every write runs in one transaction. Directory and
   key-ring writes first bump ``directory_version``; that row lock serialises them on
   PostgreSQL, and on SQLite writes start with ``BEGIN IMMEDIATE`` so concurrent worker
   processes queue on ``busy_timeout`` instead of failing a read-to-write lock upgrade.

@@ -1,4 +1,4 @@
-"""Queries of the delegated flows: consent grants, codes, refresh-token families (D5).
+"""Queries of the delegated flows: consent grants, codes, refresh-token families.
 
 Codes and refresh tokens are stored as keyed hashes only. Single use is one atomic
 ``UPDATE … SET used = now WHERE … AND used IS NULL``: of two concurrent redemptions exactly

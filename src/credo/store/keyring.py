@@ -1,4 +1,4 @@
-"""Token-signing keys, private parts sealed at rest (ARCHITECTURE.md §5; docs/CONTRACTS.md).
+"""Token-signing keys, private parts sealed at rest (docs/architecture.md).
 
 The ring holds at most one ``active`` and one ``next`` key (a partial unique index), so all
 nodes publish the same JWKS. :func:`rotate` is a compare-and-swap on the active kid: of two

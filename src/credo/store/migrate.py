@@ -1,4 +1,4 @@
-"""Schema migrations: Alembic ``upgrade head`` run from the packaged scripts (ARCHITECTURE.md D5).
+"""Schema migrations: Alembic ``upgrade head`` run from the packaged scripts.
 
 ``alembic.ini`` and ``migrations/`` ship inside the package next to this module, so the same
 code works from a source tree and from an installed wheel. ``open_store`` never migrates:

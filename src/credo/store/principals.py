@@ -1,4 +1,4 @@
-"""Service principals and app-role assignments (ARCHITECTURE.md §4; D3).
+"""Service principals and app-role assignments (docs/architecture.md).
 
 One service principal per application per tenant; an assignment grants one role of a
 resource SP to one principal, once. Deleting an SP deletes every assignment it is the

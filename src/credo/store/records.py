@@ -1,4 +1,4 @@
-"""Model values ⇄ table rows: the one place that knows both shapes (ARCHITECTURE.md §4).
+"""Model values ⇄ table rows: the one place that knows both shapes.
 
 Manifest lists (app roles, scopes, required resource access, redirect URIs, tags) are stored
 as JSON text in field order; tuples come back as tuples so a round trip compares equal.

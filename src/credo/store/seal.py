@@ -1,4 +1,4 @@
-"""Sealing secrets at rest: AES-256-GCM under the master key (docs/CONTRACTS.md "Signing keys").
+"""Sealing secrets at rest: AES-256-GCM under the master key (docs/architecture.md).
 
 A sealed blob is ``version (1 byte) || nonce (12 bytes) || ciphertext || tag (16 bytes)``
 (NIST SP 800-38D; a random 96-bit nonce per message). The associated data binds a blob to

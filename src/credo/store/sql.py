@@ -1,4 +1,4 @@
-"""``SqlStore``: the Directory, KeyRing, ReplayStore and AuditLog over SQL (ARCHITECTURE.md D5).
+"""``SqlStore``: the Directory, KeyRing, ReplayStore and AuditLog over SQL.
 
 One implementation for SQLite (aiosqlite) and PostgreSQL (asyncpg). Each method is one
 snapshot read or one write transaction (``store/db.py``); the queries live in concept

@@ -1,5 +1,5 @@
-"""``SqlConsentStore``: admin consent as one transaction (ARCHITECTURE.md §4; PROTOCOL.md
-§Admin consent and permissions).
+"""``SqlConsentStore``: admin consent as one transaction (docs/protocol.md,
+"Admin consent and permissions").
 
 The client's service principal (for a multi-tenant app consented in a foreign tenant) and
 every new app-role assignment are written together, after the directory version is bumped,

@@ -1,4 +1,4 @@
-"""``SqlFlowStore``: the ``FlowStore`` over SQL (ARCHITECTURE.md D5; queries in ``flows.py``).
+"""``SqlFlowStore``: the ``FlowStore`` over SQL (queries in ``flows.py``).
 
 None of these writes bumps the directory version: no token snapshot holds a consent grant,
 a code or a refresh token; the delegated flows read them from the store every time, so a

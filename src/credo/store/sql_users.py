@@ -1,4 +1,4 @@
-"""``SqlUserStore``: the ``UserDirectory`` and ``SignInThrottle`` over SQL (ARCHITECTURE.md D5).
+"""``SqlUserStore``: the ``UserDirectory`` and ``SignInThrottle`` over SQL.
 
 User writes do not bump the directory version: no token snapshot holds a user. Throttle
 counters are written without touching the directory either; rows quiet for longer than

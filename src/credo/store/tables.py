@@ -1,4 +1,4 @@
-"""The tables: SQLAlchemy Core, one schema for SQLite and PostgreSQL (ARCHITECTURE.md D5).
+"""The tables: SQLAlchemy Core, one schema for SQLite and PostgreSQL.
 
 Migrations in ``store/migrations`` create exactly these tables; a test compares them.
 List-valued manifest fields are JSON text; identifier URIs also live in their own table so
@@ -25,7 +25,7 @@ metadata = sa.MetaData(naming_convention=NAMING)
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):
-    """A timezone-aware UTC ``datetime`` on both backends (docs/CONTRACTS.md "Times").
+    """A timezone-aware UTC ``datetime`` on both backends (docs/architecture.md).
 
     PostgreSQL stores ``timestamptz``; SQLite stores the UTC wall time as text. Naive values
     are refused rather than guessed.

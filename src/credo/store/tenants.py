@@ -1,4 +1,4 @@
-"""Tenants and their domain names (ARCHITECTURE.md §4: "Tenants (GUID + verified domain names)").
+"""Tenants and their domain names (a GUID and verified domain names).
 
 Domain names are compared case-insensitively (RFC 4343 §2): they are stored lower-cased, in
 the order given, and each belongs to one tenant only.

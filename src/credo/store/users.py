@@ -1,4 +1,4 @@
-"""Users, their directory roles and sign-in throttle counters: the SQL (ARCHITECTURE.md §4).
+"""Users, their directory roles and sign-in throttle counters: the SQL.
 
 A user's ``user_principal_name`` is stored lower-cased and is unique across the directory;
 directory roles are rows of ``user_directory_roles`` keyed by Entra's role template id and

@@ -1,6 +1,6 @@
 """``/{tenant}/adminconsent`` and ``/{tenant}/v2.0/adminconsent``: the admin-consent pages.
 
-entra-protocol-facts §1.3: GET shows (after sign-in) every permission the app's
+As in Entra, GET shows (after sign-in) every permission the app's
 ``requiredResourceAccess`` asks for; the page's form POSTs back to the same path with
 ``action=accept`` or ``action=cancel`` and a CSRF token bound to the session and to every
 parameter of the request (client, redirect URI, ``state``, ``scope``), so none can be

@@ -7,7 +7,7 @@ consent page POSTs to ``…/authorize/consent`` with every request parameter, ``
 (``accept``/``cancel``) and a CSRF token bound to the session and to those parameters.
 Responses go to the redirect URI by ``query``, ``fragment`` (both 302) or ``form_post`` (an
 auto-submitting form: OAuth 2.0 Form Post Response Mode §2). Pipeline: parse → prepare →
-signed in → decide (``service/authorize.py``) → render.
+signed in → decide (``service/authorize/flow.py``) → render.
 """
 
 from __future__ import annotations

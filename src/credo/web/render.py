@@ -41,7 +41,7 @@ def correlation_id(header_value: str | None) -> str:
 
 
 def oauth_error(err: OAuthError, correlation: str) -> tuple[int, Headers, bytes]:
-    """RFC 6749 §5.2 error response, Entra-shaped (PROTOCOL.md §Errors)."""
+    """RFC 6749 §5.2 error response, Entra-shaped (docs/protocol.md)."""
     trace = str(uuid.uuid4())
     body = err.body(timestamp=timestamp(), trace_id=trace, correlation_id=correlation)
     headers = [*NO_STORE, (b"x-ms-request-id", trace.encode())]

@@ -1,4 +1,4 @@
-"""The user-consent page of the authorize endpoints (entra-protocol-facts §6.6).
+"""The user-consent page of the authorize endpoints (OIDC Core §3.1.2.4).
 
 It lists the delegated scopes the user has not consented to yet, with the texts the API
 registered for users (``userConsentDisplayName``/``…Description``; the admin texts when

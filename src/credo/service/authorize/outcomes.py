@@ -1,4 +1,4 @@
-"""What the authorization endpoint's pipeline decides (``service/authorize.py``): one value per
+"""What the authorization endpoint's pipeline decides (``service/authorize/flow.py``): one value per
 outcome, which the web layer renders (RFC 6749 §4.1.2, §4.1.2.1; OIDC Core §3.1.2.5-6)."""
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def _signing_credential(header: dict[str, Any], app: Application,
 
 def _public_key(kc: KeyCredential) -> rsa.RSAPublicKey:
     key = x509.load_der_x509_certificate(kc.der).public_key()
-    if not isinstance(key, rsa.RSAPublicKey):  # registered certificates are RSA (D4)
+    if not isinstance(key, rsa.RSAPublicKey):  # registered certificates are RSA
         raise _refuse("The certificate's key is not an RSA key.")
     return key
 

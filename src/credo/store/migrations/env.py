@@ -1,4 +1,4 @@
-"""Alembic environment: runs Credo's migrations through the async engine (ARCHITECTURE.md D5).
+"""Alembic environment: runs Credo's migrations through the async engine.
 
 The URL comes from ``config.attributes["url"]`` (set by ``credo.store.migrate``), from
 ``-x url=…`` on the alembic command line, or from ``sqlalchemy.url``.
