@@ -7,6 +7,7 @@ the CLI is a daemon app (the operator) whose certificate lives in the data dir
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -19,6 +20,7 @@ from credo.service.management.policy import (
     MANAGEMENT_URI,
     ROLE_TENANTS,
     management_roles,
+    management_scopes,
 )
 
 
@@ -36,12 +38,22 @@ async def bootstrap(directory: DirectoryService, domain: str,
         tenant, "Credo Management API", identifier_uris=[MANAGEMENT_URI],
         app_roles=management_roles(), sign_in_audience="AzureADMultipleOrgs",
         app_id=MANAGEMENT_APP_ID, requested_access_token_version=2)
+    await ensure_management_api(directory)
     operator, _ = await directory.create_application(
         tenant, "Credo operator (CLI)", sign_in_audience="AzureADMultipleOrgs")
     await directory.add_key(operator, certs.key_credential(
         operator_cert, key_id=directory.new_id(), display_name="credo operator"))
     await grant_operator(directory, tenant, operator.app_id, bootstrap_tenant=True)
     return Bootstrapped(tenant, operator.app_id)
+
+
+async def ensure_management_api(directory: DirectoryService) -> None:
+    """The built-in management API as this version defines it: its delegated permissions
+    (``management_scopes``) are added to a deployment initialised before they existed."""
+    api = await directory.find_application(MANAGEMENT_APP_ID)
+    if api is not None and api.oauth2_permission_scopes != management_scopes():
+        await directory.save_application(
+            dataclasses.replace(api, oauth2_permission_scopes=management_scopes()))
 
 
 async def onboard_tenant(directory: DirectoryService, domain: str, *, profile: Profile,

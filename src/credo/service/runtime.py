@@ -12,6 +12,7 @@ from credo.cache.replay import RedisReplay
 from credo.config import Settings
 from credo.service.accounts import Accounts, open_accounts
 from credo.service.audit import AuditBuffer
+from credo.service.bootstrap import ensure_management_api
 from credo.service.directory import DirectoryService
 from credo.service.grants import GrantServices, build_grants
 from credo.service.keys import KeyService
@@ -70,6 +71,7 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Servic
         new_id=sources.new_token_id))
     tokens = TokenService(base_url=settings.base_url, cache=cache, replay=replay, audit=audit,
                           secret_hasher=hasher, grants=grants, clock=sources.clock)
+    await ensure_management_api(directory)
     management = open_management(
         base_url=settings.base_url, directory=directory, keys=keys, users=accounts.users,
         flows=store.flows, audit=audit, log=store, bootstrap_tenant=settings.bootstrap_tenant,

@@ -37,14 +37,16 @@ class Management:
 def open_management(*, base_url: str, directory: DirectoryService, keys: KeyService,
                     users: UserService, flows: FlowStore, audit: AuditBuffer, log: AuditLog,
                     bootstrap_tenant: str, operator_app_id: str) -> Management:
-    powers = Powers(directory, operator_app_id=operator_app_id)
+    powers = Powers(directory, operator_app_id=operator_app_id,
+                    bootstrap_tenant=bootstrap_tenant)
     return Management(
         auth=ManagementAuth(base_url=base_url, keys=keys, tenant=directory.tenant,
-                            operator_app_id=operator_app_id),
+                            user=users.by_id, operator_app_id=operator_app_id,
+                            bootstrap_tenant=bootstrap_tenant),
         apps=Applications(directory, powers),
         grants=Grants(directory, powers),
         delegated=DelegatedGrants(directory, flows, users),
-        users=Users(users),
+        users=Users(users, powers),
         tenants=Tenants(directory, keys, audit, log, bootstrap_tenant=bootstrap_tenant,
                         operator_app_id=operator_app_id),
     )

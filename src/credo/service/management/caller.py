@@ -2,26 +2,29 @@
 
 RFC 6750 §2.1 bearer tokens, RS256 only, signed by a key this deployment publishes; ``aud``
 the management API's app id, ``iss`` the v2 issuer of the token's own tenant, times per
-RFC 7519 §4.1.4-4.1.5 with 60 s of leeway, and app-only tokens (``idtyp: app``). The
-caller's power is what its token's roles grant in its tenant; the operator app holds
-everything (service/management/policy.py).
+RFC 7519 §4.1.4-4.1.5 with 60 s of leeway. The caller's power (policy.py):
+
+* an app-only token (``idtyp: app``): what its ``roles`` grant in its tenant; the operator
+  app holds everything;
+* a delegated token (``idtyp: user``, a signed-in user's client such as the portal): its
+  ``scp`` within what the user's directory roles allow, as Microsoft Graph does; the user
+  must still exist in the token's tenant and be enabled.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from credo import jose
 from credo.errors import CredoError, JoseError, ObjectNotFound
-from credo.model import Tenant, is_guid
+from credo.model import Tenant, User, is_guid
 from credo.numericdate import TimeClaimError, TimeRules, check_times
 from credo.protocol import metadata
 from credo.service.keys import KeyService
-from credo.service.management.policy import Power
+from credo.service.management.policy import MANAGEMENT_APP_ID, Power, user_power
 
-MANAGEMENT_APP_ID = "c4ed0000-0000-4000-8000-000000000001"
 LEEWAY = TimeRules(past_leeway=60, future_leeway=60)
 
 
@@ -37,6 +40,8 @@ class Caller:
     power: Power
     app_id: str
     object_id: str
+    user: User | None = None
+    """The signed-in user of a delegated token; ``None`` for an app."""
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -44,18 +49,21 @@ class Caller:
         return frozenset(p for t, p in self.power.pairs if t == self.tenant.id)
 
 
-TenantLookup = Callable[[str], Any]
+TenantLookup = Callable[[str], Awaitable[Tenant]]
+UserLookup = Callable[[str], Awaitable[User | None]]
 
 
 class ManagementAuth:
     """Verifies management access tokens; raises ``InvalidToken`` on any failure."""
 
     def __init__(self, *, base_url: str, keys: KeyService, tenant: TenantLookup,
-                 operator_app_id: str) -> None:
+                 user: UserLookup, operator_app_id: str, bootstrap_tenant: str) -> None:
         self._base = base_url
         self._keys = keys
         self._tenant = tenant
+        self._user = user
         self._operator = operator_app_id
+        self._bootstrap = bootstrap_tenant.lower()
 
     async def authenticate(self, token: str | None, now: float) -> Caller:
         if not token:
@@ -68,11 +76,26 @@ class ManagementAuth:
             raise InvalidToken("Access token validation failure. Unknown tenant.",
                                detail=tid) from exc
         app_id = str(claims.get("azp") or "")
+        if claims.get("idtyp") == "user":
+            return await self._user_caller(claims, tenant, app_id)
         roles = claims.get("roles")
         held = [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else []
         power = Power(everything=True) if self._operator and app_id == self._operator \
             else Power.of(tenant.id, held)
         return Caller(tenant, power, app_id, str(claims.get("oid") or ""))
+
+    async def _user_caller(self, claims: Mapping[str, Any], tenant: Tenant,
+                           app_id: str) -> Caller:
+        """Graph's rule for delegated tokens: ``scp`` within the user's own power."""
+        oid, scp = claims.get("oid"), claims.get("scp")
+        user = await self._user(oid) if isinstance(oid, str) else None
+        if user is None or user.tenant_id != tenant.id or not user.account_enabled:
+            raise InvalidToken("Access token validation failure. The user is unknown or "
+                               "disabled.")
+        scopes = scp.split() if isinstance(scp, str) else []
+        allowed = user_power(tenant.id, user.directory_roles,
+                             bootstrap=tenant.id == self._bootstrap)
+        return Caller(tenant, Power.of(tenant.id, scopes) & allowed, app_id, user.id, user)
 
     async def _signature(self, token: str) -> dict[str, Any]:
         """RFC 7515 §5.2: parse, pick the published key by ``kid``, verify RS256."""
@@ -112,7 +135,7 @@ class ManagementAuth:
         except TimeClaimError as exc:
             raise InvalidToken("Lifetime validation failed, the token is expired or not yet "
                                "valid.", detail=str(exc)) from exc
-        if claims.get("idtyp") != "app":
-            raise InvalidToken("Access token validation failure. Only app-only tokens are "
-                               "accepted.")
+        if claims.get("idtyp") not in ("app", "user"):
+            raise InvalidToken("Access token validation failure. The token is neither an "
+                               "application's nor a signed-in user's.")
         return tid.lower()

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from credo.errors import NotPermitted
-from credo.model import AppRole, DirectoryRoleName, TenantId
+from credo.model import AppRole, DirectoryRoleName, PermissionScope, TenantId
 
 MANAGEMENT_APP_ID = "c4ed0000-0000-4000-8000-000000000001"
 MANAGEMENT_URI = "api://credo"
@@ -45,6 +45,17 @@ _DESCRIPTIONS = {
     ROLE_USERS: "Create, change and delete the tenant's users and their passwords.",
     ROLE_DIRECTORY_ROLES: "Assign and remove the tenant's directory (administrator) roles.",
 }
+
+
+def management_scopes() -> tuple[PermissionScope, ...]:
+    """The delegated permissions of the management API: one per permission, for a signed-in
+    user's client (the portal); a token's ``scp`` counts only within the user's own power."""
+    return tuple(
+        PermissionScope(str(uuid.uuid5(uuid.UUID(MANAGEMENT_APP_ID), f"scope:{value}")), value,
+                        "Admin", admin_consent_display_name=value,
+                        admin_consent_description=text,
+                        user_consent_display_name=value, user_consent_description=text)
+        for value, text in _DESCRIPTIONS.items())
 
 
 def management_roles() -> tuple[AppRole, ...]:
@@ -84,6 +95,12 @@ class Power:
     def __or__(self, other: Power) -> Power:
         return Power(self.pairs | other.pairs, self.everything or other.everything)
 
+    def __and__(self, other: Power) -> Power:
+        """What both allow: a delegated token's scopes within its user's power."""
+        if self.everything or other.everything:
+            return other if self.everything else self
+        return Power(self.pairs & other.pairs)
+
     def covers(self, other: Power) -> bool:
         return self.everything or (not other.everything and other.pairs <= self.pairs)
 
@@ -91,11 +108,15 @@ class Power:
         return self.everything or (tenant, permission) in self.pairs
 
 
-def user_power(tenant: TenantId, roles: Iterable[DirectoryRoleName]) -> Power:
-    """What a user's directory roles allow in their tenant."""
+def user_power(tenant: TenantId, roles: Iterable[DirectoryRoleName], *,
+               bootstrap: bool = False) -> Power:
+    """What a user's directory roles allow in their tenant; a Global Administrator of the
+    bootstrap tenant also runs the deployment (``Tenant.ReadWrite.All`` there)."""
     allowed = set(PLAIN_USER)
     for role in roles:
         allowed |= IMPLIED[role]
+    if bootstrap and "Global Administrator" in roles:
+        allowed.add(ROLE_TENANTS)
     return Power.of(tenant, allowed)
 
 

@@ -19,7 +19,6 @@ from credo.service.management.policy import (
     ROLE_USERS,
     require_any,
     require_covers,
-    user_power,
 )
 from credo.service.management.powers import Powers
 from credo.service.users import UserService, directory_role
@@ -28,8 +27,9 @@ READERS = (ROLE_READ, ROLE_USERS, ROLE_DIRECTORY_ROLES)
 
 
 class Users:
-    def __init__(self, users: UserService) -> None:
+    def __init__(self, users: UserService, powers: Powers) -> None:
         self._users = users
+        self._powers = powers
 
     @staticmethod
     def check_read(caller: Caller) -> None:
@@ -66,7 +66,7 @@ class Users:
         user = await self._users.get(caller.tenant, ref)
         if user.directory_roles:
             require_any(caller.power, caller.tenant.id, (ROLE_DIRECTORY_ROLES,))
-            require_covers(caller.power, Powers.of_user(user), f"user {user.id}")
+            require_covers(caller.power, self._powers.of_user(user), f"user {user.id}")
         return user
 
     async def members(self, caller: Caller, role_ref: str
@@ -84,13 +84,12 @@ class Users:
         """Graph ``DELETE /directoryRoles/{id}/members/{userId}/$ref``."""
         role = self._assignable(caller, role_ref)
         user = await self._users.get(caller.tenant, user_ref)
-        require_covers(caller.power, Powers.of_user(user), f"user {user.id}")
+        require_covers(caller.power, self._powers.of_user(user), f"user {user.id}")
         await self._users.remove_role(user, role)
 
-    @staticmethod
-    def _assignable(caller: Caller, role_ref: str) -> DirectoryRoleName:
+    def _assignable(self, caller: Caller, role_ref: str) -> DirectoryRoleName:
         require_any(caller.power, caller.tenant.id, (ROLE_DIRECTORY_ROLES,))
         role = directory_role(role_ref)
-        require_covers(caller.power, user_power(caller.tenant.id, (role,)),
+        require_covers(caller.power, self._powers.of_roles(caller.tenant.id, (role,)),
                        f"the directory role {role}")
         return role
