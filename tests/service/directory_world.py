@@ -145,13 +145,11 @@ class World:
         assert self.changes.calls == calls + 1
         return done
 
-    async def app(self, tenant: Tenant, name: str, *, sp: bool = True,
-                  **fields: Any) -> Application:
-        """An application homed in ``tenant``, with its service principal there (``sp``)."""
+    async def app(self, tenant: Tenant, name: str, **fields: Any) -> Application:
+        """An application homed in ``tenant``, with its service principal there."""
         app = Application(ObjectId(guid()), AppId(guid()), tenant.id, name, **fields)
         await self.store.save_application(app)
-        if sp:
-            await self.sp(tenant, app)
+        await self.sp(tenant, app)
         return app
 
     async def sp(self, tenant: Tenant, app: Application, **fields: Any) -> ServicePrincipal:
@@ -174,7 +172,6 @@ class World:
 class Mail:
     api: Application
     api_sp: ServicePrincipal
-    management: Application
     management_sp: ServicePrincipal
     daemon: Application
     daemon_sp: ServicePrincipal
@@ -209,7 +206,7 @@ async def seed_mail(world: World) -> Mail:
                                   api, (READ.id, "Role"), (BASIC.id, "Scope")),))
     api_sp, daemon_sp = await world.sp_of(contoso, api), await world.sp_of(contoso, daemon)
     assert api_sp is not None and daemon_sp is not None
-    return Mail(api, api_sp, management, await world.sp(contoso, management), daemon, daemon_sp,
+    return Mail(api, api_sp, await world.sp(contoso, management), daemon, daemon_sp,
                 partner, await world.user(contoso, "Ada", "Global Administrator"),
                 await world.user(contoso, "Abe", "Application Administrator"),
                 await world.user(contoso, "Uma"),
