@@ -195,66 +195,60 @@ async def test_cancel_writes_nothing_and_says_so(world: World, mail: Mail,
 
 # -- prepare: refusals shown as an error page, never redirected -----------------------------
 
-Setup = Callable[[World, Mail], Awaitable[tuple[Tenant, AdminConsentRequest, OAuthError]]]
+Case = tuple[Tenant, AdminConsentRequest, OAuthError]
+"""Where consent is asked, the request, and the error ``prepare`` must raise."""
+Setup = Callable[[World, Mail], Awaitable[Case]]
 
 
-async def _unknown_client(world: World, mail: Mail) -> tuple[Tenant, AdminConsentRequest,
-                                                              OAuthError]:
+async def _unknown_client(world: World, mail: Mail) -> Case:
     client_id = guid()
     return world.contoso, ask(client_id), CLIENT_NOT_FOUND(client_id=client_id,
                                                            tenant="contoso.example")
 
 
-async def _not_a_guid(world: World, mail: Mail) -> tuple[Tenant, AdminConsentRequest,
-                                                          OAuthError]:
+async def _not_a_guid(world: World, mail: Mail) -> Case:
     return world.contoso, ask("mail-daemon"), CLIENT_NOT_FOUND(client_id="mail-daemon",
                                                                tenant="contoso.example")
 
 
-async def _single_tenant_elsewhere(world: World, mail: Mail
-                                   ) -> tuple[Tenant, AdminConsentRequest, OAuthError]:
+async def _single_tenant_elsewhere(world: World, mail: Mail) -> Case:
     app = await world.app(world.fabrikam, "Fabrikam only", web_redirect_uris=(REDIRECT,))
     return world.contoso, ask(app), CLIENT_NOT_FOUND(client_id=app.app_id,
                                                      tenant="contoso.example")
 
 
-async def _unregistered_redirect(world: World, mail: Mail
-                                 ) -> tuple[Tenant, AdminConsentRequest, OAuthError]:
+async def _unregistered_redirect(world: World, mail: Mail) -> Case:
     wrong = REDIRECT + "/"
     return world.contoso, ask(mail.daemon, redirect=wrong), REDIRECT_NOT_REGISTERED(
         redirect_uri=wrong, client_id=mail.daemon.app_id)
 
 
-async def _disabled_client(world: World, mail: Mail
-                           ) -> tuple[Tenant, AdminConsentRequest, OAuthError]:
+async def _disabled_client(world: World, mail: Mail) -> Case:
     await world.store.save_service_principal(
         dataclasses.replace(mail.daemon_sp, account_enabled=False))
     return world.contoso, ask(mail.daemon), CLIENT_DISABLED(client_id=mail.daemon.app_id,
                                                             name="Mail Daemon")
 
 
-async def _api_not_in_tenant(world: World, mail: Mail
-                             ) -> tuple[Tenant, AdminConsentRequest, OAuthError]:
+async def _api_not_in_tenant(world: World, mail: Mail) -> Case:
     return world.fabrikam, ask(mail.partner), RESOURCE_NOT_SUBSCRIBED(
         name="Mail API", tenant="fabrikam.example")
 
 
-async def _api_missing(world: World, mail: Mail
-                       ) -> tuple[Tenant, AdminConsentRequest, OAuthError]:
+async def _api_missing(world: World, mail: Mail) -> Case:
     gone = AppId(guid())
     client = await mail.client(world, RequiredResourceAccess(gone, (ResourceAccess(
         READ.id, "Role"),)))
     return world.contoso, ask(client), REQUIRED_RESOURCE_NOT_FOUND(resource=gone)
 
 
-async def _not_listed(world: World, mail: Mail
-                      ) -> tuple[Tenant, AdminConsentRequest, OAuthError]:
-    return world.contoso, ask(mail.daemon, version=2, scope="api://credo/.default"), \
-        RESOURCE_NOT_LISTED(resource="api://credo")
+async def _not_listed(world: World, mail: Mail) -> Case:
+    request = ask(mail.daemon, version=2, scope="api://credo/.default")
+    return world.contoso, request, RESOURCE_NOT_LISTED(resource="api://credo")
 
 
 def _undefined(permission: str, kind: Literal["Role", "Scope"]) -> Setup:
-    async def setup(world: World, mail: Mail) -> tuple[Tenant, AdminConsentRequest, OAuthError]:
+    async def setup(world: World, mail: Mail) -> Case:
         client = await mail.client(world, needs(mail.api, (READ.id, "Role"), (permission, kind)))
         return world.contoso, ask(client), UNKNOWN_PERMISSION(
             client="Another client", value=permission, resource_id=mail.api.app_id,
