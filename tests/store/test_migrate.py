@@ -85,7 +85,8 @@ async def test_open_store_refuses_an_older_schema(tmp_path: Path) -> None:
     await engine.dispose()
     with pytest.raises(StoreUnavailable) as caught:
         await open_store(url, SEALER)
-    assert caught.value.description == "the database schema is at revision 0000, not 0004_audit_logs"
+    assert caught.value.description == (
+        "the database schema is at revision 0000, not 0004_audit_logs")
 
 
 @pytest.mark.parametrize("url", [

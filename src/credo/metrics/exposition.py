@@ -43,7 +43,7 @@ def worker_exited(pid: int | None = None) -> None:
     if os.environ.get(VARIABLE):
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(pid or os.getpid())
+        multiprocess.mark_process_dead(pid or os.getpid())  # type: ignore[no-untyped-call]
 
 
 def _alive(pid: int) -> bool:
@@ -73,11 +73,13 @@ class _Workers:
         from prometheus_client import multiprocess
 
         self._path = path
-        self._files = multiprocess.MultiProcessCollector(None, path=str(path))
+        self._files = multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]
+            None, path=str(path))
 
     def collect(self) -> Iterable[Any]:
         forget_dead_workers(self._path)
-        return self._files.collect()
+        found: Iterable[Any] = self._files.collect()  # type: ignore[no-untyped-call]
+        return found
 
 
 def start_server(host: str, port: int, path: Path) -> Any:
@@ -85,6 +87,6 @@ def start_server(host: str, port: int, path: Path) -> Any:
     from prometheus_client import CollectorRegistry, start_http_server
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Workers(path))  # type: ignore[arg-type]
+    registry.register(_Workers(path))
     server, _thread = start_http_server(port, addr=host, registry=registry)
     return server

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from credo import certs, jose
+from credo import certs, jose, metrics
 from credo.aadsts.service import TRANSIENT
 from credo.model import SigningKey
 from credo.store.api import KeyRing
@@ -99,6 +99,7 @@ class KeyService:
         signer = self._signers.get(version)
         if signer is None:
             raise TRANSIENT(detail="no active signing key is loaded")
+        metrics.SIGNATURES.inc()
         return signer.sign(claims)
 
     async def published(self) -> list[SigningKey]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from credo import metrics
 from credo.cache.replay import RedisReplay
 from credo.config import Settings
 from credo.service.accounts import Accounts, open_accounts
@@ -26,6 +28,8 @@ from credo.store.seal import Sealer
 from credo.store.sql import SqlStore, open_store
 
 log = logging.getLogger("credo.runtime")
+SAMPLE_SECONDS = 5.0
+PURGE_SECONDS = 3600.0
 
 
 @dataclass
@@ -68,6 +72,7 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Servic
         base_url=settings.base_url, cache=cache, keys=keys, user_tokens=delegated.user_tokens,
         flows=delegated.store, users=accounts.users, token_lifetime=settings.token_lifetime,
         new_id=sources.new_token_id))
+    metrics.bind_token_outcomes(list(grants))
     tokens = TokenService(base_url=settings.base_url, cache=cache, replay=replay, audit=audit,
                           secret_hasher=hasher, grants=grants, clock=sources.clock)
     management = open_management(
@@ -89,12 +94,37 @@ async def _key_maintenance(keys: KeyService) -> None:
             log.warning("key maintenance failed", exc_info=True)
 
 
+async def _purge_audit(services: Services) -> None:
+    """Delete audit events past ``audit_retention_days`` (every node may: deletes commute)."""
+    keep = timedelta(days=services.settings.audit_retention_days)
+    while True:
+        try:
+            purged = await services.store.purge_events(services.sources.now() - keep)
+            if purged:
+                log.info("audit: %d events older than %s deleted", purged, keep)
+        except Exception:
+            log.warning("audit purge failed", exc_info=True)
+        await asyncio.sleep(PURGE_SECONDS)
+
+
+async def _sample(services: Services) -> None:
+    """The gauges nothing on a request path sets: cache age, database pool."""
+    while True:
+        metrics.CACHE_AGE.set(time.monotonic() - services.cache.checked)
+        size, used = services.store.pool_status()
+        metrics.DB_POOL_SIZE.set(size)
+        metrics.DB_POOL_CHECKED_OUT.set(used)
+        await asyncio.sleep(SAMPLE_SECONDS)
+
+
 def start_background(services: Services) -> None:
     s = services
     s.tasks = [asyncio.create_task(poll_versions(s.cache, s.settings.cache_seconds,
                                                  on_change=s.keys.load)),
                asyncio.create_task(s.audit.run()),
-               asyncio.create_task(_key_maintenance(s.keys))]
+               asyncio.create_task(_key_maintenance(s.keys)),
+               asyncio.create_task(_purge_audit(s)),
+               asyncio.create_task(_sample(s))]
 
 
 async def close_services(services: Services) -> None:

@@ -17,6 +17,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from credo import metrics
 from credo.errors import StoreUnavailable
 from credo.model import (
     Application,
@@ -223,7 +224,11 @@ class SqlStore:
         async def op(conn: AsyncConnection) -> bool:
             return (await conn.execute(stmt)).rowcount == 1
 
-        added = await self._db.write(op, bump=False)
+        try:
+            added = await self._db.write(op, bump=False)
+        except StoreUnavailable:
+            metrics.REPLAY_DATABASE.inc()
+            raise
         if time.monotonic() >= self._purge_due:
             self._purge_due = time.monotonic() + REPLAY_PURGE_INTERVAL_S
             await self._db.write(lambda conn: _purge_replay(conn, now), bump=False)
