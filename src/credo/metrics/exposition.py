@@ -1,11 +1,13 @@
 """The scrape side: the multiprocess directory ``credo serve`` manages, and ``/metrics``.
 
-``credo serve`` gives its workers one ``PROMETHEUS_MULTIPROC_DIR``: the operator's (its old
-files removed at start) or a private temporary one (removed at exit). The exposition is
-served by the supervising process on ``metrics_host:metrics_port`` (loopback by default),
-apart from the API's listener: a scrape needs no token, survives a worker being replaced,
-and never reaches the public port. Each scrape first forgets the live gauges of workers that
-are gone (a worker killed without its shutdown running), then adds up every worker's files.
+With several workers, ``credo serve`` gives them one ``PROMETHEUS_MULTIPROC_DIR``: the
+operator's (its old files removed at start) or a private temporary one (removed at exit).
+The exposition is served by the supervising process on ``metrics_host:metrics_port``
+(loopback by default), apart from the API's listener: a scrape needs no token, survives a
+worker being replaced, and never reaches the public port. Each scrape first forgets the
+live gauges of workers that are gone (a worker killed without its shutdown running), then
+adds up every worker's files. With one worker, the server runs in the ``credo serve``
+process itself and its own registry is served.
 """
 
 from __future__ import annotations
@@ -47,13 +49,18 @@ def worker_exited(pid: int | None = None) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie waiting for the supervisor to reap it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc: a zombie counts until reaped
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 def forget_dead_workers(path: Path) -> list[int]:
@@ -82,11 +89,14 @@ class _Workers:
         return found
 
 
-def start_server(host: str, port: int, path: Path) -> Any:
-    """``/metrics`` for ``path``'s workers on ``host:port``, from a daemon thread."""
-    from prometheus_client import CollectorRegistry, start_http_server
+def start_server(host: str, port: int, path: Path | None) -> Any:
+    """``/metrics`` on ``host:port`` from a daemon thread: ``path``'s workers added up, or
+    (``None``) this process's own registry."""
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Workers(path))
+    registry = REGISTRY
+    if path is not None:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(_Workers(path))
     server, _thread = start_http_server(port, addr=host, registry=registry)
     return server
