@@ -17,7 +17,9 @@ from credo.service.audit import AuditBuffer
 from credo.service.directory import DirectoryService
 from credo.service.grants import GrantServices, build_grants
 from credo.service.keys import KeyService
+from credo.model import AuditEvent, AuditTarget
 from credo.service.management import Management, open_management
+from credo.service.management.activities import ROTATE
 from credo.service.secrets import SecretHasher
 from credo.service.snapshots import DirectoryCache, poll_versions
 from credo.service.sources import SYSTEM, Sources
@@ -83,15 +85,24 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Servic
                     accounts, delegated, management)
 
 
-async def _key_maintenance(keys: KeyService) -> None:
+async def _key_maintenance(services: Services) -> None:
     """Pick up rotations made by other nodes; rotate on schedule (every node may try: the
-    store's compare-and-swap lets exactly one win)."""
+    store's compare-and-swap lets exactly one win, and only the winner audits it)."""
+    keys = services.keys
     while True:
         await asyncio.sleep(30)
         try:
-            await keys.maintain(datetime.now(UTC))
+            before = keys.active_kid
+            rotated = await keys.maintain(datetime.now(UTC))
         except Exception:
             log.warning("key maintenance failed", exc_info=True)
+            continue
+        if rotated:
+            services.audit.add(AuditEvent(
+                time=services.sources.now(), tenant_id=services.settings.bootstrap_tenant,
+                kind="keys.rotate", outcome="success", detail=f"scheduled; was {before}",
+                activity=ROTATE, category="KeyManagement",
+                targets=(AuditTarget("SigningKey", keys.active_kid or ""),)))
 
 
 async def _purge_audit(services: Services) -> None:
@@ -122,7 +133,7 @@ def start_background(services: Services) -> None:
     s.tasks = [asyncio.create_task(poll_versions(s.cache, s.settings.cache_seconds,
                                                  on_change=s.keys.load)),
                asyncio.create_task(s.audit.run()),
-               asyncio.create_task(_key_maintenance(s.keys)),
+               asyncio.create_task(_key_maintenance(s)),
                asyncio.create_task(_purge_audit(s)),
                asyncio.create_task(_sample(s))]
 

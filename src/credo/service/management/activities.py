@@ -16,6 +16,8 @@ _APP, _SP, _USER = "Application", "ServicePrincipal", "User"
 CREDENTIALS = "Update application \u2013 Certificates and secrets management"
 """Entra's name for adding or removing a certificate or a secret (with an en dash)."""
 _ASSIGN = "Add app role assignment to service principal"
+CONSENT = "Consent to application"
+ROTATE = "Rotate signing keys"
 _UNASSIGN = "Remove app role assignment from service principal"
 
 ACTIVITIES: dict[tuple[str, str], tuple[str, str, str, str]] = {
@@ -23,7 +25,7 @@ ACTIVITIES: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("POST", "/tenants"): ("Create company", "DirectoryManagement", "Company", ""),
     ("PATCH", "/tenants/{tenant}"): ("Update company", "DirectoryManagement", "Company",
                                      "tenant"),
-    ("POST", "/keys/rotate"): ("Rotate signing keys", "KeyManagement", "SigningKey", ""),
+    ("POST", "/keys/rotate"): (ROTATE, "KeyManagement", "SigningKey", ""),
     ("POST", "/applications"): ("Add application", "ApplicationManagement", _APP, ""),
     ("PATCH", "/applications/{app_ref}"): ("Update application", "ApplicationManagement",
                                            _APP, "app_ref"),
@@ -67,10 +69,8 @@ ACTIVITIES: dict[tuple[str, str], tuple[str, str, str, str]] = {
         "Remove member from role", "RoleManagement", "Role", "role_id"),
 }
 
-BY_KIND = {"consent.admin": ("Consent to application", "ApplicationManagement"),
-           "consent.user": ("Consent to application", "ApplicationManagement"),
-           "keys.": ("Rotate signing keys", "KeyManagement")}
-"""Events recorded by services rather than by a ``/v1.0`` call, by kind prefix."""
+BY_KIND = {"consent.": (CONSENT, "ApplicationManagement"), "keys.": (ROTATE, "KeyManagement")}
+"""Events recorded by services without an activity (written before it was recorded)."""
 
 
 def describe(method: str, template: str, params: Mapping[str, str],
