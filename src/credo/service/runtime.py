@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from credo import metrics
 from credo.cache.replay import RedisReplay
 from credo.config import Settings
+from credo.model import AuditEvent, AuditTarget
 from credo.service.accounts import Accounts, open_accounts
 from credo.service.audit import AuditBuffer
 from credo.service.directory import DirectoryService
 from credo.service.grants import GrantServices, build_grants
 from credo.service.keys import KeyService
-from credo.model import AuditEvent, AuditTarget
 from credo.service.management import Management, open_management
 from credo.service.management.activities import ROTATE
 from credo.service.secrets import SecretHasher
