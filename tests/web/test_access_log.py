@@ -14,6 +14,7 @@ from prometheus_client import REGISTRY
 
 from credo import logs, metrics
 from credo.service.runtime import Services
+from support import operator_token
 
 TOKEN_ROUTE = "/{tenant}/oauth2/v2.0/token"
 
@@ -47,7 +48,7 @@ async def test_a_token_request_is_one_line_with_its_tenant_client_and_correlatio
     assert {k: getattr(line, k) for k in ("method", "route", "status", "correlation_id",
                                           "tenant", "client_id")} == {
         "method": "POST", "route": TOKEN_ROUTE, "status": 400, "correlation_id": correlation,
-        "tenant": tenant, "client_id": app_id}
+        "tenant": tenant, "client_id": ""}  # a client id is logged once it names an app
     assert "in-the-query" not in caplog.text and "s3cret-value" not in caplog.text
     [refusal] = [r for r in caplog.records if r.name == "credo.token"]
     assert refusal.getMessage().startswith("token refused: AADSTS700016 Application with "
@@ -56,6 +57,14 @@ async def test_a_token_request_is_one_line_with_its_tenant_client_and_correlatio
                    outcome="failure", aadsts="700016") == failures + 1
     assert _sample("credo_http_request_duration_seconds_count", route=TOKEN_ROUTE,
                    method="POST", status="400") == observed + 1
+
+
+async def test_a_known_client_is_named(client: httpx.AsyncClient, services: Services,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="credo.access"):
+        await operator_token(client, services)
+    [line] = _access(caplog)
+    assert (line.status, line.client_id) == (200, services.settings.operator_app_id)
 
 
 async def test_management_lines_name_the_template_and_the_caller(

@@ -125,14 +125,14 @@ def serve(
 
 
 def _run(settings: Settings, host: str, port: int) -> None:
-    """uvicorn on ``host:port``; several workers share a metrics directory, made for them
-    (set before they start, so their prometheus-client runs in multiprocess mode)."""
+    """uvicorn on ``host:port``; several workers serving ``/metrics`` share a metrics
+    directory, made for them (set before they start: prometheus-client's multiprocess mode)."""
     from credo.metrics import exposition
 
     os.environ["CREDO_DATA_DIR"] = str(settings.data_dir)  # what the workers load
     os.environ["CREDO_BASE_URL"] = settings.base_url
     os.environ["CREDO_LOG_FORMAT"] = settings.log_format
-    if settings.workers == 1:
+    if settings.workers == 1 or not settings.metrics_port:
         _serve(settings, host, port, None)  # one process: its own registry is the whole truth
         return
     metrics_dir, ours = exposition.prepare_directory(os.environ)

@@ -80,9 +80,10 @@ class TokenEndpoint:
                              client_address(scope))
             try:
                 result = await self._tokens.token(call)
-            finally:
-                note_caller(scope, call.facts.tenant.id if call.facts.tenant else "",
-                            call.facts.client_id)
+            finally:  # the client id only once it names a registered app
+                facts = call.facts
+                note_caller(scope, facts.tenant.id if facts.tenant else "",
+                            facts.snapshot.application.app_id if facts.snapshot else "")
             status, headers, payload = 200, render.NO_STORE, render.json_bytes(result)
         except OAuthError as err:
             status, headers, payload = render.oauth_error(err, correlation)

@@ -79,7 +79,7 @@ def describe(method: str, template: str, params: Mapping[str, str],
     object's ``id`` and ``displayName`` when the call created one."""
     known = ACTIVITIES.get((method, template))
     if known is None:
-        return f"{method} {template}", "Other", ()
+        return f"{method} {template or 'unmatched'}", "Other", ()
     activity, category, kind, param = known
     target = AuditTarget(kind, params.get(param, "") if param else created.get("id", ""),
                          created.get("displayName", ""))
