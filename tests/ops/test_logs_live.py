@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
@@ -106,8 +106,12 @@ def test_a_full_run_logs_every_request_and_no_secret(tmp_path: Path) -> None:
         world = harness.build(server, tmp_path)
         with httpx.Client(verify=server.ssl_context(), timeout=30) as http:
             description = _app_only(world, http, sent)
-        _delegated(delegated.build(server), sent)
+        users = delegated.build(server)
+        _delegated(users, sent)
+        user_sign_ins = users.api.call("GET", "/auditLogs/signIns?$filter=" + quote(
+            f"appId eq '{users.client_id}'"), tenant=users.domain)["value"]
         world.api.close()
+        users.api.close()
     finally:
         stop_server(server)
     log_text = (server.data_dir / "server-main.log").read_text()
@@ -124,6 +128,12 @@ def test_a_full_run_logs_every_request_and_no_secret(tmp_path: Path) -> None:
     assert {e["client_id"] for e in tokens} >= {world.daemon_app_id}
     assert all(e["tenant"] and len(e["correlation_id"]) == 36 for e in tokens)
     assert {e["status"] for e in tokens} >= {200, 401}
+    by_kind = {(e["signInEventTypes"][0], e["status"]["errorCode"]) for e in user_sign_ins}
+    assert by_kind == {("interactiveUser", 0), ("nonInteractiveUser", 0)}
+    assert {e["userPrincipalName"] for e in user_sign_ins} == {users.upn}
+    redeemed = [e for e in user_sign_ins if e["signInEventTypes"] == ["nonInteractiveUser"]]
+    assert len(redeemed) == 2 and {e["clientCredentialType"] for e in redeemed} == {
+        "clientSecret"} and {e["resourceId"] for e in redeemed} == {users.mail_app_id}
     refused = [e for e in lines if e["message"].startswith("token refused: AADSTS7000215")]
     assert len(refused) == 1 and description in refused[0]["message"]
     assert refused[0]["aadsts"] == 7000215
