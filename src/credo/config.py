@@ -137,6 +137,16 @@ class Settings:
         "Worker processes of `credo serve` (also `--workers`).", low=1, high=256))
     log_level: str = field(default="info", metadata=rule(
         "Log level of the server.", choices=("debug", "info", "warning", "error", "critical")))
+    log_format: str = field(default="text", metadata=rule(
+        "Server log lines: `json` (one object a line, for a log shipper) or `text` (also "
+        "`--log-format`).", choices=("text", "json")))
+    metrics_port: int = field(default=0, metadata=rule(
+        "Port of the Prometheus `/metrics` listener of `credo serve` (also `--metrics-port`); "
+        "0: none.", low=0, high=65535))
+    metrics_host: str = field(default="127.0.0.1", metadata=rule(
+        "Address of the `/metrics` listener; loopback unless a scraper elsewhere needs it."))
+    audit_retention_days: float = field(default=30.0, metadata=rule(
+        "How long sign-in and directory audit events are kept (days).", low=0.01, high=3650))
     master_key: str = field(default="", repr=False, metadata=rule(
         "AES-256 key (base64) sealing the signing keys; the same on every node.",
         shown_default="<data dir>/master.key", env_only=True, secret=True,

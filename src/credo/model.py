@@ -204,9 +204,32 @@ class ClientSnapshot:
     service_principal: ServicePrincipal | None
 
 
+AuditStream = Literal["signIn", "directoryAudit"]
+"""Which log an event belongs to (Graph ``auditLogs/signIns`` or ``auditLogs/directoryAudits``)."""
+SIGN_IN_KINDS = ("token.", "signin.", "authorize")
+"""Kinds that are sign-ins: token requests, the password page, authorization requests."""
+
+
+@dataclass(frozen=True)
+class AuditTarget:
+    """What a directory change touched (Graph ``targetResource``): a type and its id."""
+
+    type: str
+    id: str = ""
+    display_name: str = ""
+
+
 @dataclass(frozen=True)
 class AuditEvent:
-    """One sign-in or management event; never carries a secret or a token."""
+    """One sign-in or directory event; never carries a secret, a password or a token.
+
+    Sign-ins fill the client (``client_id``, ``app_name``), the credential it used (Graph
+    ``clientCredentialType``: ``clientAssertion``, ``clientSecret`` or ``none``, with the
+    key credential's id and SHA-1 thumbprint, or the password credential's id), the resource,
+    the user and the client address. Directory events fill ``activity`` (Graph
+    ``activityDisplayName``), ``category`` and ``targets``; the initiator is ``client_id``
+    (an app) or ``user_principal_name`` (a user).
+    """
 
     time: datetime
     tenant_id: str
@@ -216,6 +239,47 @@ class AuditEvent:
     code: int = 0
     detail: str = ""
     correlation_id: str = ""
+    app_name: str = ""
+    ip_address: str = ""
+    credential_type: str = ""
+    credential_key_id: str = ""
+    credential_thumbprint: str = ""
+    resource_id: str = ""
+    resource_name: str = ""
+    user_id: str = ""
+    user_principal_name: str = ""
+    activity: str = ""
+    category: str = ""
+    targets: tuple[AuditTarget, ...] = ()
+
+    @property
+    def stream(self) -> AuditStream:
+        return "signIn" if self.kind.startswith(SIGN_IN_KINDS) else "directoryAudit"
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """A stored event; ``id`` orders events of the same instant and names it in the API."""
+
+    id: int
+    event: AuditEvent
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """One page of one tenant's log, newest first (``after``: the last record of the page
+    before, as ``(time, id)``)."""
+
+    tenant_id: str
+    stream: AuditStream
+    app_id: str | None = None
+    code: int | None = None
+    failed: bool | None = None
+    category: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after: tuple[datetime, int] | None = None
+    limit: int = 100
 
 
 DirectoryRoleName = Literal["Global Administrator", "Application Administrator",

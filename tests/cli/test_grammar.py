@@ -29,7 +29,8 @@ VOCABULARY = {  # every visible option name, each with one meaning everywhere
     "--multi-tenant", "--token-version", "--profile", "--scope", "--cert", "--key",
     "--secret-file", "--secret", "--v1", "--decode", "--subject", "--out", "--not-before",
     "--not-after", "--days", "--key-size", "--force", "--domain", "--host", "--port",
-    "--base-url", "--if-needed", "--workers", "--insecure-http", "--disabled"}
+    "--base-url", "--if-needed", "--workers", "--insecure-http", "--disabled", "--app",
+    "--since", "--failed", "--log-format", "--metrics-port"}
 IDS = {"APP", "USER", "[TENANT]", "[DOMAIN]", "NAME", "KEY", "FILE", "[APP]"}
 SECOND = {"FILE", "KEY_ID", "VALUE"}
 

@@ -79,9 +79,9 @@ async def test_a_stale_node_cannot_rotate_twice(store: SqlStore) -> None:
 async def test_schedule_rotates_old_keys_and_purges_long_retired(store: SqlStore) -> None:
     keys = await ready(store, rotation=30, retention=2)
     first = keys.active_kid
-    await keys.maintain(NOW + timedelta(days=29))
+    assert await keys.maintain(NOW + timedelta(days=29)) is False
     assert keys.active_kid == first
-    await keys.maintain(NOW + timedelta(days=31))
+    assert await keys.maintain(NOW + timedelta(days=31)) is True
     assert keys.active_kid != first and first in [k["kid"] for k in published(keys)]
-    await keys.maintain(NOW + timedelta(days=34))
+    assert await keys.maintain(NOW + timedelta(days=34)) is False
     assert first not in [k["kid"] for k in published(keys)]

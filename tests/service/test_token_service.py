@@ -90,10 +90,10 @@ async def test_strict_certificate_v2_token_and_single_use(world: TokenWorld) -> 
 
 async def test_times_are_read_from_the_injected_clock(world: TokenWorld) -> None:
     form = assertion_form(world.daemon, T0)  # exp = T0 + 300; entra tolerates 300 s more
-    world.clock.now = T0 + 600
+    world.clock.now = T0 + 599  # RFC 7519 §4.1.4: valid while now < exp (+ leeway)
     body = await world.token(form)
-    assert world.claims(body["access_token"])["exp"] == T0 + 600 + 3600
-    world.clock.now = T0 + 601
+    assert world.claims(body["access_token"])["exp"] == T0 + 599 + 3600
+    world.clock.now = T0 + 600
     await world.refused(assertion_form(world.daemon, T0), TIME_RANGE)
 
 

@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -15,19 +16,20 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from credo.errors import StoreUnavailable
+from credo.model import AuditQuery
 from credo.store import migrate, tables
 from credo.store.db import create_engine
 from credo.store.records import application_values, tenant_values
 from credo.store.seal import Sealer
 from credo.store.sql import open_store
-from credo.store.tables import metadata
+from credo.store.tables import UtcDateTime, metadata
 
 from . import samples
 from .conftest import BACKENDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SEALER = Sealer(b"\x00" * 32)
-HEAD = "0004"
+HEAD = "0005"
 """The newest migration; bump it with each new revision."""
 
 
@@ -148,3 +150,31 @@ async def test_identifier_uris_become_per_tenant_in_canonical_form(empty_url: st
     assert [tuple(r) for r in rows] == [
         (home.id, "api://mail", "api://mail", app.id),
         (home.id, "https://hr.contoso.example", "HTTPS://HR.Contoso.example/", app.id)]
+
+async def test_audit_logs_migration_sorts_existing_events_into_their_log(empty_url: str) -> None:
+    migrate.upgrade(empty_url, "0003")
+    legacy = sa.table("audit_events", *(sa.column(name) for name in (
+        "tenant_id", "kind", "outcome", "client_id", "code", "detail", "correlation_id")),
+        sa.column("time", UtcDateTime()))
+    kinds = ("token.client_credentials", "signin.password", "authorize", "management.post",
+             "consent.admin.granted")
+    engine = create_engine(empty_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.insert(legacy), [
+                {"time": datetime(2025, 1, 1, tzinfo=UTC), "tenant_id": "t", "kind": kind,
+                 "outcome": "success", "client_id": "", "code": 0, "detail": "",
+                 "correlation_id": ""} for kind in kinds])
+    finally:
+        await engine.dispose()
+    migrate.upgrade(empty_url)
+    store = await open_store(empty_url, SEALER)
+    try:
+        sign_ins = await store.events(AuditQuery("t", "signIn"))
+        audits = await store.events(AuditQuery("t", "directoryAudit"))
+    finally:
+        await store.close()
+    assert sorted(r.event.kind for r in sign_ins) == [
+        "authorize", "signin.password", "token.client_credentials"]
+    assert sorted(r.event.kind for r in audits) == ["consent.admin.granted", "management.post"]
+    assert all(r.event.targets == () for r in sign_ins + audits)

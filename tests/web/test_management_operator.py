@@ -71,28 +71,6 @@ async def test_key_rotation(client: httpx.AsyncClient, services: Services,
     await call(client, "GET", "/keys", fresh, expect=200)
 
 
-async def test_audit_log(client: httpx.AsyncClient, services: Services,
-                         operator: dict[str, str]) -> None:
-    await call(client, "POST", "/applications", operator, {"displayName": "Audited"},
-               expect=201)
-    app = await call(client, "GET", "/applications", operator, expect=200)
-    audited = next(a for a in app["value"] if a["displayName"] == "Audited")
-    secret = (await call(client, "POST", f"/applications/{audited['id']}/addPassword", operator,
-                         {}, expect=200))["secretText"]
-    response = await client.get("/v1.0/auditLogs/signIns?$top=50", headers=operator)
-    assert response.status_code == 200
-    events = response.json()["value"]
-    assert 0 < len(events) <= 50
-    kinds = {e["eventType"] for e in events}
-    assert {"token.client_credentials", "management.post"} <= kinds
-    token = operator["Authorization"].removeprefix("Bearer ")
-    assert secret not in response.text and token not in response.text
-    assert all(e["appId"] for e in events if e["eventType"] == "management.post")
-    too_many = await client.get("/v1.0/auditLogs/signIns?$top=0", headers=operator)
-    assert too_many.status_code == 400
-    assert too_many.json()["error"]["details"][0]["target"] == "$top"
-
-
 async def test_openapi_document(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1.0/openapi.json")
     assert response.status_code == 200

@@ -13,6 +13,7 @@ import math
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from credo import metrics
 from credo.errors import StoreUnavailable
 
 NAMESPACE = "credo:jti:"
@@ -33,6 +34,7 @@ class RedisReplay:
             done = await self._redis.set(self._namespace + key, b"1", nx=True,
                                          exat=math.ceil(expires_at))
         except (RedisError, OSError) as exc:  # unreachable, read-only, out of memory: fail closed
+            metrics.REPLAY_REDIS.inc()
             raise StoreUnavailable("the replay store is unavailable",
                                    detail=f"{type(exc).__name__}: {exc}") from exc
         return bool(done)

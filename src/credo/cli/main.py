@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from credo.cli import app as app_commands
-from credo.cli import cert, configure, consent, keys, tenant, token, user
+from credo.cli import cert, configure, consent, keys, logs, tenant, token, user
 from credo.cli.doctor import doctor
 from credo.cli.init import init
 from credo.cli.serve import serve
@@ -52,6 +52,7 @@ app.add_typer(consent.app, name="consent")
 app.add_typer(user.app, name="user")
 app.add_typer(token.app, name="token")
 app.add_typer(keys.app, name="keys")
+app.add_typer(logs.app, name="logs")
 
 
 def main() -> None:

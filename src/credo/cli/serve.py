@@ -14,6 +14,7 @@ import ssl
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -97,12 +98,18 @@ def serve(
         help="Worker processes.", show_default="the workers setting")] = None,
     insecure_http: Annotated[bool, typer.Option(
         "--insecure-http", help="Plain HTTP, only behind a TLS-terminating proxy.")] = False,
+    log_format: Annotated[str | None, typer.Option(
+        help="Log lines: json or text.", show_default="the log_format setting")] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        help="Serve Prometheus /metrics on this port (metrics_host, loopback by default).",
+        show_default="the metrics_port setting (0: none)")] = None,
 ) -> None:
     """Run the server (HTTPS with the data dir's local CA) until Ctrl-C."""
     from credo.service.setup import is_initialized, secure_data_dir
     from credo.store.migrate import upgrade
 
-    settings = load_settings(data_dir, workers=workers, insecure_http=insecure_http or None)
+    settings = load_settings(data_dir, workers=workers, insecure_http=insecure_http or None,
+                             log_format=log_format, metrics_port=metrics_port)
     if not is_initialized(settings):
         raise CliError(f"{settings.data_dir} is not initialized: run `credo init` first",
                        exit_code=EXIT_USAGE)
@@ -112,17 +119,40 @@ def serve(
         warn(f"{loose.describe()} (the data dir holds keys and password hashes)")
     upgrade(settings.database_url)
     _probe(listen_host, listen_port)
+    if settings.metrics_port:
+        _probe(settings.metrics_host, settings.metrics_port)
     _run(settings, listen_host, listen_port)
 
 
 def _run(settings: Settings, host: str, port: int) -> None:
-    """uvicorn on ``host:port``; the banner once the bootstrap tenant's discovery answers."""
-    import uvicorn
-
-    from credo.web.connection_limits import LimitedHttpProtocol
+    """uvicorn on ``host:port``; several workers serving ``/metrics`` share a metrics
+    directory, made for them (set before they start: prometheus-client's multiprocess mode)."""
+    from credo.metrics import exposition
 
     os.environ["CREDO_DATA_DIR"] = str(settings.data_dir)  # what the workers load
     os.environ["CREDO_BASE_URL"] = settings.base_url
+    os.environ["CREDO_LOG_FORMAT"] = settings.log_format
+    if settings.workers == 1 or not settings.metrics_port:
+        _serve(settings, host, port, None)  # one process: its own registry is the whole truth
+        return
+    metrics_dir, ours = exposition.prepare_directory(os.environ)
+    try:
+        _serve(settings, host, port, metrics_dir)
+    finally:
+        if ours:
+            exposition.remove_directory(metrics_dir)
+
+
+def _serve(settings: Settings, host: str, port: int, metrics_dir: Path | None) -> None:
+    """``/metrics`` when asked, the banner once the bootstrap tenant's discovery answers."""
+    import uvicorn
+
+    from credo import logs
+    from credo.metrics import exposition
+    from credo.web.connection_limits import LimitedHttpProtocol
+
+    if settings.metrics_port:
+        exposition.start_server(settings.metrics_host, settings.metrics_port, metrics_dir)
     tls: dict[str, str] = {}
     if not settings.insecure_http:
         tls = {"ssl_certfile": str(settings.tls_dir / "server.pem"),
@@ -137,6 +167,7 @@ def _run(settings: Settings, host: str, port: int) -> None:
             if settings.hsts_seconds else [])
     uvicorn.run("credo.web.app:create_app", factory=True, host=host, port=port,
                 workers=settings.workers, log_level=settings.log_level, access_log=False,
+                log_config=logs.uvicorn_config(settings.log_level, settings.log_format),
                 proxy_headers=False, server_header=False, timeout_graceful_shutdown=5,
                 timeout_worker_healthcheck=30, http=LimitedHttpProtocol, headers=hsts,
                 **tls)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from credo.model import (
     Application,
     AppRoleAssignment,
     AuditEvent,
+    AuditTarget,
     DelegatedGrant,
     ObjectId,
     ServicePrincipal,
@@ -33,6 +34,7 @@ from credo.model import (
 from credo.protocol import admin_consent
 from credo.protocol.admin_consent import AdminConsentRequest, RequestedPermission
 from credo.service.audit import AuditBuffer
+from credo.service.management.activities import CONSENT
 from credo.service.management.policy import MANAGEMENT_APP_ID, ROLE_TENANTS
 from credo.service.sources import SYSTEM, Sources
 from credo.store.api import ConsentWriter, Directory
@@ -148,4 +150,8 @@ class AdminConsentService:
         self._audit.add(AuditEvent(
             time=self._sources.now(), tenant_id=plan.tenant.id, kind=f"consent.admin.{what}",
             outcome="failure" if code else "success", client_id=plan.client.app_id,
-            code=code, detail=f"{user.user_principal_name}: {detail}"[:500]))
+            code=code, detail=f"{user.user_principal_name}: {detail}"[:500],
+            user_id=user.id, user_principal_name=user.user_principal_name,
+            activity=CONSENT, category="ApplicationManagement",
+            targets=(AuditTarget("Application", plan.client.app_id,
+                                 plan.client.display_name),)))

@@ -134,7 +134,7 @@ class DirectoryService:
         """Graph ``POST /applications`` of an already validated manifest, plus its SP."""
         if app.tenant_id != tenant.id:
             raise ValueError("an application is registered in its home tenant")
-        await self.save_application(app)
+        await self._save(app)
         sp = await self.create_service_principal(tenant, app)
         return app, sp
 
@@ -160,13 +160,16 @@ class DirectoryService:
     async def save_application(self, app: Application) -> Application:
         """Insert or replace; an ``https`` identifier URI must be on one of the tenant's
         domains (Entra's verified-domain rule), and URIs are unique per tenant."""
+        await self._save(app)
+        self._changed()
+        return app
+
+    async def _save(self, app: Application) -> None:
         tenant = await self._store.tenant(app.tenant_id)
         if tenant is None:
             raise ObjectNotFound(f"Tenant '{app.tenant_id}' does not exist.")
         check_uri_domains(app.identifier_uris, tenant)
         await self._store.save_application(app)
-        self._changed()
-        return app
 
     async def delete_application(self, app: Application) -> None:
         await self._store.delete_application(app.id)

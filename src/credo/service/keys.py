@@ -16,7 +16,7 @@ from typing import Any, Literal
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from credo import certs, jose
+from credo import certs, jose, metrics
 from credo.aadsts.service import TRANSIENT
 from credo.model import SigningKey
 from credo.store.api import KeyRing
@@ -99,6 +99,7 @@ class KeyService:
         signer = self._signers.get(version)
         if signer is None:
             raise TRANSIENT(detail="no active signing key is loaded")
+        metrics.SIGNATURES.inc()
         return signer.sign(claims)
 
     async def published(self) -> list[SigningKey]:
@@ -113,17 +114,20 @@ class KeyService:
         await self.load()
         return self.active_kid if ok else None
 
-    async def maintain(self, now: datetime) -> None:
-        """The automatic schedule: rotate when the active key is old, purge long-retired keys."""
+    async def maintain(self, now: datetime) -> bool:
+        """The automatic schedule: rotate when the active key is old, purge long-retired keys.
+        True when this call rotated (another node may have won the race instead)."""
         await self.load()
         active = self._active
         started = active.activated or active.created if active else None
+        rotated = False
         if started is not None and now - started >= self._rotation:
             log.info("rotating signing keys (active since %s)", started.isoformat())
-            await self.rotate(now)
+            rotated = await self.rotate(now) is not None
         purged = await self._ring.purge_retired(now - self._retention)
         if purged:
             await self.load()
+        return rotated
 
 
 def _public_key(key: SigningKey) -> rsa.RSAPublicKey:

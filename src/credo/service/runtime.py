@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from credo import metrics
 from credo.cache.replay import RedisReplay
 from credo.config import Settings
+from credo.model import AuditEvent, AuditTarget
 from credo.service.accounts import Accounts, open_accounts
 from credo.service.audit import AuditBuffer
 from credo.service.bootstrap import ensure_management_api
@@ -17,6 +20,7 @@ from credo.service.directory import DirectoryService
 from credo.service.grants import GrantServices, build_grants
 from credo.service.keys import KeyService
 from credo.service.management import Management, open_management
+from credo.service.management.activities import ROTATE
 from credo.service.secrets import SecretHasher
 from credo.service.snapshots import DirectoryCache, poll_versions
 from credo.service.sources import SYSTEM, Sources
@@ -27,6 +31,8 @@ from credo.store.seal import Sealer
 from credo.store.sql import SqlStore, open_store
 
 log = logging.getLogger("credo.runtime")
+SAMPLE_SECONDS = 5.0
+PURGE_SECONDS = 3600.0
 
 
 @dataclass
@@ -69,6 +75,7 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Servic
         base_url=settings.base_url, cache=cache, keys=keys, user_tokens=delegated.user_tokens,
         flows=delegated.store, users=accounts.users, token_lifetime=settings.token_lifetime,
         new_id=sources.new_token_id))
+    metrics.bind_token_outcomes(list(grants))
     tokens = TokenService(base_url=settings.base_url, cache=cache, replay=replay, audit=audit,
                           secret_hasher=hasher, grants=grants, clock=sources.clock)
     await ensure_management_api(directory)
@@ -80,15 +87,47 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Servic
                     accounts, delegated, management)
 
 
-async def _key_maintenance(keys: KeyService) -> None:
+async def _key_maintenance(services: Services) -> None:
     """Pick up rotations made by other nodes; rotate on schedule (every node may try: the
-    store's compare-and-swap lets exactly one win)."""
+    store's compare-and-swap lets exactly one win, and only the winner audits it)."""
+    keys = services.keys
     while True:
         await asyncio.sleep(30)
         try:
-            await keys.maintain(datetime.now(UTC))
+            before = keys.active_kid
+            rotated = await keys.maintain(datetime.now(UTC))
         except Exception:
             log.warning("key maintenance failed", exc_info=True)
+            continue
+        if rotated:
+            services.audit.add(AuditEvent(
+                time=services.sources.now(), tenant_id=services.settings.bootstrap_tenant,
+                kind="keys.rotate", outcome="success", detail=f"scheduled; was {before}",
+                activity=ROTATE, category="KeyManagement",
+                targets=(AuditTarget("SigningKey", keys.active_kid or ""),)))
+
+
+async def _purge_audit(services: Services) -> None:
+    """Delete audit events past ``audit_retention_days`` (every node may: deletes commute)."""
+    keep = timedelta(days=services.settings.audit_retention_days)
+    while True:
+        try:
+            purged = await services.store.purge_events(services.sources.now() - keep)
+            if purged:
+                log.info("audit: %d events older than %s deleted", purged, keep)
+        except Exception:
+            log.warning("audit purge failed", exc_info=True)
+        await asyncio.sleep(PURGE_SECONDS)
+
+
+async def _sample(services: Services) -> None:
+    """The gauges nothing on a request path sets: cache age, database pool."""
+    while True:
+        metrics.CACHE_AGE.set(time.monotonic() - services.cache.checked)
+        size, used = services.store.pool_status()
+        metrics.DB_POOL_SIZE.set(size)
+        metrics.DB_POOL_CHECKED_OUT.set(used)
+        await asyncio.sleep(SAMPLE_SECONDS)
 
 
 def start_background(services: Services) -> None:
@@ -96,7 +135,9 @@ def start_background(services: Services) -> None:
     s.tasks = [asyncio.create_task(poll_versions(s.cache, s.settings.cache_seconds,
                                                  on_change=s.keys.load)),
                asyncio.create_task(s.audit.run()),
-               asyncio.create_task(_key_maintenance(s.keys))]
+               asyncio.create_task(_key_maintenance(s)),
+               asyncio.create_task(_purge_audit(s)),
+               asyncio.create_task(_sample(s))]
 
 
 async def close_services(services: Services) -> None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from credo import metrics
 from credo.model import (
     Application,
     ClientSnapshot,
@@ -54,6 +56,8 @@ class DirectoryCache:
         self._max = max_entries
         self._entries: dict[tuple[str, ...], object] = {}
         self._version: int | None = None
+        self.checked = time.monotonic()
+        """When the directory version was last read (monotonic seconds): the cache's age."""
 
     async def _get(self, key: tuple[str, ...], load: Callable[[], Awaitable[T]]) -> T:
         value = self._entries.get(key, _MISSING)
@@ -70,8 +74,11 @@ class DirectoryCache:
     async def refresh(self) -> bool:
         """Drop everything when the directory version moved; True when it did."""
         version = await self._dir.version()
+        self.checked = time.monotonic()
         if version == self._version:
             return False
+        if self._version is not None:
+            metrics.CACHE_RELOADS.inc()
         self._version = version
         self.invalidate()
         return True

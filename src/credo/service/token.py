@@ -12,15 +12,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from credo import metrics
 from credo.aadsts.client import CLIENT_NOT_FOUND, REPLAYED
 from credo.aadsts.request import MISSING_BODY_PARAMETER
 from credo.aadsts.service import TRANSIENT
 from credo.errors import OAuthError, StoreUnavailable
-from credo.model import AuditEvent, ClientSnapshot, Tenant
+from credo.model import ClientSnapshot, Tenant
 from credo.protocol import forms, metadata
 from credo.protocol.client_auth import (
     METHODS,
@@ -33,6 +33,7 @@ from credo.protocol.client_auth import (
 from credo.protocol.profiles import PROFILES
 from credo.service.audit import AuditBuffer
 from credo.service.grants import Grant, GrantCall, grant_for
+from credo.service.sign_ins import SignInFacts, token_event
 from credo.service.snapshots import DirectoryCache
 from credo.service.tenants import token_tenant
 from credo.store.api import ReplayStore
@@ -50,6 +51,9 @@ class TokenCall:
     authorization: str | None
     query: str
     correlation_id: str
+    client_address: str = ""
+    facts: SignInFacts = field(default_factory=SignInFacts)
+    """Filled by the service as the request runs (the sign-in event, the access log)."""
 
 
 class TokenService:
@@ -69,26 +73,28 @@ class TokenService:
     async def token(self, call: TokenCall) -> dict[str, Any]:
         """Run the pipeline; on any ``OAuthError`` record the failure and re-raise it."""
         now = self._clock()
-        tenant: Tenant | None = None
-        client_id = ""
-        kind = "client_credentials"
+        facts = call.facts
         try:
             req = forms.parse_token_request(call.body, authorization=call.authorization,
                                             query=call.query)
-            tenant = await token_tenant(self._cache, call.tenant_segment)
+            tenant = facts.tenant = await token_tenant(self._cache, call.tenant_segment)
             grant = grant_for(self._grants, req.grant_type)
-            kind = req.grant_type
+            facts.kind = req.grant_type
             presented = presented_by(req) if grant.public_clients else detect(req)
+            facts.presented = presented
             client_id = presented.client_id if presented else _public_client_id(req)
-            snap = await self._client(tenant, client_id)
+            facts.client_id = client_id
+            snap = facts.snapshot = await self._client(tenant, client_id)
             auth = self._verify(presented, snap, now) if presented else None
+            facts.client = auth
             if auth is not None:
                 await self._check_replay(auth)
-            body = await grant.issue(GrantCall(req, tenant, snap, auth, call.version, now))
+            body = await grant.issue(GrantCall(req, tenant, snap, auth, call.version, now,
+                                               facts))
         except OAuthError as err:
-            self._record(now, tenant, client_id, call, err, kind)
+            self._record(now, call, err)
             raise
-        self._record(now, tenant, client_id, call, None, kind)
+        self._record(now, call, None)
         return body
 
     async def _client(self, tenant: Tenant, client_id: str) -> ClientSnapshot:
@@ -119,16 +125,13 @@ class TokenService:
         if not fresh:
             raise REPLAYED(detail=f"replayed jti {auth.jti!r}")
 
-    def _record(self, now: float, tenant: Tenant | None, client_id: str, call: TokenCall,
-                err: OAuthError | None, kind: str) -> None:
-        self._audit.add(AuditEvent(
-            time=datetime.fromtimestamp(now, UTC), tenant_id=tenant.id if tenant else "",
-            kind=f"token.{kind}", outcome="failure" if err else "success",
-            client_id=client_id[:64], code=err.code if err else 0,
-            detail=(err.detail or err.description)[:500] if err else "",
-            correlation_id=call.correlation_id))
+    def _record(self, now: float, call: TokenCall, err: OAuthError | None) -> None:
+        self._audit.add(token_event(now, call.facts, err, correlation_id=call.correlation_id,
+                                    ip_address=call.client_address))
+        metrics.token_request(call.facts.kind, err.code if err else 0)
         if err is not None:
-            log.info("token refused: %s %s (%s)", err.aadsts, err.description[:120], err.detail)
+            log.info("token refused: %s %s (%s)", err.aadsts, err.description, err.detail,
+                     extra={"aadsts": err.code, "correlation_id": call.correlation_id})
 
 
 def _public_client_id(req: forms.TokenRequest) -> str:

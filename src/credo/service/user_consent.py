@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 from credo.errors import ObjectConflict
 from credo.model import (
     Application,
     AuditEvent,
+    AuditTarget,
     DelegatedGrant,
     ObjectId,
     PermissionScope,
@@ -25,6 +27,7 @@ from credo.model import (
 )
 from credo.protocol.user_consent import merged_scope
 from credo.service.audit import AuditBuffer
+from credo.service.management.activities import CONSENT
 from credo.service.sources import SYSTEM, Sources
 from credo.store.api import FlowStore
 
@@ -53,13 +56,14 @@ class UserConsentService:
             time=self._sources.now(), tenant_id=tenant.id,
             kind="consent.user.granted" if not for_org else "consent.admin.delegated",
             outcome="success", client_id=client.app_id,
-            detail=f"{user.user_principal_name}: {' '.join(values) or 'sign-in only'}"[:500]))
+            detail=f"{user.user_principal_name}: {' '.join(values) or 'sign-in only'}"[:500],
+            **_consent_facts(client, user)))
 
     def declined(self, tenant: Tenant, client: Application, user: User) -> None:
         self._audit.add(AuditEvent(
             time=self._sources.now(), tenant_id=tenant.id, kind="consent.user.declined",
             outcome="failure", client_id=client.app_id, code=65004,
-            detail=user.user_principal_name[:500]))
+            detail=user.user_principal_name[:500], **_consent_facts(client, user)))
 
     async def _merge(self, tenant: Tenant, client_sp: ServicePrincipal,
                      resource_sp: ServicePrincipal, principal: ObjectId | None,
@@ -80,3 +84,10 @@ class UserConsentService:
             except ObjectConflict:
                 if attempt == 2:
                     raise
+
+
+def _consent_facts(client: Application, user: User) -> dict[str, Any]:
+    """The directory-audit fields of a consent event: the user who consented, the app."""
+    return {"user_id": user.id, "user_principal_name": user.user_principal_name,
+            "activity": CONSENT, "category": "ApplicationManagement",
+            "targets": (AuditTarget("Application", client.app_id, client.display_name),)}

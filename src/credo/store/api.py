@@ -15,6 +15,8 @@ from credo.model import (
     Application,
     AppRoleAssignment,
     AuditEvent,
+    AuditQuery,
+    AuditRecord,
     AuthorizationCode,
     DelegatedGrant,
     ObjectId,
@@ -111,8 +113,16 @@ class ReplayStore(Protocol):
 
 
 class AuditLog(Protocol):
-    async def record(self, events: list[AuditEvent]) -> None: ...
-    async def recent(self, tenant_id: str, limit: int = 100) -> list[AuditEvent]: ...
+    """Sign-in and directory events, written in batches, read one tenant's log at a time."""
+
+    async def record(self, events: list[AuditEvent]) -> None:
+        """Inserts the batch in one transaction (all or nothing)."""
+    async def recent(self, tenant_id: str, limit: int = 100) -> list[AuditEvent]:
+        """The tenant's latest events of both logs, newest first."""
+    async def events(self, query: AuditQuery) -> list[AuditRecord]:
+        """One page of one tenant's log matching every filter of ``query``, newest first."""
+    async def purge_events(self, before: datetime) -> int:
+        """Deletes events older than ``before`` (retention); returns how many."""
 
 
 class UserDirectory(Protocol):

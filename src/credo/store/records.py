@@ -18,7 +18,6 @@ from credo.model import (
     Application,
     AppRole,
     AppRoleAssignment,
-    AuditEvent,
     KeyCredential,
     ObjectId,
     PasswordCredential,
@@ -158,15 +157,3 @@ def assignment_from(row: Row[Any]) -> AppRoleAssignment:
     return AppRoleAssignment(
         id=row.id, tenant_id=TenantId(row.tenant_id), principal_id=ObjectId(row.principal_id),
         resource_id=ObjectId(row.resource_id), app_role_id=row.app_role_id, created=row.created)
-
-
-def audit_values(e: AuditEvent) -> Values:
-    return {"time": e.time, "tenant_id": e.tenant_id, "kind": e.kind, "outcome": e.outcome,
-            "client_id": e.client_id, "code": e.code, "detail": e.detail,
-            "correlation_id": e.correlation_id}
-
-
-def audit_from(row: Row[Any]) -> AuditEvent:
-    return AuditEvent(time=row.time, tenant_id=row.tenant_id, kind=row.kind,
-                      outcome=row.outcome, client_id=row.client_id, code=row.code,
-                      detail=row.detail, correlation_id=row.correlation_id)

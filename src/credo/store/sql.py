@@ -17,20 +17,22 @@ from alembic.migration import MigrationContext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from credo import metrics
 from credo.errors import StoreUnavailable
 from credo.model import (
     Application,
     AppRoleAssignment,
     AuditEvent,
+    AuditQuery,
+    AuditRecord,
     ObjectId,
     ServicePrincipal,
     SigningKey,
     Tenant,
     TenantId,
 )
-from credo.store import applications, keyring, migrate, principals, tenants
+from credo.store import applications, audit, keyring, migrate, principals, tenants
 from credo.store.db import Database, create_engine
-from credo.store.records import audit_from, audit_values
 from credo.store.seal import Sealer
 from credo.store.sql_consent import SqlConsentStore
 from credo.store.sql_flows import SqlFlowStore
@@ -222,7 +224,11 @@ class SqlStore:
         async def op(conn: AsyncConnection) -> bool:
             return (await conn.execute(stmt)).rowcount == 1
 
-        added = await self._db.write(op, bump=False)
+        try:
+            added = await self._db.write(op, bump=False)
+        except StoreUnavailable:
+            metrics.REPLAY_DATABASE.inc()
+            raise
         if time.monotonic() >= self._purge_due:
             self._purge_due = time.monotonic() + REPLAY_PURGE_INTERVAL_S
             await self._db.write(lambda conn: _purge_replay(conn, now), bump=False)
@@ -240,7 +246,7 @@ class SqlStore:
     async def record(self, events: list[AuditEvent]) -> None:
         if not events:
             return
-        rows = [audit_values(e) for e in events]
+        rows = [audit.values(e) for e in events]
 
         async def op(conn: AsyncConnection) -> bool:
             await conn.execute(sa.insert(audit_events), rows)
@@ -249,13 +255,36 @@ class SqlStore:
         await self._db.write(op, bump=False)
 
     async def recent(self, tenant_id: str, limit: int = 100) -> list[AuditEvent]:
-        """The tenant's latest events, newest first."""
+        """The tenant's latest events of both logs, newest first."""
         async with self._db.read() as conn:
             rows = await conn.execute(
                 sa.select(audit_events).where(audit_events.c.tenant_id == tenant_id)
                 .order_by(audit_events.c.time.desc(), audit_events.c.id.desc())
                 .limit(max(limit, 0)))
-            return [audit_from(r) for r in rows]
+            return [audit.record_from(r).event for r in rows]
+
+    async def events(self, query: AuditQuery) -> list[AuditRecord]:
+        async with self._db.read() as conn:
+            return await audit.page(conn, query)
+
+    async def purge_events(self, before: datetime) -> int:
+        purged: list[int] = []
+
+        async def op(conn: AsyncConnection) -> bool:
+            purged.append(await audit.purge(conn, before))
+            return True
+
+        await self._db.write(op, bump=False)
+        return purged[0]
+
+    def pool_status(self) -> tuple[int, int]:
+        """The pool's configured size and the connections in use (0, 0 when it cannot say)."""
+        pool = self._db.engine.pool
+        size = getattr(pool, "size", None)
+        checked_out = getattr(pool, "checkedout", None)
+        if not callable(size) or not callable(checked_out):
+            return 0, 0
+        return int(size()), int(checked_out())
 
 
 async def _purge_replay(conn: AsyncConnection, now: float) -> bool:

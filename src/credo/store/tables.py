@@ -204,7 +204,24 @@ audit_events = sa.Table(
     sa.Column("code", sa.Integer, nullable=False),
     _text("detail"),
     _text("correlation_id"),
-    sa.Index("ix_audit_events_tenant_time", "tenant_id", "time"),
+    # -- Graph's signIn and directoryAudit shapes (migration 0005) --
+    sa.Column("stream", sa.String(16), nullable=False),
+    _text("app_name"),
+    _text("ip_address"),
+    _text("credential_type"),
+    _text("credential_key_id"),
+    _text("credential_thumbprint"),
+    _text("resource_id"),
+    _text("resource_name"),
+    _text("user_id"),
+    _text("user_principal_name"),
+    _text("activity"),
+    _text("category"),
+    _text("targets"),  # JSON list of [type, id, display name]
+    sa.Index("ix_audit_events_time", "time"),  # the retention purge
+    sa.Index("ix_audit_events_tenant_id_stream_time", "tenant_id", "stream", "time"),
+    sa.Index("ix_audit_events_tenant_id_stream_client_id_time", "tenant_id", "stream",
+             "client_id", "time"),
 )
 
 # -- users and sign-in (migration 0002) ------------------------------------------------------

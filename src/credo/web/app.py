@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -12,15 +11,16 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from credo import logs
 from credo.aadsts.request import METHOD_NOT_ALLOWED, PATH_NOT_FOUND
 from credo.config import load_settings
+from credo.metrics.exposition import worker_exited
 from credo.service.runtime import Services, close_services, open_services, start_background
 from credo.web import admin_consent, authorize, render, signin
+from credo.web.access import AccessLog
 from credo.web.connection_limits import LimitedHttpProtocol
 from credo.web.protocol import ProtocolRoutes
 from credo.web.token_endpoint import TokenEndpoint
-
-log = logging.getLogger("credo.web")
 
 
 def _not_found(request: Request, exc: Exception) -> Response:
@@ -34,7 +34,8 @@ def _not_allowed(request: Request, exc: Exception) -> Response:
 
 
 def build_app(services: Services) -> ASGIApp:
-    """The whole HTTP surface over already-open services (tests use it with ASGITransport)."""
+    """The whole HTTP surface over already-open services (tests use it with ASGITransport):
+    the access log outermost, then the raw token route, then Starlette."""
     from credo.web.management import management_app
 
     protocol = ProtocolRoutes(services.settings.base_url, services.cache, services.keys)
@@ -42,13 +43,13 @@ def build_app(services: Services) -> ASGIApp:
               Mount("/v1.0", app=management_app(services))]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
     app.state.services = services  # the pages' handlers (web/session.py services_of)
-    return TokenEndpoint(services.tokens, app)
+    return AccessLog(TokenEndpoint(services.tokens, app))
 
 
 def create_app() -> ASGIApp:
     """The uvicorn factory (``credo.web.app:create_app``); settings from ``CREDO_*``."""
     settings = load_settings()
-    _configure_logging(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     LimitedHttpProtocol.configure(header_timeout=settings.header_timeout,
                                   body_timeout=settings.body_timeout,
                                   max_connections=settings.max_connections)
@@ -61,18 +62,9 @@ def create_app() -> ASGIApp:
         holder["services"] = services
         yield
         await close_services(services)
+        worker_exited()
 
     return _Deferred(holder, lifespan)
-
-
-def _configure_logging(level: str) -> None:
-    """Credo's own loggers to stderr (uvicorn configures only its own)."""
-    logger = logging.getLogger("credo")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(level.upper())
 
 
 class _Deferred:

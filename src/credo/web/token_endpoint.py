@@ -17,8 +17,10 @@ from credo.errors import OAuthError
 from credo.protocol.forms import MAX_BODY
 from credo.service.token import TokenCall, TokenService
 from credo.web import render
+from credo.web.access import client_address, note_caller, note_route
 
 TOKEN_PATH = re.compile(r"^/([^/]+)/oauth2/(v2\.0/)?token/?$")
+TOKEN_ROUTES = {False: "/{tenant}/oauth2/token", True: "/{tenant}/oauth2/v2.0/token"}
 
 
 class _TooLarge(Exception):
@@ -62,6 +64,7 @@ class TokenEndpoint:
         if match is None:
             await self._fallback(scope, receive, send)
             return
+        note_route(scope, TOKEN_ROUTES[match.group(2) is not None])
         correlation = render.correlation_id(
             _header(scope, b"client-request-id") or _header(scope, b"x-ms-client-request-id"))
         version: Literal[1, 2] = 2 if match.group(2) else 1
@@ -73,8 +76,14 @@ class TokenEndpoint:
             except _TooLarge:
                 raise BODY_TOO_LARGE_PLAIN() from None
             call = TokenCall(match.group(1), version, body, _header(scope, b"authorization"),
-                             scope.get("query_string", b"").decode("latin-1"), correlation)
-            result = await self._tokens.token(call)
+                             scope.get("query_string", b"").decode("latin-1"), correlation,
+                             client_address(scope))
+            try:
+                result = await self._tokens.token(call)
+            finally:  # the client id only once it names a registered app
+                facts = call.facts
+                note_caller(scope, facts.tenant.id if facts.tenant else "",
+                            facts.snapshot.application.app_id if facts.snapshot else "")
             status, headers, payload = 200, render.NO_STORE, render.json_bytes(result)
         except OAuthError as err:
             status, headers, payload = render.oauth_error(err, correlation)

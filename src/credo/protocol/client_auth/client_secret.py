@@ -11,6 +11,7 @@ import hmac
 from datetime import UTC, datetime
 
 from credo.aadsts import client, request
+from credo.model import PasswordCredential
 from credo.protocol.client_auth.types import (
     AuthContext,
     AuthenticatedClient,
@@ -33,14 +34,16 @@ class _ClientSecret:
                                       detail="presented/context mismatch")
         digest = ctx.secret_hasher(presented.secret)
         now = datetime.fromtimestamp(ctx.now, UTC)
-        valid_match = stale_match = False
+        valid_match: PasswordCredential | None = None
+        stale_match = False
         for cred in app.password_credentials:
             same = hmac.compare_digest(digest, cred.secret_hash)
             current = cred.valid_at(now)
-            valid_match |= same and current
+            valid_match = cred if same and current else valid_match
             stale_match |= same and not current
-        if valid_match:
-            return AuthenticatedClient(application=app, method=self.name, acr="1")
+        if valid_match is not None:
+            return AuthenticatedClient(application=app, method=self.name, acr="1",
+                                       credential=valid_match)
         if stale_match:
             raise client.EXPIRED_SECRET(client_id=app.app_id, detail="secret outside validity")
         raise client.INVALID_SECRET(client_id=app.app_id, detail="no password credential matches")

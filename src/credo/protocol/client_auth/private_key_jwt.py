@@ -200,4 +200,4 @@ class PrivateKeyJwt:
         return AuthenticatedClient(
             application=ctx.application, method=self.name, acr="2", jti=jti,
             replay_key=f"{ctx.tenant.id}:{ctx.application.app_id}:{jti}" if single else None,
-            replay_until=exp + ctx.profile.exp_skew if single else None)
+            replay_until=exp + ctx.profile.exp_skew if single else None, credential=cred)

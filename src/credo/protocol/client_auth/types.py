@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from credo.aadsts.client import CLIENT_ID_MISMATCH
-from credo.model import Application, Tenant
+from credo.model import Application, KeyCredential, PasswordCredential, Tenant
 from credo.protocol.forms import TokenRequest
 from credo.protocol.profiles import ProfileRules
 
@@ -61,7 +61,8 @@ class AuthContext:
 
 @dataclass(frozen=True)
 class AuthenticatedClient:
-    """A verified client; ``acr`` is ``"2"`` for a certificate and ``"1"`` for a secret.
+    """A verified client; ``acr`` is ``"2"`` for a certificate and ``"1"`` for a secret;
+    ``credential`` is the registered credential that verified (for the sign-in log).
 
     ``replay_key`` is set only when the profile requires a single-use ``jti``; the service
     records it with an atomic add-if-absent that lives until ``replay_until`` (epoch seconds,
@@ -74,6 +75,7 @@ class AuthenticatedClient:
     jti: str | None = None
     replay_key: str | None = None
     replay_until: float | None = None
+    credential: KeyCredential | PasswordCredential | None = None
 
 
 class ClientAuthMethod(Protocol):

@@ -223,4 +223,7 @@ class AuthorizeService:
             time=self._sources.now(), tenant_id=prepared.tenant.id, kind="authorize",
             outcome="failure" if err else "success", client_id=prepared.client.app_id,
             code=err.code if err else 0,
-            detail=f"{who}: {err.description if err else 'issued'}"[:500]))
+            detail=f"{who}: {err.description if err else 'issued'}"[:500],
+            app_name=prepared.client.display_name,
+            user_id=signed.user.id if signed is not None else "",
+            user_principal_name=signed.user.user_principal_name if signed is not None else ""))

@@ -31,6 +31,7 @@ class ClientCredentialsGrant:
         client = call.confidential()
         ref = scopes.resource_from_request(call.request, call.version)
         found = await self._cache.resource(call.tenant, ref.identifier)
+        call.facts.resource = found[0] if found is not None else None
         sp = call.snapshot.service_principal
         rsp = found[1] if found is not None else None
         role_ids = (await self._cache.role_ids(sp.id, rsp.id)

@@ -9,7 +9,7 @@ returns the token response, or raises an ``OAuthError``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from credo.aadsts.client import NO_CREDENTIAL
@@ -17,6 +17,7 @@ from credo.model import ClientSnapshot, Tenant, User
 from credo.protocol.client_auth import AuthenticatedClient
 from credo.protocol.forms import TokenRequest
 from credo.service.keys import KeyService
+from credo.service.sign_ins import SignInFacts
 from credo.service.snapshots import DirectoryCache
 from credo.service.sources import SYSTEM
 from credo.service.user_tokens import UserTokens
@@ -35,6 +36,8 @@ class GrantCall:
     version: Literal[1, 2]
     """The endpoint's version: v1 ``/oauth2/token`` or v2 ``/oauth2/v2.0/token``."""
     now: float
+    facts: SignInFacts = field(default_factory=SignInFacts)
+    """Where the pipeline notes the resource and user it resolved (the sign-in event)."""
 
     def confidential(self) -> AuthenticatedClient:
         """The authenticated client of a grant that has no public clients."""

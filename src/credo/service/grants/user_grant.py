@@ -65,8 +65,10 @@ class UserGrant:
     async def _respond(self, call: GrantCall, issue: Issue) -> dict[str, Any]:
         app = call.snapshot.application
         tokens = self._tokens
+        call.facts.user = issue.subject.user
         resolved = await tokens.resolve(call.tenant, app, call.snapshot.service_principal,
                                         issue.scopes, issue.subject.user)
+        call.facts.resource = resolved.resource_app
         if resolved.state is not None:
             require_consented(resolved.state, app)
         access = resolved.access(app, issue.scopes)

@@ -12,6 +12,7 @@ from credo.service.audit import AuditBuffer
 from credo.service.directory import DirectoryService
 from credo.service.keys import KeyService
 from credo.service.management.apps import Applications
+from credo.service.management.audit_logs import AuditLogs
 from credo.service.management.caller import Caller, InvalidToken, ManagementAuth
 from credo.service.management.delegated import DelegatedGrants
 from credo.service.management.grants import Grants
@@ -32,6 +33,7 @@ class Management:
     delegated: DelegatedGrants
     users: Users
     tenants: Tenants
+    audit_logs: AuditLogs
 
 
 def open_management(*, base_url: str, directory: DirectoryService, keys: KeyService,
@@ -47,6 +49,7 @@ def open_management(*, base_url: str, directory: DirectoryService, keys: KeyServ
         grants=Grants(directory, powers),
         delegated=DelegatedGrants(directory, flows, users),
         users=Users(users, powers),
-        tenants=Tenants(directory, keys, audit, log, bootstrap_tenant=bootstrap_tenant,
+        tenants=Tenants(directory, keys, bootstrap_tenant=bootstrap_tenant,
                         operator_app_id=operator_app_id),
+        audit_logs=AuditLogs(audit, log),
     )

@@ -1,4 +1,4 @@
-"""Tenants, the organization, signing keys and the audit log, as the management API sees them.
+"""Tenants, the organization and signing keys, as the management API sees them.
 
 ``/organization`` is the caller's own tenant (Graph). ``/tenants`` and ``/keys`` are Credo
 extensions for the operator: ``Tenant.ReadWrite.All`` held in the bootstrap tenant. A new
@@ -8,8 +8,7 @@ tenant gets the management API's and the operator's service principals (bootstra
 from __future__ import annotations
 
 from credo.errors import ObjectConflict
-from credo.model import AuditEvent, Profile, SigningKey, Tenant
-from credo.service.audit import AuditBuffer
+from credo.model import Profile, SigningKey, Tenant
 from credo.service.bootstrap import onboard_tenant
 from credo.service.directory import DirectoryService
 from credo.service.keys import KeyService
@@ -22,19 +21,16 @@ from credo.service.management.policy import (
     refuse,
     require_any,
 )
-from credo.store.api import AuditLog
 
 READERS = (ROLE_READ, ROLE_APPS, ROLE_GRANTS)
 _ORDER = {"active": 0, "next": 1, "retired": 2}
 
 
 class Tenants:
-    def __init__(self, directory: DirectoryService, keys: KeyService, audit: AuditBuffer,
-                 log: AuditLog, *, bootstrap_tenant: str, operator_app_id: str) -> None:
+    def __init__(self, directory: DirectoryService, keys: KeyService, *, bootstrap_tenant: str,
+                 operator_app_id: str) -> None:
         self._dir = directory
         self._keys = keys
-        self._audit = audit
-        self._log = log
         self._bootstrap = bootstrap_tenant.lower()
         self._operator = operator_app_id
 
@@ -78,9 +74,3 @@ class Tenants:
             raise ObjectConflict("Another node rotated the signing keys at the same time; "
                                  "read /keys and retry if needed.")
         return active
-
-    async def events(self, caller: Caller, top: int) -> list[AuditEvent]:
-        """The tenant's recent events; this node's buffer is flushed first."""
-        require_any(caller.power, caller.tenant.id, READERS)
-        await self._audit.flush()
-        return await self._log.recent(caller.tenant.id, top)

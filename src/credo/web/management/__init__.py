@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 from credo.service.runtime import Services
 from credo.web.management.applications import router as applications
+from credo.web.management.audit_logs import router as audit_logs
 from credo.web.management.context import RequestContext, install_error_handlers
 from credo.web.management.delegated import router as delegated
 from credo.web.management.grants import router as grants
@@ -45,7 +46,8 @@ def management_app(services: Services) -> ASGIApp:
     app = FastAPI(title="Credo management API", version="1.0", description=_DESCRIPTION,
                   openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.services = services
-    for router in (tenants, applications, service_principals, grants, users, delegated):
+    for router in (tenants, applications, service_principals, grants, users, delegated,
+                   audit_logs):
         app.include_router(router)
     install_error_handlers(app)
     return RequestContext(app, services.audit)

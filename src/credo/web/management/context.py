@@ -2,12 +2,15 @@
 
 Every response carries ``request-id`` and ``client-request-id`` (the caller's, echoed when it
 is a sane token, else the request id), as Microsoft Graph does. Bodies over ``MAX_BODY`` are
-refused before parsing. Each write (POST, PATCH, DELETE) by an authenticated caller leaves
-an audit event with the method, path and status: never a body, so never a secret.
+refused before parsing. Each write (POST, PATCH, DELETE) by an authenticated caller, and
+each refused call, leaves a directory-audit event: the activity the route stands for, its
+targets (ids from the path, or the ``id`` and ``displayName`` of a created object), the
+caller and the status; never a request body, so never a secret.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -36,7 +39,9 @@ from credo.errors import (
 )
 from credo.model import AuditEvent
 from credo.service.audit import AuditBuffer
+from credo.service.management.activities import describe
 from credo.web import render
+from credo.web.access import client_address, note_caller
 from credo.web.body import BodyTooLarge, header, read_body
 
 log = logging.getLogger("credo.management")
@@ -44,6 +49,7 @@ log = logging.getLogger("credo.management")
 MAX_BODY = 1024 * 1024
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+_MAX_CREATED_CHUNKS = 4
 
 
 class RequestContext:
@@ -64,6 +70,7 @@ class RequestContext:
         state["request_id"] = request_id
         ids = [(b"request-id", request_id.encode()), (b"client-request-id", client_id.encode())]
         status = [500]
+        created: list[bytes] = []
 
         async def send_with_ids(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -71,6 +78,8 @@ class RequestContext:
                 kept = [(k, v) for k, v in message.get("headers", [])
                         if k.lower() not in (b"request-id", b"client-request-id")]
                 message = {**message, "headers": [*kept, *ids]}
+            elif status[0] == 201 and len(created) < _MAX_CREATED_CHUNKS:
+                created.append(message.get("body", b""))
             await send(message)
 
         try:
@@ -84,11 +93,14 @@ class RequestContext:
             await self._app(scope, _replay(body, receive), send_with_ids)
         except Exception:
             log.exception("management request %s failed", request_id)
-        self._record(scope, state, status[0], client_id)
+        self._record(scope, state, status[0], client_id, b"".join(created))
 
-    def _record(self, scope: Scope, state: dict[str, Any], status: int, correlation: str) -> None:
+    def _record(self, scope: Scope, state: dict[str, Any], status: int, correlation: str,
+                created: bytes) -> None:
         """Every write, and every refused call (an unauthenticated one included)."""
         caller = state.get("caller")
+        if caller is not None:
+            note_caller(scope, caller.tenant.id, caller.app_id)
         refused = status >= 400
         if not refused and scope["method"] not in _WRITES:
             return
@@ -97,13 +109,28 @@ class RequestContext:
         reason = f": {state['refusal']}" if refused and state.get("refusal") else ""
         root, path = scope.get("root_path", ""), scope["path"]
         path = path if path.startswith(root) else root + path  # as sent, whichever Starlette
+        template = getattr(scope.get("route"), "path", "")
+        activity, category, targets = describe(
+            scope["method"], template, scope.get("path_params") or {}, _created(created))
         self._audit.add(AuditEvent(
             time=datetime.now(UTC), tenant_id=caller.tenant.id if caller else "",
             kind=f"management.{scope['method'].lower()}",
             outcome="failure" if refused else "success",
             client_id=caller.app_id if caller else "", code=status,
             detail=f"{scope['method']} {path}{reason}"[:500],
-            correlation_id=correlation))
+            correlation_id=correlation, ip_address=client_address(scope),
+            activity=activity, category=category, targets=targets))
+
+
+def _created(body: bytes) -> dict[str, str]:
+    """``id`` and ``displayName`` of the object a 201 answer holds (nothing else is read)."""
+    try:
+        value = json.loads(body) if body else {}
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {k: str(value[k])[:256] for k in ("id", "displayName") if isinstance(value.get(k), str)}
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

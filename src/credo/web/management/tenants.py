@@ -1,28 +1,26 @@
 """``/organization`` (the caller's tenant), ``/tenants`` and ``/keys`` (operator only; Credo
-extensions), and ``/auditLogs/signIns``.
+extensions).
 
-Graph resources: https://learn.microsoft.com/graph/api/resources/organization and (shape
-borrowed) https://learn.microsoft.com/graph/api/resources/signin. Creating and listing
-tenants and rotating signing keys needs ``Tenant.ReadWrite.All`` held in the bootstrap
-tenant. Keys show only public facts, events never carry a secret or a token.
+Graph resource: https://learn.microsoft.com/graph/api/resources/organization. Creating and
+listing tenants and rotating signing keys needs ``Tenant.ReadWrite.All`` held in the
+bootstrap tenant. Keys show only public facts.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from credo.manifest import tenant_to_json
-from credo.model import AuditEvent, Profile, SigningKey
+from credo.model import Profile, SigningKey
 from credo.web.management import responses
 from credo.web.management.auth import CallerDep, ServicesDep
 
 router = APIRouter()
-MAX_TOP = 1000
 
 
 class NewTenant(BaseModel):
@@ -46,21 +44,6 @@ def _time(moment: datetime | None) -> str | None:
 def _key_to_json(key: SigningKey) -> dict[str, Any]:
     return {"kid": key.kid, "state": key.state, "createdDateTime": _time(key.created),
             "activatedDateTime": _time(key.activated), "retiredDateTime": _time(key.retired)}
-
-
-def _event_to_json(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "createdDateTime": _time(event.time),
-        "eventType": event.kind,
-        "appId": event.client_id or None,
-        "correlationId": event.correlation_id or None,
-        "status": {
-            "errorCode": event.code,
-            "failureReason": (event.detail or None) if event.outcome == "failure" else None,
-            "additionalDetails": (event.detail or None) if event.outcome == "success" else None,
-        },
-        "outcome": event.outcome,
-    }
 
 
 @router.get("/organization", tags=["tenants"], summary="The caller's tenant")
@@ -107,11 +90,3 @@ async def list_keys(caller: CallerDep, services: ServicesDep) -> Response:
 @router.post("/keys/rotate", tags=["keys"], summary="Rotate the signing keys now (operator)")
 async def rotate_keys(caller: CallerDep, services: ServicesDep) -> Response:
     return responses.plain({"activeKid": await services.management.tenants.rotate(caller)})
-
-
-@router.get("/auditLogs/signIns", tags=["auditLogs"],
-            summary="Recent sign-in and management events of the tenant")
-async def sign_ins(caller: CallerDep, services: ServicesDep,
-                   top: Annotated[int, Query(alias="$top", ge=1, le=MAX_TOP)] = 100) -> Response:
-    found = await services.management.tenants.events(caller, top)
-    return responses.listing(services, "auditLogs/signIns", [_event_to_json(e) for e in found])

@@ -1,0 +1,95 @@
+"""The part of OData ``$filter`` the audit logs accept, and their paging token.
+
+Graph's sign-in and directory-audit lists are filtered with clauses joined by ``and``:
+``appId eq '…'``, ``status/errorCode eq 50126`` (or ``ne 0`` for every failure),
+``createdDateTime ge 2025-01-01T00:00:00Z`` (and ``le``) for sign-ins;
+``initiatedBy/app/appId eq '…'``, ``result eq 'failure'``, ``category eq '…'`` and
+``activityDateTime ge|le …`` for directory audits (OData 4.01 URL conventions §5.1.1).
+Anything else is refused with what is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from credo.errors import InvalidInput
+from credo.model import AuditQuery, AuditStream
+
+_CLAUSE = re.compile(r"^\s*(?P<name>[A-Za-z/]+)\s+(?P<op>eq|ne|ge|le)\s+"
+                     r"(?P<value>'(?:[^']|'')*'|\S+)\s*$", re.IGNORECASE)
+_AND = re.compile(r"\s+and\s+(?=(?:[^']*'[^']*')*[^']*$)", re.IGNORECASE)
+_TIMES = {"signIn": "createdDateTime", "directoryAudit": "activityDateTime"}
+_APPS = {"signIn": "appId", "directoryAudit": "initiatedBy/app/appId"}
+ACCEPTED = {
+    "signIn": "appId eq '…', status/errorCode eq N, status/errorCode ne 0, "
+              "createdDateTime ge|le TIME",
+    "directoryAudit": "initiatedBy/app/appId eq '…', result eq 'success'|'failure', "
+                      "category eq '…', activityDateTime ge|le TIME",
+}
+
+
+def parse_filter(stream: AuditStream, text: str, query: AuditQuery) -> AuditQuery:
+    """``query`` narrowed by every clause of ``text``; ``InvalidInput`` for anything else."""
+    for clause in _AND.split(text.strip()) if text.strip() else []:
+        found = _CLAUSE.match(clause)
+        if found is None:
+            raise _refused(stream, clause)
+        query = replace(query, **_narrow(stream, found["name"], found["op"].lower(),
+                                         found["value"], clause))
+    return query
+
+
+def _narrow(stream: AuditStream, name: str, op: str, value: str, clause: str) -> dict[str, Any]:
+    if name == _TIMES[stream] and op in ("ge", "le"):
+        return {"since" if op == "ge" else "until": _time(value, clause)}
+    if name == _APPS[stream] and op == "eq":
+        return {"app_id": _text(value, clause).lower()}
+    if stream == "signIn" and name == "status/errorCode" and value.isdigit():
+        if op == "eq":
+            return {"code": int(value)}
+        if op == "ne" and value == "0":
+            return {"failed": True}
+    if stream == "directoryAudit" and op == "eq" and name in ("result", "category"):
+        text = _text(value, clause)
+        if name == "category":
+            return {"category": text}
+        if text in ("success", "failure"):
+            return {"failed": text == "failure"}
+    raise _refused(stream, clause)
+
+
+def _text(value: str, clause: str) -> str:
+    if len(value) < 2 or not value.startswith("'") or not value.endswith("'"):
+        raise InvalidInput(f"Invalid filter clause '{clause[:200]}': expected a quoted string.")
+    return value[1:-1].replace("''", "'")
+
+
+def _time(value: str, clause: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise InvalidInput(f"Invalid filter clause '{clause[:200]}': expected a UTC time "
+                           "such as 2025-01-31T00:00:00Z.")
+    return moment.astimezone(UTC)
+
+
+def _refused(stream: AuditStream, clause: str) -> InvalidInput:
+    return InvalidInput(f"Invalid filter clause '{clause[:200]}'. Supported: "
+                        f"{ACCEPTED[stream]}, joined by 'and'.")
+
+
+def skiptoken(moment: datetime, record_id: int) -> str:
+    """The ``$skiptoken`` of the page after the one ending at ``(moment, record_id)``."""
+    return f"{round(moment.timestamp() * 1_000_000)}.{record_id}"
+
+
+def parse_skiptoken(text: str) -> tuple[datetime, int]:
+    micros, _, record_id = text.partition(".")
+    if not micros.isdigit() or not record_id.isdigit() or len(text) > 40:
+        raise InvalidInput("Invalid $skiptoken: use the @odata.nextLink of the page before.")
+    return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(record_id)

@@ -1,0 +1,69 @@
+"""The audit log's rows and queries: batched inserts, one tenant's log page by page, purge.
+
+Pages are read newest first with a keyset (``time``, ``id``): a page starts strictly after
+the last record of the page before, so paging stays stable while events keep arriving.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from credo.model import AuditEvent, AuditQuery, AuditRecord, AuditTarget
+from credo.store.tables import audit_events
+
+_c = audit_events.c
+_PLAIN = ("tenant_id", "kind", "client_id", "detail", "correlation_id", "app_name",
+          "ip_address", "credential_type", "credential_key_id", "credential_thumbprint",
+          "resource_id", "resource_name", "user_id", "user_principal_name", "activity",
+          "category")
+
+
+def values(e: AuditEvent) -> dict[str, Any]:
+    row: dict[str, Any] = {name: getattr(e, name) for name in _PLAIN}
+    row.update(time=e.time, outcome=e.outcome, code=e.code, stream=e.stream,
+               targets=json.dumps([[t.type, t.id, t.display_name] for t in e.targets]))
+    return row
+
+
+def record_from(row: Row[Any]) -> AuditRecord:
+    targets = tuple(AuditTarget(*t) for t in json.loads(row.targets or "[]"))
+    event = AuditEvent(time=row.time, outcome=row.outcome, code=row.code, targets=targets,
+                       **{name: getattr(row, name) for name in _PLAIN})
+    return AuditRecord(row.id, event)
+
+
+def _where(q: AuditQuery) -> list[sa.ColumnElement[bool]]:
+    found = [_c.tenant_id == q.tenant_id, _c.stream == q.stream]
+    if q.app_id is not None:
+        found.append(_c.client_id == q.app_id)
+    if q.code is not None:
+        found.append(_c.code == q.code)
+    if q.failed is not None:
+        found.append(_c.outcome == ("failure" if q.failed else "success"))
+    if q.category is not None:
+        found.append(_c.category == q.category)
+    if q.since is not None:
+        found.append(_c.time >= q.since)
+    if q.until is not None:
+        found.append(_c.time <= q.until)
+    if q.after is not None:
+        moment, last = q.after
+        found.append(sa.or_(_c.time < moment, sa.and_(_c.time == moment, _c.id < last)))
+    return found
+
+
+async def page(conn: AsyncConnection, q: AuditQuery) -> list[AuditRecord]:
+    rows = await conn.execute(sa.select(audit_events).where(*_where(q))
+                              .order_by(_c.time.desc(), _c.id.desc()).limit(max(q.limit, 0)))
+    return [record_from(r) for r in rows]
+
+
+async def purge(conn: AsyncConnection, before: datetime) -> int:
+    done = await conn.execute(sa.delete(audit_events).where(_c.time < before))
+    return int(done.rowcount or 0)

@@ -1,0 +1,94 @@
+"""The store contract for the audit logs' queries (filters, keyset paging, retention), on
+SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from credo.model import AuditEvent, AuditQuery, AuditRecord, AuditTarget
+from credo.store.sql import SqlStore
+
+from .samples import T0, guid
+
+TENANT = guid()
+APP, OTHER_APP = guid(), guid()
+
+
+def sign_in(minutes: float, *, app: str = APP, code: int = 0) -> AuditEvent:
+    return AuditEvent(
+        time=T0 + timedelta(minutes=minutes), tenant_id=TENANT,
+        kind="token.client_credentials", outcome="failure" if code else "success",
+        client_id=app, code=code, detail=f"at {minutes}", correlation_id=guid(),
+        app_name="Daemon", ip_address="192.0.2.7", credential_type="clientAssertion",
+        credential_key_id=guid(), credential_thumbprint="AB" * 20, resource_id=guid(),
+        resource_name="Mail API")
+
+
+def change(minutes: float, category: str = "ApplicationManagement") -> AuditEvent:
+    return AuditEvent(
+        time=T0 + timedelta(minutes=minutes), tenant_id=TENANT, kind="management.post",
+        outcome="success", client_id=APP, code=201, activity="Add application",
+        category=category, targets=(AuditTarget("Application", guid(), "Mail API"),
+                                    AuditTarget("ServicePrincipal")))
+
+
+def events(found: list[AuditRecord]) -> list[AuditEvent]:
+    return [r.event for r in found]
+
+
+async def test_every_field_round_trips_and_each_log_holds_its_own(store: SqlStore) -> None:
+    user = replace(sign_in(1), kind="signin.password", user_id=guid(),
+                   user_principal_name="pat@contoso.example", credential_type="")
+    written = [sign_in(0), user, change(2), replace(sign_in(3), tenant_id=guid())]
+    await store.record(written)
+    assert events(await store.events(AuditQuery(TENANT, "signIn"))) == [user, written[0]]
+    assert events(await store.events(AuditQuery(TENANT, "directoryAudit"))) == [written[2]]
+    assert await store.version() == 0
+
+
+async def test_filters_combine(store: SqlStore) -> None:
+    ok, failed, other, late = (sign_in(1), sign_in(2, code=7000215),
+                               sign_in(3, app=OTHER_APP), sign_in(10))
+    await store.record([ok, failed, other, late, change(4), change(5, "UserManagement")])
+
+    def query(**kw: object) -> AuditQuery:
+        return AuditQuery(TENANT, "signIn", **kw)  # type: ignore[arg-type]
+
+    assert events(await store.events(query(app_id=APP))) == [late, failed, ok]
+    assert events(await store.events(query(failed=True))) == [failed]
+    assert events(await store.events(query(failed=False, app_id=APP))) == [late, ok]
+    assert events(await store.events(query(code=7000215))) == [failed]
+    assert events(await store.events(query(code=0, app_id=OTHER_APP))) == [other]
+    window = query(since=T0 + timedelta(minutes=2), until=T0 + timedelta(minutes=3))
+    assert events(await store.events(window)) == [other, failed]
+    assert events(await store.events(query(app_id=guid()))) == []
+    audits = await store.events(AuditQuery(TENANT, "directoryAudit", category="UserManagement"))
+    assert [e.category for e in events(audits)] == ["UserManagement"]
+
+
+async def test_pages_follow_each_other_without_gap_or_repeat(store: SqlStore) -> None:
+    same_instant = [sign_in(5) for _ in range(4)]  # ties broken by id
+    written = [sign_in(m) for m in range(5)] + same_instant + [sign_in(6)]
+    await store.record(written[:6])
+    await store.record(written[6:])
+    seen: list[AuditRecord] = []
+    after = None
+    while True:
+        found = await store.events(AuditQuery(TENANT, "signIn", after=after, limit=3))
+        seen += found
+        if len(found) < 3:
+            break
+        after = (found[-1].event.time, found[-1].id)
+    assert len(seen) == len(written) == len({r.id for r in seen})
+    assert [r.event.time for r in seen] == sorted((e.time for e in written), reverse=True)
+    assert {r.event.correlation_id for r in seen} == {e.correlation_id for e in written}
+
+
+async def test_purge_deletes_what_is_older_than_the_retention(store: SqlStore) -> None:
+    await store.record([sign_in(0), sign_in(1), change(1), sign_in(2)])
+    assert await store.purge_events(T0 + timedelta(minutes=1)) == 1
+    assert await store.purge_events(T0 + timedelta(minutes=1)) == 0
+    kept = await store.events(AuditQuery(TENANT, "signIn")) + await store.events(
+        AuditQuery(TENANT, "directoryAudit"))
+    assert sorted(r.event.time for r in kept) == [T0 + timedelta(minutes=m) for m in (1, 1, 2)]
