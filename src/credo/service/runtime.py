@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from credo.cache.failures import LocalFailures, RedisFailures
 from credo.cache.replay import RedisReplay
 from credo.config import Settings
 from credo.service.accounts import Accounts, open_accounts
@@ -17,11 +18,13 @@ from credo.service.grants import GrantServices, build_grants
 from credo.service.keys import KeyService
 from credo.service.management import Management, open_management
 from credo.service.secrets import SecretHasher
+from credo.service.signin import ThrottlePolicy
 from credo.service.snapshots import DirectoryCache, poll_versions
 from credo.service.sources import SYSTEM, Sources
+from credo.service.throttle import OnThrottle, ThrottleLimits, TokenThrottle
 from credo.service.token import TokenService
 from credo.service.user_flows import UserFlows, open_user_flows
-from credo.store.api import ReplayStore
+from credo.store.api import FailureCounter, ReplayStore
 from credo.store.seal import Sealer
 from credo.store.sql import SqlStore, open_store
 
@@ -45,8 +48,26 @@ class Services:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Services:
-    """Everything a node needs; the database must already be migrated (``credo init``)."""
+def _token_throttle(settings: Settings, sources: Sources, on_throttle: OnThrottle | None
+                    ) -> TokenThrottle:
+    """Failure budgets shared through Redis when configured, per process otherwise."""
+    failures: FailureCounter = (RedisFailures(settings.redis_url) if settings.redis_url
+                                else LocalFailures())
+    limits = ThrottleLimits(settings.token_client_failures, settings.token_tenant_failures,
+                            settings.token_failure_window, sync_every=settings.cache_seconds)
+    return TokenThrottle(failures, limits, clock=sources.clock, on_throttle=on_throttle)
+
+
+def _lockout(settings: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(user_threshold=settings.lockout_threshold,
+                          address_threshold=settings.lockout_address_threshold,
+                          base_lockout=settings.lockout_seconds)
+
+
+async def open_services(settings: Settings, sources: Sources = SYSTEM, *,
+                        on_throttle: OnThrottle | None = None) -> Services:
+    """Everything a node needs; the database must already be migrated (``credo init``).
+    ``on_throttle`` is told the kind of every throttle refusal (a metrics seam)."""
     sealer = Sealer.from_env_or_file(settings.data_dir / "master.key", create=False)
     store = await open_store(settings.database_url, sealer)
     replay: ReplayStore = RedisReplay(settings.redis_url) if settings.redis_url else store
@@ -60,7 +81,8 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Servic
     directory = DirectoryService(store, secret_hasher=hasher, on_change=cache.invalidate,
                                  sources=sources)
     accounts = open_accounts(store, audit, key_source=hasher, on_change=cache.invalidate,
-                             sources=sources)
+                             sources=sources, lockout=_lockout(settings),
+                             on_throttle=on_throttle)
     delegated = open_user_flows(store.flows, base_url=settings.base_url, cache=cache,
                                 keys=keys, audit=audit, hasher=hasher, directory=directory,
                                 token_lifetime=settings.token_lifetime, sources=sources)
@@ -69,7 +91,8 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Servic
         flows=delegated.store, users=accounts.users, token_lifetime=settings.token_lifetime,
         new_id=sources.new_token_id))
     tokens = TokenService(base_url=settings.base_url, cache=cache, replay=replay, audit=audit,
-                          secret_hasher=hasher, grants=grants, clock=sources.clock)
+                          secret_hasher=hasher, grants=grants, clock=sources.clock,
+                          throttle=_token_throttle(settings, sources, on_throttle))
     management = open_management(
         base_url=settings.base_url, directory=directory, keys=keys, users=accounts.users,
         flows=store.flows, audit=audit, log=store, bootstrap_tenant=settings.bootstrap_tenant,

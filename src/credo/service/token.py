@@ -1,7 +1,8 @@
 """The token endpoint's pipeline (RFC 6749 §3.2), the same for every grant.
 
 parse → tenant → grant by wire name → client authentication (or a public client) → load
-the client → verify its credential (pure) → replay check → the grant's pipeline → audit.
+the client → failure budget → verify its credential (pure) → replay check → the grant's
+pipeline → audit. A credential that does not verify is counted (``service/throttle.py``).
 Nothing here writes to the database on success: the only write on the client-credentials
 path is the strict profile's replay record (one atomic add-if-absent); the audit event is
 buffered.
@@ -19,7 +20,7 @@ from typing import Any, Literal
 from credo.aadsts.client import CLIENT_NOT_FOUND, REPLAYED
 from credo.aadsts.request import MISSING_BODY_PARAMETER
 from credo.aadsts.service import TRANSIENT
-from credo.errors import OAuthError, StoreUnavailable
+from credo.errors import InvalidClient, OAuthError, StoreUnavailable
 from credo.model import AuditEvent, ClientSnapshot, Tenant
 from credo.protocol import forms, metadata
 from credo.protocol.client_auth import (
@@ -35,6 +36,7 @@ from credo.service.audit import AuditBuffer
 from credo.service.grants import Grant, GrantCall, grant_for
 from credo.service.snapshots import DirectoryCache
 from credo.service.tenants import token_tenant
+from credo.service.throttle import TokenThrottle
 from credo.store.api import ReplayStore
 
 log = logging.getLogger("credo.token")
@@ -57,7 +59,8 @@ class TokenService:
 
     def __init__(self, *, base_url: str, cache: DirectoryCache, replay: ReplayStore,
                  audit: AuditBuffer, secret_hasher: Callable[[str], bytes],
-                 grants: Mapping[str, Grant], clock: Callable[[], float] = time.time) -> None:
+                 grants: Mapping[str, Grant], clock: Callable[[], float] = time.time,
+                 throttle: TokenThrottle | None = None) -> None:
         self._base = base_url
         self._cache = cache
         self._replay = replay
@@ -65,6 +68,7 @@ class TokenService:
         self._hasher = secret_hasher
         self._grants = dict(grants)
         self._clock = clock
+        self._throttle = throttle or TokenThrottle(clock=clock)
 
     async def token(self, call: TokenCall) -> dict[str, Any]:
         """Run the pipeline; on any ``OAuthError`` record the failure and re-raise it."""
@@ -81,9 +85,7 @@ class TokenService:
             presented = presented_by(req) if grant.public_clients else detect(req)
             client_id = presented.client_id if presented else _public_client_id(req)
             snap = await self._client(tenant, client_id)
-            auth = self._verify(presented, snap, now) if presented else None
-            if auth is not None:
-                await self._check_replay(auth)
+            auth = await self._authenticate(presented, snap, now) if presented else None
             body = await grant.issue(GrantCall(req, tenant, snap, auth, call.version, now))
         except OAuthError as err:
             self._record(now, tenant, client_id, call, err, kind)
@@ -97,6 +99,19 @@ class TokenService:
         if snap is None or snap.service_principal is None:
             raise CLIENT_NOT_FOUND(client_id=client_id, tenant=tenant.default_domain)
         return snap
+
+    async def _authenticate(self, presented: Presented, snap: ClientSnapshot,
+                            now: float) -> AuthenticatedClient:
+        """Within the client's failure budget, verify and check replay; count a failure."""
+        client_id = snap.application.app_id
+        await self._throttle.check(snap.tenant, client_id)
+        try:
+            auth = self._verify(presented, snap, now)
+            await self._check_replay(auth)
+        except InvalidClient:
+            await self._throttle.failed(snap.tenant, client_id)
+            raise
+        return auth
 
     def _verify(self, presented: Presented, snap: ClientSnapshot,
                 now: float) -> AuthenticatedClient:

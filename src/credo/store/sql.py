@@ -34,6 +34,7 @@ from credo.store.records import audit_from, audit_values
 from credo.store.seal import Sealer
 from credo.store.sql_consent import SqlConsentStore
 from credo.store.sql_flows import SqlFlowStore
+from credo.store.sql_sessions import SqlSessionStore
 from credo.store.sql_users import SqlUserStore
 from credo.store.tables import app_role_assignments, audit_events, directory_version, replay
 
@@ -62,7 +63,7 @@ async def open_store(url: str, sealer: Sealer) -> SqlStore:
 
 class SqlStore:
     """Implements ``store.api`` Directory, KeyRing, ReplayStore and AuditLog; ``users``,
-    ``flows`` and ``consent`` are the other contracts over the same database."""
+    ``flows``, ``consent`` and ``sessions`` are the other contracts over the same database."""
 
     def __init__(self, db: Database, sealer: Sealer) -> None:
         self._db = db
@@ -71,6 +72,7 @@ class SqlStore:
         self.users = SqlUserStore(db)
         self.flows = SqlFlowStore(db)
         self.consent = SqlConsentStore(db)
+        self.sessions = SqlSessionStore(db)
 
     async def close(self) -> None:
         await self._db.dispose()
