@@ -3,13 +3,14 @@
 A failure is a presented client credential that does not verify (RFC 6749 §2.3: wrong
 secret, bad assertion, replayed ``jti``), counted on two keys: the (tenant, client) pair and
 the tenant. Only clients that exist in the tenant are counted, so an unknown client id
-throttles nothing. Once a client has ``client_failures`` in the current window, every
-request of it is answered 429 (AADSTS50196, ``Retry-After`` = the rest of the window), the
-right credential included. Once the tenant has ``tenant_failures``, the clients of the
-tenant that failed in this window are refused too (AADSTS90055); a client without failures
-is never refused, so one client's failures never throttle another that authenticates. A
-refused request is not counted: a throttled client adds at most ``client_failures`` per
-window to its tenant's count.
+throttles nothing. Once a client has ``client_failures`` in the current window, its requests
+are answered 429 (AADSTS50196, ``Retry-After`` = the rest of the window): a client secret,
+even the right one, is refused unread; an assertion is still verified and refused only when
+it fails (``TokenService._authenticate``), so knowing a client id is not enough to lock out
+a client that signs with its certificate. Once the tenant has ``tenant_failures``, the
+clients of the tenant that failed in this window are refused too (AADSTS90055); a client
+without failures of its own is never refused. A refused request is not counted, so a
+throttled client adds at most ``client_failures`` per window to its tenant's count.
 
 The success path pays one dictionary look-up: the budget is read only for a client this
 process knows to have failures in an open window. A process learns of its own failures at
@@ -47,7 +48,7 @@ class ThrottleLimits:
 
 
 class TokenThrottle:
-    """``check`` before a client's credential is verified; ``failed`` when it does not."""
+    """``over_budget`` before a client's credential is verified; ``failed`` when it does not."""
 
     def __init__(self, counter: FailureCounter | None = None,
                  limits: ThrottleLimits | None = None, *, clock: Callable[[], float] = time.time,
@@ -60,28 +61,37 @@ class TokenThrottle:
         self._hints: dict[str, float] = {}
         self._sync_due = 0.0
 
-    async def check(self, tenant: Tenant, client_id: str) -> None:
-        """Raises AADSTS50196 or 90055 (429) when the client or its tenant is over budget."""
+    async def over_budget(self, tenant: Tenant, client_id: str) -> OAuthError | None:
+        """AADSTS50196 or 90055 (429) when the client or its tenant is over budget, to be
+        raised through ``refuse``; None otherwise."""
         now = self._clock()
         if now >= self._sync_due:
             await self._sync(now)
         key = _client_key(tenant, client_id)
         if self._hints.get(key, 0.0) <= now:
-            return  # no failure of this client in an open window: nothing to read
+            return None  # no failure of this client in an open window: nothing to read
         try:
             (mine, mine_ends), (all_, all_ends) = await self._counter.counts(
                 [key, _tenant_key(tenant)], now)
         except StoreUnavailable as exc:
             log.warning("token throttle not checked: %s (%s)", exc.description, exc.detail)
-            return
+            return None
         if mine >= self.limits.client_failures:
-            raise self._refuse("client", CLIENT_THROTTLED(retry_after=_seconds(mine_ends - now),
-                                                          detail=f"{mine} failures"))
+            return CLIENT_THROTTLED(retry_after=_seconds(mine_ends - now),
+                                    detail=f"{mine} failed authentications of the client")
         if mine and all_ >= self.limits.tenant_failures:
-            raise self._refuse("tenant", TENANT_THROTTLED(
-                retry_after=_seconds(all_ends - now), detail=f"{all_} failures in the tenant"))
+            return TENANT_THROTTLED(retry_after=_seconds(all_ends - now),
+                                    detail=f"{all_} failed authentications in the tenant")
         if not mine:
             self._hints.pop(key, None)
+        return None
+
+    def refuse(self, err: OAuthError) -> OAuthError:
+        """``err`` (from ``over_budget``), noted for metrics, to raise."""
+        if self._on_throttle is not None:
+            self._on_throttle("token.tenant" if err.code == TENANT_THROTTLED.code
+                              else "token.client")
+        return err
 
     async def failed(self, tenant: Tenant, client_id: str) -> None:
         """Counts one failed authentication of the client (and of its tenant)."""
@@ -104,11 +114,6 @@ class TokenThrottle:
             log.warning("token throttle hints not refreshed: %s", exc.detail)
             return
         self._hints = {k: ends for k, ends in self._hints.items() if ends > now} | fresh
-
-    def _refuse(self, kind: str, err: OAuthError) -> OAuthError:
-        if self._on_throttle is not None:
-            self._on_throttle(f"token.{kind}")
-        return err
 
 
 def _client_key(tenant: Tenant, client_id: str) -> str:

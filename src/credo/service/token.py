@@ -102,14 +102,23 @@ class TokenService:
 
     async def _authenticate(self, presented: Presented, snap: ClientSnapshot,
                             now: float) -> AuthenticatedClient:
-        """Within the client's failure budget, verify and check replay; count a failure."""
-        client_id = snap.application.app_id
-        await self._throttle.check(snap.tenant, client_id)
+        """Verify within the client's failure budget and check replay; count a failure.
+
+        Over budget, a secret is refused unread: the right one must not be found by guessing.
+        An assertion is still verified, since no number of tries forges a signature: a client
+        id alone never locks out a client that holds its certificate.
+        """
+        tenant, client_id = snap.tenant, snap.application.app_id
+        over = await self._throttle.over_budget(tenant, client_id)
+        if over is not None and presented.secret is not None:
+            raise self._throttle.refuse(over)
         try:
             auth = self._verify(presented, snap, now)
             await self._check_replay(auth)
         except InvalidClient:
-            await self._throttle.failed(snap.tenant, client_id)
+            if over is not None:
+                raise self._throttle.refuse(over) from None
+            await self._throttle.failed(tenant, client_id)
             raise
         return auth
 
