@@ -78,8 +78,9 @@ async def populate(data_dir: Path, client_cert_pem: bytes, total_apps: int) -> d
     from credo import certs
     from credo.config import load_settings
     from credo.model import AppRole
-    from credo.service.directory import DirectoryService, new_id
+    from credo.service.directory import DirectoryService
     from credo.service.secrets import SecretHasher
+    from credo.service.sources import new_guid as new_id
     from credo.store.seal import Sealer
     from credo.store.sql import open_store
 

@@ -1,9 +1,11 @@
-"""Wrong-password throttling per user name and per client address, through the page.
+"""Wrong-password throttling through the page: smart lockout (issue 8, finding 4).
 
-After ``user_threshold`` failures for one user name, the next attempt is refused even with
-the right password (429, Retry-After) from any address; an unknown user name locks the
-same way with the same words, so a lockout confirms nothing. After ``address_threshold``
-failures from one address (spread over many names), every name is refused from there.
+After ``user_threshold`` failures for one user name from addresses that never signed the
+user in, the next attempt from any such address is refused even with the right password
+(429, Retry-After); an unknown user name locks the same way with the same words, so a lockout
+confirms nothing. After ``address_threshold`` failures from one address (spread over many
+names), every name it never signed in is refused from there. Addresses that signed the user
+in before, and other tenants, are not locked by strangers' failures.
 """
 
 from __future__ import annotations
