@@ -4,11 +4,11 @@ The answers do not tell which users exist (OWASP Authentication Cheat Sheet, "Au
 and Error Messages"): an unknown user, a wrong password and a user of another tenant all
 get AADSTS50126 "Your account or password is incorrect." after the same argon2id work.
 
-Failures are counted in the shared store, always within one tenant, on the keys of
-``_keys``: an address that signed this user in before (a *familiar* address) has its own
-count per (user, address), so strangers' failures never lock the user out there; from every
-other address the failures count per user name (known or not, so a lockout confirms
-nothing) and per address. Past a key's threshold each further failure doubles its lockout,
+Failures are counted in the shared store, always within one tenant (``_counters``): an
+address that signed this user in before (a *familiar* address) has its own count per (user,
+address), so strangers' failures never lock the user out there; from every other address
+the failures count per user name (known or not, so a lockout confirms nothing) and per
+address. Past a key's threshold each further failure doubles its lockout,
 up to ``max_lockout``. A locked key answers AADSTS50053 (HTTP 429, Retry-After) before any
 password is checked, even a correct one. Only after a correct password does a disabled
 account get its own answer, AADSTS50057, as Entra does. Addresses and user names are kept

@@ -1,4 +1,4 @@
-"""Sign-in throttle counters and familiar addresses: the SQL (ARCHITECTURE.md §4).
+"""Sign-in throttle counters and familiar addresses: the SQL.
 
 Throttle rows are keyed by a SHA-256 of the caller's key and familiar addresses by the
 caller's keyed hash, so neither user names nor addresses are kept in clear. Both upserts

@@ -3,7 +3,7 @@
 User writes do not bump the directory version: no token snapshot holds a user. Throttle
 counters and familiar addresses are written without touching the directory either; rows
 quiet for longer than the policy's windows are purged at most every
-``THROTTLE_PURGE_INTERVAL_S`` (ARCHITECTURE.md D5).
+``THROTTLE_PURGE_INTERVAL_S``.
 """
 
 from __future__ import annotations

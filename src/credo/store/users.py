@@ -1,4 +1,4 @@
-"""Users and their directory roles: the SQL (ARCHITECTURE.md §4).
+"""Users and their directory roles: the SQL.
 
 A user's ``user_principal_name`` is stored lower-cased and is unique across the directory;
 directory roles are rows of ``user_directory_roles`` keyed by Entra's role template id and
