@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 from urllib.parse import urlsplit
 
+from credo.protocol.forwarded import parse_networks
+
 DEFAULT_PORT = 8443
 CONFIG_FILE = "credo.toml"
 PREFIX = "CREDO_"
@@ -76,6 +78,14 @@ def _database(value: str) -> str:
     return f"must start with one of {', '.join(s + '://' for s in _DATABASES)}"
 
 
+def _networks(value: str) -> str:
+    try:
+        parse_networks(value)
+    except ValueError as exc:
+        return f"is not a list of IPs or CIDRs ({exc})"
+    return ""
+
+
 def _key(*, exact: bool) -> Check:
     def check(value: str) -> str:
         try:
@@ -107,7 +117,8 @@ class Settings:
         "SQLAlchemy URL of the database (`postgresql+asyncpg://…` for several nodes).",
         shown_default="SQLite in the data dir", check=_database))
     redis_url: str = field(default="", metadata=rule(
-        "Redis: the shared replay store of `strict` tenants.", shown_default="none",
+        "Redis: the shared replay store of `strict` tenants and the token endpoint's "
+        "failure budgets (per process without it).", shown_default="none",
         check=_url("redis", "rediss", "unix")))
     insecure_http: bool = field(default=False, metadata=rule(
         "Serve plain HTTP behind a TLS-terminating proxy (also `--insecure-http`); the "
@@ -133,6 +144,29 @@ class Settings:
     hsts_seconds: int = field(default=31536000, metadata=rule(
         "Strict-Transport-Security max-age sent on every response (0: no header).", low=0,
         high=63072000))
+    trusted_proxies: str = field(default="", metadata=rule(
+        "IPs or CIDRs (comma-separated) of the proxies in front; only a request whose peer "
+        "is one has its client address taken from `X-Forwarded-For` (the rightmost address "
+        "that is not a trusted proxy).", shown_default="none", check=_networks))
+    lockout_threshold: int = field(default=5, metadata=rule(
+        "Wrong passwords for one user (per tenant) before sign-in from unfamiliar addresses "
+        "is locked; an address that signed the user in before has its own count.",
+        low=1, high=1000))
+    lockout_address_threshold: int = field(default=20, metadata=rule(
+        "Wrong passwords from one address (per tenant, any user name) before sign-in from "
+        "it is locked for users it never signed in.", low=1, high=100000))
+    lockout_seconds: float = field(default=60.0, metadata=rule(
+        "First lockout (seconds); each further failure doubles it, up to 15 minutes.",
+        low=1, high=900))
+    token_client_failures: int = field(default=20, metadata=rule(
+        "Failed client authentications of one client (per tenant) within "
+        "`token_failure_window` before its token requests get 429.", low=1, high=1000000))
+    token_tenant_failures: int = field(default=200, metadata=rule(
+        "Failed client authentications in one tenant within `token_failure_window` before "
+        "every client of it with a failure of its own gets 429.", low=1, high=10000000))
+    token_failure_window: float = field(default=60.0, metadata=rule(
+        "Window (seconds) of the token endpoint's failure budgets; a throttled client "
+        "waits for the rest of it.", low=1, high=86400))
     workers: int = field(default=1, metadata=rule(
         "Worker processes of `credo serve` (also `--workers`).", low=1, high=256))
     log_level: str = field(default="info", metadata=rule(

@@ -396,3 +396,17 @@ class RefreshToken:
     used: datetime | None = None
     revoked: datetime | None = None
     """When its family was revoked (read from the family, not from this token)."""
+
+
+@dataclass(frozen=True)
+class BrowserSession:
+    """A signed-in browser. Its cookie holds a random secret that the store keeps only as a
+    hash; ``session_id`` is public (the OIDC ``sid``) and never opens the session."""
+
+    session_id: str
+    tenant_id: TenantId
+    user_id: ObjectId
+    created: datetime
+    """When the password was checked (``auth_time``, to the microsecond)."""
+    last_seen: datetime
+    expires: datetime

@@ -60,7 +60,8 @@ async def test_a_plain_user_needs_admin_approval(services: Services, world: Worl
         assert "Need admin approval" in page.text and "AADSTS90094" in page.text
         assert "Accept" not in page.text and not forms(page.text)
         # Even a CSRF token valid for this session does not make the POST a grant.
-        session = services.accounts.sessions.unseal(browser.cookie(SESSION_COOKIE) or "", 0)
+        session = await services.accounts.sessions.open(browser.cookie(SESSION_COOKIE) or "")
+        assert session is not None
         token = services.accounts.sessions.csrf_token(
             "adminconsent", session.session_id, world.tid, "1", world.client["appId"],
             REDIRECT_URI, "s-123", "")

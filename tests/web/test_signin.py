@@ -1,4 +1,4 @@
-"""The sign-in page: cookies, CSRF, uniform answers, ``return_to``, sign-out, ``current_user``."""
+"""The sign-in page: cookies, CSRF, uniform answers, ``return_to``, ``current_user``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from credo.web.session import (
 from support import directory_rows
 
 from .conftest import call
-from .consent_world import PASSWORD, REDIRECT_URI, World, add_user, make_world
+from .consent_world import PASSWORD, World, add_user, make_world
 
 INCORRECT = "Your account or password is incorrect."
 
@@ -160,21 +160,3 @@ async def test_current_user_is_scoped_to_the_tenant_and_ends_with_a_password_cha
         await call(client, "PATCH", f"/users/{upn}", world.tenant.operator,
                    {"passwordProfile": {"password": "a brand new password"}}, expect=204)
         assert await signed_in(_request(browser, services), services) is None
-
-
-async def test_sign_out_ends_the_session_and_redirects_only_to_registered_uris(
-        services: Services, world: World) -> None:
-    client_id = world.client["appId"]
-    async with Browser(services) as browser:
-        await browser.sign_in(await browser.get(f"/{world.tid}/login"), world.admin, PASSWORD)
-        registered = await browser.get(
-            f"/{world.tid}/oauth2/v2.0/logout?" + str(httpx.QueryParams({
-                "post_logout_redirect_uri": REDIRECT_URI, "client_id": client_id,
-                "state": "bye"})))
-        assert registered.headers["location"] == f"{REDIRECT_URI}?state=bye"
-        assert browser.cookie(SESSION_COOKIE) is None
-        unregistered = await browser.get(
-            f"/{world.tid}/oauth2/logout?" + str(httpx.QueryParams({
-                "post_logout_redirect_uri": "https://evil.example/", "client_id": client_id})))
-    assert unregistered.status_code == 200 and "signed out" in unregistered.text
-    assert "location" not in unregistered.headers

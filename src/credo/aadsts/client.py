@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from credo.aadsts import Aadsts
-from credo.errors import InvalidClient, InvalidRequest, UnauthorizedClient
+from credo.errors import InvalidClient, InvalidRequest, TemporarilyUnavailable, UnauthorizedClient
 
 CLIENT_NOT_FOUND = Aadsts(
     700016, UnauthorizedClient, "Application with identifier '{client_id}' was not found in the "
@@ -109,3 +109,19 @@ EXPIRED_SECRET = Aadsts(
     7000222, InvalidClient, "The provided client secret keys for app '{client_id}' are expired.",
     when="The secret matches, but it is outside its validity.",
     fix="Add a new secret and use it.")
+CLIENT_THROTTLED = Aadsts(
+    50196, TemporarilyUnavailable, "The server terminated an operation because it encountered "
+    "too many failed authentications of this client. Retry after the time in the Retry-After "
+    "header.", status=429,
+    when="The client failed to authenticate `token_client_failures` times in this tenant within "
+    "`token_failure_window` seconds: every request of it is refused until the window ends, the "
+    "right credential included.",
+    fix="Fix the credential, then retry after the Retry-After seconds (MSAL and azure-identity "
+    "wait for it).")
+TENANT_THROTTLED = Aadsts(
+    90055, TemporarilyUnavailable, "There are too many incoming requests. Retry after the time "
+    "in the Retry-After header.", status=429,
+    when="The tenant saw `token_tenant_failures` failed client authentications within "
+    "`token_failure_window` seconds: its clients that failed too are refused until the window "
+    "ends (a client without failures is not).",
+    fix="Retry after the Retry-After seconds; find the failing clients in the audit log.")

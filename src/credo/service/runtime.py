@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from credo import metrics
+from credo.cache.failures import LocalFailures, RedisFailures
 from credo.cache.replay import RedisReplay
 from credo.config import Settings
 from credo.model import AuditEvent, AuditTarget
@@ -22,11 +23,13 @@ from credo.service.keys import KeyService
 from credo.service.management import Management, open_management
 from credo.service.management.activities import ROTATE
 from credo.service.secrets import SecretHasher
+from credo.service.signin import ThrottlePolicy
 from credo.service.snapshots import DirectoryCache, poll_versions
 from credo.service.sources import SYSTEM, Sources
+from credo.service.throttle import OnThrottle, ThrottleLimits, TokenThrottle
 from credo.service.token import TokenService
 from credo.service.user_flows import UserFlows, open_user_flows
-from credo.store.api import ReplayStore
+from credo.store.api import FailureCounter, ReplayStore
 from credo.store.seal import Sealer
 from credo.store.sql import SqlStore, open_store
 
@@ -52,8 +55,28 @@ class Services:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Services:
-    """Everything a node needs; the database must already be migrated (``credo init``)."""
+def _token_throttle(settings: Settings, sources: Sources, on_throttle: OnThrottle | None
+                    ) -> TokenThrottle:
+    """Failure budgets shared through Redis when configured, per process otherwise."""
+    failures: FailureCounter = (RedisFailures(settings.redis_url) if settings.redis_url
+                                else LocalFailures())
+    limits = ThrottleLimits(settings.token_client_failures, settings.token_tenant_failures,
+                            settings.token_failure_window, sync_every=settings.cache_seconds)
+    return TokenThrottle(failures, limits, clock=sources.clock, on_throttle=on_throttle)
+
+
+def _lockout(settings: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(user_threshold=settings.lockout_threshold,
+                          address_threshold=settings.lockout_address_threshold,
+                          base_lockout=settings.lockout_seconds)
+
+
+async def open_services(settings: Settings, sources: Sources = SYSTEM, *,
+                        on_throttle: OnThrottle | None = None) -> Services:
+    """Everything a node needs; the database must already be migrated (``credo init``).
+    ``on_throttle`` is told the kind of every throttle refusal (the throttle metric by
+    default)."""
+    on_throttle = on_throttle or metrics.throttled
     sealer = Sealer.from_env_or_file(settings.data_dir / "master.key", create=False)
     store = await open_store(settings.database_url, sealer)
     replay: ReplayStore = RedisReplay(settings.redis_url) if settings.redis_url else store
@@ -67,7 +90,8 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Servic
     directory = DirectoryService(store, secret_hasher=hasher, on_change=cache.invalidate,
                                  sources=sources)
     accounts = open_accounts(store, audit, key_source=hasher, on_change=cache.invalidate,
-                             sources=sources)
+                             sources=sources, lockout=_lockout(settings),
+                             on_throttle=on_throttle)
     delegated = open_user_flows(store.flows, base_url=settings.base_url, cache=cache,
                                 keys=keys, audit=audit, hasher=hasher, directory=directory,
                                 token_lifetime=settings.token_lifetime, sources=sources)
@@ -77,7 +101,8 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM) -> Servic
         new_id=sources.new_token_id))
     metrics.bind_token_outcomes(list(grants))
     tokens = TokenService(base_url=settings.base_url, cache=cache, replay=replay, audit=audit,
-                          secret_hasher=hasher, grants=grants, clock=sources.clock)
+                          secret_hasher=hasher, grants=grants, clock=sources.clock,
+                          throttle=_token_throttle(settings, sources, on_throttle))
     await ensure_management_api(directory)
     management = open_management(
         base_url=settings.base_url, directory=directory, keys=keys, users=accounts.users,

@@ -1,18 +1,26 @@
-"""Password sign-in with throttling of failed attempts (Entra "smart lockout"-like).
+"""Password sign-in with smart lockout (Entra ID's, with familiar and unfamiliar locations).
 
 The answers do not tell which users exist (OWASP Authentication Cheat Sheet, "Authentication
 and Error Messages"): an unknown user, a wrong password and a user of another tenant all
 get AADSTS50126 "Your account or password is incorrect." after the same argon2id work.
-Failures are counted per user name (known or not, so a lockout confirms nothing) and per
-client address in the shared store; past a threshold each further failure doubles the
-lockout, up to ``max_lockout``. A locked key answers AADSTS50053 (HTTP 429, Retry-After)
-before any password is checked, even a correct one. Only after a correct password does a
-disabled account get its own answer, AADSTS50057, as Entra does.
+
+Failures are counted in the shared store, always within one tenant (``_counters``): an
+address that signed this user in before (a *familiar* address) has its own count per (user,
+address), so strangers' failures never lock the user out there; from every other address
+the failures count per user name (known or not, so a lockout confirms nothing) and per
+address. Past a key's threshold each further failure doubles its lockout,
+up to ``max_lockout``. A locked key answers AADSTS50053 (HTTP 429, Retry-After) before any
+password is checked, even a correct one. Only after a correct password does a disabled
+account get its own answer, AADSTS50057, as Entra does. Addresses and user names are kept
+only as keyed hashes (HMAC-SHA256 under a key derived from the deployment's pepper).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from credo.aadsts import user as user_errors
@@ -21,10 +29,12 @@ from credo.model import AuditEvent, ObjectId, Tenant, User
 from credo.service.audit import AuditBuffer
 from credo.service.passwords import Passwords
 from credo.service.sources import SYSTEM, Sources
-from credo.store.api import SignInThrottle, UserDirectory
+from credo.service.throttle import OnThrottle
+from credo.store.api import FamiliarAddresses, SignInThrottle, UserDirectory
 
 MAX_NAME = 320
 _NOBODY = ObjectId("00000000-0000-0000-0000-000000000000")
+_KEY_LABEL = "credo/sign-in keys/v1"
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,8 @@ class ThrottlePolicy:
     max_lockout: float = 900.0
     reset_after: float = 3600.0
     """A key with no failure for this long starts again from zero."""
+    familiar_for: float = 90 * 86400.0
+    """An address stays familiar to a user this long after it last signed them in."""
 
     def remaining(self, failures: int, last_failure: float, threshold: int,
                   now: float) -> float:
@@ -48,46 +60,61 @@ class ThrottlePolicy:
         return max(0.0, last_failure + lockout - now)
 
 
-def throttled(retry_after: float) -> OAuthError:
-    return user_errors.LOCKED(retry_after=max(1, math.ceil(retry_after)))
+@dataclass(frozen=True)
+class Counter:
+    """One failure count an attempt is checked against and counted on."""
+
+    key: str
+    threshold: int
+    kind: str
+    """``familiar`` (this user at this familiar address), ``user`` or ``address``."""
+
+
+def throttled(retry_after: float, kind: str) -> OAuthError:
+    return user_errors.LOCKED(retry_after=max(1, math.ceil(retry_after)),
+                              detail=f"sign-in locked ({kind} key)")
 
 
 class SignInService:
     """``sign_in`` checks a user name and password for one tenant, or raises ``OAuthError``."""
 
-    def __init__(self, users: UserDirectory, throttle: SignInThrottle, passwords: Passwords,
-                 audit: AuditBuffer, policy: ThrottlePolicy | None = None,
-                 sources: Sources = SYSTEM) -> None:
+    def __init__(self, users: UserDirectory, throttle: SignInThrottle,
+                 familiar: FamiliarAddresses, passwords: Passwords, audit: AuditBuffer, *,
+                 key_source: Callable[[str], bytes], policy: ThrottlePolicy | None = None,
+                 sources: Sources = SYSTEM, on_throttle: OnThrottle | None = None) -> None:
         self._users = users
         self._throttle = throttle
+        self._familiar = familiar
         self._passwords = passwords
         self._audit = audit
+        self._key = key_source(_KEY_LABEL)
         self._sources = sources
+        self._on_throttle = on_throttle
         self.policy = policy or ThrottlePolicy()
 
     async def sign_in(self, tenant: Tenant, user_principal_name: str, password: str, *,
                       address: str, now: float) -> User:
         """The signed-in user; raises AADSTS50053 (locked), 50126 (bad) or 50057 (disabled)."""
         name = user_principal_name.strip().lower()[:MAX_NAME]
-        user_key, address_key = f"user:{tenant.id}:{name}", f"address:{address}"
         user: User | None = None
         try:
-            await self._check_lockout(user_key, address_key, now)
             found = await self._users.user_by_upn(name) if name else None
             user = found if found is not None and found.tenant_id == tenant.id else None
             # The same queries whether or not the user exists (no timing difference).
-            hashed = await self._users.password_hash(user.id if user else _NOBODY)
-            hashed = hashed if user is not None else None
-            try:
-                await self._passwords.verify(hashed, password)
-            except OAuthError:
-                await self._throttle.add_failure([user_key, address_key], now,
-                                                 self.policy.reset_after)
-                raise
+            user_id = user.id if user is not None else _NOBODY
+            seen = self._digest("seen", address)
+            familiar = await self._familiar.is_familiar(user_id, seen,
+                                                        now - self.policy.familiar_for)
+            counters = self._counters(tenant, name, address, familiar)
+            await self._check_lockout(counters, now)
+            hashed = await self._users.password_hash(user_id)
+            await self._verify(counters, hashed if user is not None else None, password, now)
             assert user is not None and hashed is not None  # verify raised otherwise
-            await self._throttle.clear_failures([user_key])
+            await self._throttle.clear_failures([counters[0].key])
             if not user.account_enabled:
                 raise user_errors.USER_DISABLED()
+            await self._familiar.remember_address(user.id, seen, now,
+                                                  now - self.policy.familiar_for)
             await self._upgrade_hash(user, hashed, password)
         except OAuthError as err:
             self._record(tenant, user, err.code, err.detail)
@@ -95,14 +122,40 @@ class SignInService:
         self._record(tenant, user, 0, "")
         return user
 
-    async def _check_lockout(self, user_key: str, address_key: str, now: float) -> None:
-        counts = await self._throttle.failure_counts([user_key, address_key])
-        thresholds = {user_key: self.policy.user_threshold,
-                      address_key: self.policy.address_threshold}
-        wait = max((self.policy.remaining(failures, last, thresholds[key], now)
-                    for key, (failures, last) in counts.items()), default=0.0)
+    def _digest(self, *parts: str) -> str:
+        message = "\x1f".join(parts).encode("utf-8")
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def _counters(self, tenant: Tenant, name: str, address: str,
+                  familiar: bool) -> list[Counter]:
+        """Familiar address: its own count for this user. Elsewhere: per user, per address."""
+        threshold = self.policy.user_threshold
+        if familiar:
+            return [Counter(self._digest("familiar", tenant.id, name, address), threshold,
+                            "familiar")]
+        return [Counter(self._digest("user", tenant.id, name), threshold, "user"),
+                Counter(self._digest("address", tenant.id, address),
+                        self.policy.address_threshold, "address")]
+
+    async def _check_lockout(self, counters: list[Counter], now: float) -> None:
+        counts = await self._throttle.failure_counts([c.key for c in counters])
+        waits = [(self.policy.remaining(*counts[c.key], c.threshold, now), c.kind)
+                 for c in counters if c.key in counts]
+        wait, kind = max(waits, default=(0.0, ""))
         if wait > 0:
-            raise throttled(wait)
+            if self._on_throttle is not None:
+                self._on_throttle(f"signin.{kind}")
+            raise throttled(wait, kind)
+
+    async def _verify(self, counters: list[Counter], hashed: str | None, password: str,
+                      now: float) -> None:
+        """The password check; a failure is counted on every one of ``counters``."""
+        try:
+            await self._passwords.verify(hashed, password)
+        except OAuthError:
+            await self._throttle.add_failure([c.key for c in counters], now,
+                                             self.policy.reset_after)
+            raise
 
     async def _upgrade_hash(self, user: User, hashed: str, password: str) -> None:
         if self._passwords.needs_rehash(hashed):

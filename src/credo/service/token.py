@@ -1,7 +1,8 @@
 """The token endpoint's pipeline (RFC 6749 §3.2), the same for every grant.
 
 parse → tenant → grant by wire name → client authentication (or a public client) → load
-the client → verify its credential (pure) → replay check → the grant's pipeline → audit.
+the client → failure budget → verify its credential (pure) → replay check → the grant's
+pipeline → audit. A credential that does not verify is counted (``service/throttle.py``).
 Nothing here writes to the database on success: the only write on the client-credentials
 path is the strict profile's replay record (one atomic add-if-absent); the audit event is
 buffered.
@@ -19,7 +20,7 @@ from credo import metrics
 from credo.aadsts.client import CLIENT_NOT_FOUND, REPLAYED
 from credo.aadsts.request import MISSING_BODY_PARAMETER
 from credo.aadsts.service import TRANSIENT
-from credo.errors import OAuthError, StoreUnavailable
+from credo.errors import InvalidClient, OAuthError, StoreUnavailable
 from credo.model import ClientSnapshot, Tenant
 from credo.protocol import forms, metadata
 from credo.protocol.client_auth import (
@@ -36,6 +37,7 @@ from credo.service.grants import Grant, GrantCall, grant_for
 from credo.service.sign_ins import SignInFacts, token_event
 from credo.service.snapshots import DirectoryCache
 from credo.service.tenants import token_tenant
+from credo.service.throttle import TokenThrottle
 from credo.store.api import ReplayStore
 
 log = logging.getLogger("credo.token")
@@ -61,7 +63,8 @@ class TokenService:
 
     def __init__(self, *, base_url: str, cache: DirectoryCache, replay: ReplayStore,
                  audit: AuditBuffer, secret_hasher: Callable[[str], bytes],
-                 grants: Mapping[str, Grant], clock: Callable[[], float] = time.time) -> None:
+                 grants: Mapping[str, Grant], clock: Callable[[], float] = time.time,
+                 throttle: TokenThrottle | None = None) -> None:
         self._base = base_url
         self._cache = cache
         self._replay = replay
@@ -69,6 +72,7 @@ class TokenService:
         self._hasher = secret_hasher
         self._grants = dict(grants)
         self._clock = clock
+        self._throttle = throttle or TokenThrottle(clock=clock)
 
     async def token(self, call: TokenCall) -> dict[str, Any]:
         """Run the pipeline; on any ``OAuthError`` record the failure and re-raise it."""
@@ -85,10 +89,8 @@ class TokenService:
             client_id = presented.client_id if presented else _public_client_id(req)
             facts.client_id = client_id
             snap = facts.snapshot = await self._client(tenant, client_id)
-            auth = self._verify(presented, snap, now) if presented else None
+            auth = await self._authenticate(presented, snap, now) if presented else None
             facts.client = auth
-            if auth is not None:
-                await self._check_replay(auth)
             body = await grant.issue(GrantCall(req, tenant, snap, auth, call.version, now,
                                                facts))
         except OAuthError as err:
@@ -103,6 +105,28 @@ class TokenService:
         if snap is None or snap.service_principal is None:
             raise CLIENT_NOT_FOUND(client_id=client_id, tenant=tenant.default_domain)
         return snap
+
+    async def _authenticate(self, presented: Presented, snap: ClientSnapshot,
+                            now: float) -> AuthenticatedClient:
+        """Verify within the client's failure budget and check replay; count a failure.
+
+        Over budget, a secret is refused unread: the right one must not be found by guessing.
+        An assertion is still verified, since no number of tries forges a signature: a client
+        id alone never locks out a client that holds its certificate.
+        """
+        tenant, client_id = snap.tenant, snap.application.app_id
+        over = await self._throttle.over_budget(tenant, client_id)
+        if over is not None and presented.secret is not None:
+            raise self._throttle.refuse(over)
+        try:
+            auth = self._verify(presented, snap, now)
+            await self._check_replay(auth)
+        except InvalidClient:
+            if over is not None:
+                raise self._throttle.refuse(over) from None
+            await self._throttle.failed(tenant, client_id)
+            raise
+        return auth
 
     def _verify(self, presented: Presented, snap: ClientSnapshot,
                 now: float) -> AuthenticatedClient:

@@ -69,17 +69,17 @@ def _check_display_name(name: str) -> str:
 class UserService:
     """Create, read, change and delete users; every write validates first.
 
-    ``revoke_tokens(user_id)`` runs after a password change, a disabling and a deletion
-    (the delegated flows' refresh tokens); browser sessions end by themselves
-    (``web/session.py`` checks ``account_enabled`` and ``password_changed``).
+    ``revoke_access(user_id)`` runs after a password change, a disabling and before a
+    deletion: it revokes the delegated flows' refresh tokens and ends every browser session
+    of the user on every node.
     """
 
     def __init__(self, store: UserDirectory, passwords: Passwords, *,
-                 revoke_tokens: Callable[[ObjectId], Awaitable[None]] | None = None,
+                 revoke_access: Callable[[ObjectId], Awaitable[None]] | None = None,
                  sources: Sources = SYSTEM) -> None:
         self._store = store
         self.passwords = passwords
-        self._revoke = revoke_tokens
+        self._revoke = revoke_access
         self._sources = sources
 
     async def by_id(self, user_id: str) -> User | None:
@@ -143,7 +143,7 @@ class UserService:
             await self._revoke(user.id)
 
     async def set_password(self, user: User, password: str) -> User:
-        """A new password; sessions signed in before it stop working (``password_changed``)."""
+        """A new password; the user's sessions and refresh tokens end (``revoke_access``)."""
         check_policy(password, user_principal_name=user.user_principal_name)
         now = self._sources.now()
         await self._store.set_password_hash(user.id, await self.passwords.hash(password), now)

@@ -18,6 +18,7 @@ from credo.model import (
     AuditQuery,
     AuditRecord,
     AuthorizationCode,
+    BrowserSession,
     DelegatedGrant,
     ObjectId,
     RefreshToken,
@@ -112,6 +113,23 @@ class ReplayStore(Protocol):
         """
 
 
+Window = tuple[int, float]
+"""``(failures, end of the window as epoch seconds)`` of one failure counter."""
+
+
+class FailureCounter(Protocol):
+    """Failures per key in fixed windows: shared by every worker and node through Redis
+    (``cache/failures.py``), or per process. Raises ``StoreUnavailable`` when it cannot answer."""
+
+    async def add(self, keys: Sequence[str], window: float, now: float) -> list[Window]:
+        """Counts one failure on each key atomically; a key's window opens at its first
+        failure and lasts ``window`` seconds. The windows after counting, in order."""
+    async def counts(self, keys: Sequence[str], now: float) -> list[Window]:
+        """The open windows of ``keys``, in order (``(0, now)`` for a key with none)."""
+    async def failing(self, now: float) -> dict[str, float]:
+        """Every key with an open window, and when it ends."""
+
+
 class AuditLog(Protocol):
     """Sign-in and directory events, written in batches, read one tenant's log at a time."""
 
@@ -153,6 +171,30 @@ class SignInThrottle(Protocol):
         """Counts one failure on each key atomically; a key quiet for ``reset_after``
         seconds starts again at one."""
     async def clear_failures(self, keys: Sequence[str]) -> None: ...
+
+
+class FamiliarAddresses(Protocol):
+    """The addresses that signed each user in (smart lockout), as keyed hashes only."""
+
+    async def is_familiar(self, user_id: ObjectId, address_hash: str, since: float) -> bool:
+        """True when the address signed the user in at or after ``since`` (epoch seconds)."""
+    async def remember_address(self, user_id: ObjectId, address_hash: str, now: float,
+                               forget_before: float) -> None:
+        """Records a sign-in from the address at ``now``; records last seen before
+        ``forget_before`` are purged now and then. An unknown user records nothing."""
+
+
+class SessionStore(Protocol):
+    """Browser sessions, looked up by the hash of the cookie's secret, shared by nodes."""
+
+    async def add_session(self, token_hash: str, session: BrowserSession) -> None:
+        """Raises ``ObjectNotFound`` when the user no longer exists."""
+    async def session(self, token_hash: str) -> BrowserSession | None: ...
+    async def touch_session(self, token_hash: str, seen: datetime) -> None: ...
+    async def end_session(self, token_hash: str) -> None: ...
+    async def end_user_sessions(self, user_id: ObjectId) -> None: ...
+    async def purge_sessions(self, before: datetime) -> int:
+        """Deletes the sessions that expired before ``before``; returns how many."""
 
 
 class ConsentWriter(Protocol):

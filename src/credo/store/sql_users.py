@@ -1,8 +1,9 @@
-"""``SqlUserStore``: the ``UserDirectory`` and ``SignInThrottle`` over SQL.
+"""``SqlUserStore``: ``UserDirectory``, ``SignInThrottle`` and ``FamiliarAddresses`` over SQL.
 
 User writes do not bump the directory version: no token snapshot holds a user. Throttle
-counters are written without touching the directory either; rows quiet for longer than
-the policy's reset window are purged at most every ``THROTTLE_PURGE_INTERVAL_S``.
+counters and familiar addresses are written without touching the directory either; rows
+quiet for longer than the policy's windows are purged at most every
+``THROTTLE_PURGE_INTERVAL_S``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from credo.errors import ObjectNotFound
 from credo.model import ObjectId, TenantId, User
-from credo.store import users
+from credo.store import signin, users
 from credo.store.db import Database
 from credo.store.tables import users as users_table
 
@@ -29,11 +31,12 @@ def throttle_key(key: str) -> str:
 
 
 class SqlUserStore:
-    """Implements ``store.api.UserDirectory`` and ``store.api.SignInThrottle``."""
+    """Implements ``store.api`` ``UserDirectory``, ``SignInThrottle``, ``FamiliarAddresses``."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._purge_due = 0.0
+        self._forget_due = 0.0
 
     async def user(self, user_id: ObjectId) -> User | None:
         async with self._db.read() as conn:
@@ -79,11 +82,11 @@ class SqlUserStore:
     async def failure_counts(self, keys: Sequence[str]) -> dict[str, tuple[int, float]]:
         hashed = {throttle_key(k): k for k in keys}
         async with self._db.read() as conn:
-            rows = await users.throttle_rows(conn, list(hashed))
+            rows = await signin.throttle_rows(conn, list(hashed))
         return {hashed[h]: value for h, value in rows.items()}
 
     async def add_failure(self, keys: Sequence[str], now: float, reset_after: float) -> None:
-        statements = [users.failure_upsert(self._db.dialect, throttle_key(k), now, reset_after)
+        statements = [signin.failure_upsert(self._db.dialect, throttle_key(k), now, reset_after)
                       for k in sorted(set(keys))]  # one lock order for every writer
 
         async def op(conn: AsyncConnection) -> bool:
@@ -94,8 +97,30 @@ class SqlUserStore:
         await self._db.write(op, bump=False)
         if time.monotonic() >= self._purge_due:
             self._purge_due = time.monotonic() + THROTTLE_PURGE_INTERVAL_S
-            await self._db.write(lambda conn: users.purge(conn, now - reset_after), bump=False)
+            await self._db.write(lambda conn: signin.purge(conn, now - reset_after), bump=False)
 
     async def clear_failures(self, keys: Sequence[str]) -> None:
         hashed = [throttle_key(k) for k in keys]
-        await self._db.write(lambda conn: users.clear(conn, hashed), bump=False)
+        await self._db.write(lambda conn: signin.clear(conn, hashed), bump=False)
+
+    # -- FamiliarAddresses ---------------------------------------------------------------
+
+    async def is_familiar(self, user_id: ObjectId, address_hash: str, since: float) -> bool:
+        async with self._db.read() as conn:
+            return await signin.is_familiar(conn, user_id, address_hash, since)
+
+    async def remember_address(self, user_id: ObjectId, address_hash: str, now: float,
+                               forget_before: float) -> None:
+        stmt = signin.familiar_upsert(self._db.dialect, user_id, address_hash, now)
+
+        async def op(conn: AsyncConnection) -> bool:
+            await conn.execute(stmt)
+            return True
+
+        try:
+            await self._db.write(op, bump=False)
+        except ObjectNotFound:
+            return  # the user was deleted meanwhile
+        if time.monotonic() >= self._forget_due:
+            self._forget_due = time.monotonic() + THROTTLE_PURGE_INTERVAL_S
+            await self._db.write(lambda conn: signin.forget(conn, forget_before), bump=False)

@@ -321,3 +321,24 @@ refresh_tokens = sa.Table(
     _when("expires", nullable=False),
     _when("used"),
 )
+
+# -- browser sessions and familiar sign-in addresses (migration 0006) -------------
+
+browser_sessions = sa.Table(
+    "browser_sessions", metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),  # SHA-256 hex of the cookie
+    _text("session_id"),  # public (OIDC ``sid``), never enough to open the session
+    _guid("tenant_id"),
+    _guid("user_id", _cascade("users.id"), index=True),
+    _when("created", nullable=False),
+    _when("last_seen", nullable=False),
+    _when("expires", nullable=False),
+    sa.Index("ix_browser_sessions_expires", "expires"),
+)
+
+sign_in_familiar = sa.Table(
+    "sign_in_familiar", metadata,
+    _guid("user_id", _cascade("users.id"), primary_key=True),
+    sa.Column("address_hash", sa.String(64), primary_key=True),  # keyed hash, hex
+    sa.Column("last_seen", sa.Float, nullable=False, index=True),
+)

@@ -1,9 +1,8 @@
-"""Users, their directory roles and sign-in throttle counters: the SQL.
+"""Users and their directory roles: the SQL.
 
 A user's ``user_principal_name`` is stored lower-cased and is unique across the directory;
 directory roles are rows of ``user_directory_roles`` keyed by Entra's role template id and
-are replaced together with the user in one transaction. Throttle rows are keyed by a
-SHA-256 of the caller's key, so neither user names nor addresses are kept in clear.
+are replaced together with the user in one transaction. Sign-in counters: ``signin.py``.
 """
 
 from __future__ import annotations
@@ -13,16 +12,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from credo.errors import ObjectConflict, ObjectNotFound
 from credo.model import DIRECTORY_ROLE_TEMPLATES, DirectoryRoleName, ObjectId, TenantId, User
-from credo.store.tables import sign_in_throttle, tenants, user_directory_roles, users
+from credo.store.tables import tenants, user_directory_roles, users
 
 _u = users.c
 _r = user_directory_roles.c
-_t = sign_in_throttle.c
 _ROLE_BY_TEMPLATE: dict[str, DirectoryRoleName] = {
     template: name for name, template in DIRECTORY_ROLE_TEMPLATES.items()}
 
@@ -114,32 +111,3 @@ async def set_password(conn: AsyncConnection, user_id: ObjectId, hashed: str,
 async def delete(conn: AsyncConnection, user_id: ObjectId) -> bool:
     await conn.execute(sa.delete(user_directory_roles).where(_r.user_id == user_id))
     return (await conn.execute(sa.delete(users).where(_u.id == user_id))).rowcount > 0
-
-
-# -- throttle -------------------------------------------------------------------------------
-
-async def throttle_rows(conn: AsyncConnection, keys: Sequence[str]
-                        ) -> dict[str, tuple[int, float]]:
-    rows = await conn.execute(sa.select(_t.key, _t.failures, _t.last_failure)
-                              .where(_t.key.in_(list(keys))))
-    return {key: (int(failures), float(last)) for key, failures, last in rows}
-
-
-def failure_upsert(dialect: str, key: str, now: float, reset_after: float) -> sa.Executable:
-    """One atomic statement: a new row, or +1 (restarting at 1 after ``reset_after`` quiet)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(sign_in_throttle).values(key=key, failures=1, last_failure=now)
-    return stmt.on_conflict_do_update(index_elements=[_t.key], set_={
-        "failures": sa.case((_t.last_failure < now - reset_after, 1),
-                            else_=_t.failures + 1),
-        "last_failure": now})
-
-
-async def clear(conn: AsyncConnection, keys: Sequence[str]) -> bool:
-    await conn.execute(sa.delete(sign_in_throttle).where(_t.key.in_(list(keys))))
-    return True
-
-
-async def purge(conn: AsyncConnection, before: float) -> bool:
-    await conn.execute(sa.delete(sign_in_throttle).where(_t.last_failure < before))
-    return True

@@ -39,12 +39,6 @@ def note_caller(scope: Scope, tenant_id: str, client_id: str) -> None:
     scope[CALLER] = (tenant_id, client_id)
 
 
-def client_address(scope: Scope) -> str:
-    """The peer's address as the server saw it."""
-    client = scope.get("client")
-    return str(client[0]) if client else ""
-
-
 def route_template(scope: Scope) -> str:
     """The template of the route that answered (mount prefix included), or ``unmatched``."""
     noted = scope.get(ROUTE)

@@ -43,7 +43,7 @@ def build_app(services: Services) -> ASGIApp:
               Mount("/v1.0", app=management_app(services))]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
     app.state.services = services  # the pages' handlers (web/session.py services_of)
-    return AccessLog(TokenEndpoint(services.tokens, app))
+    return AccessLog(TokenEndpoint(services.tokens, app, services.settings))
 
 
 def create_app() -> ASGIApp:

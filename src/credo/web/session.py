@@ -4,8 +4,9 @@ Public API (used by the admin-consent pages and the delegated flows' authorize e
 
 ``await current_user(request, services, tenant) -> SignedInUser | None``
     The user signed in to ``tenant`` (a resolved ``model.Tenant``) by this browser, or
-    None: no cookie, a cookie that does not open, an expired session, a user deleted,
-    disabled or whose password changed after ``auth_time``, or a session of another tenant.
+    None: no cookie, a cookie that opens no live session on the server (never issued,
+    signed out, expired, or ended by a password change, disabling or deletion of the user),
+    or a session of another tenant.
 ``await signed_in(request, services) -> SignedInUser | None``
     The same for whatever tenant the session belongs to.
 ``signin_redirect(request, tenant_segment, return_to) -> Response``
@@ -15,9 +16,10 @@ Public API (used by the admin-consent pages and the delegated flows' authorize e
     seconds, OIDC Core §2), ``session_id`` (stable for the session: an OIDC ``sid``).
 
 The session cookie ``__Host-credo-session`` is ``Secure; HttpOnly; SameSite=Lax; Path=/``
-without ``Domain`` (RFC 6265bis §4.1.3.2 ``__Host-`` prefix), sealed by
-``service/sessions.py``. ``return_to`` is accepted only as a same-origin path (no scheme,
-no host, no ``//`` or ``\\``), so the sign-in page cannot redirect anywhere else.
+without ``Domain`` (RFC 6265bis §4.1.3.2 ``__Host-`` prefix) and holds only the random
+secret of a session kept in the store (``service/sessions.py``). ``return_to`` is accepted
+only as a same-origin path (no scheme, no host, no ``//`` or ``\\``), so the sign-in page
+cannot redirect anywhere else.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from starlette.responses import Response
 
 from credo.model import Tenant, TenantId, User
 from credo.service.runtime import Services
-from credo.service.sessions import SESSION_SECONDS, Session
+from credo.service.sessions import SESSION_SECONDS
 from credo.web import pages
 
 SESSION_COOKIE = "__Host-credo-session"
@@ -55,19 +57,16 @@ def services_of(request: Request) -> Services:
 
 
 async def signed_in(request: Request, services: Services) -> SignedInUser | None:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    try:
-        session = services.accounts.sessions.unseal(cookie, services.sources.clock())
-    except ValueError:
+    session = await services.accounts.sessions.open(request.cookies.get(SESSION_COOKIE, ""))
+    if session is None:
         return None
     user = await services.accounts.users.by_id(session.user_id)
     if user is None or user.tenant_id != session.tenant_id or not user.account_enabled:
         return None
-    if user.password_changed and user.password_changed.timestamp() > session.issued:
-        return None
-    return SignedInUser(session.tenant_id, user, session.auth_time, session.session_id)
+    if user.password_changed and user.password_changed > session.created:
+        return None  # a sign-in that raced a password change
+    return SignedInUser(session.tenant_id, user, int(session.created.timestamp()),
+                        session.session_id)
 
 
 async def current_user(request: Request, services: Services, tenant: Tenant
@@ -98,14 +97,15 @@ def absolute(services: Services, return_to: str) -> str:
     return services.settings.base_url + return_to
 
 
-def start_session(response: Response, services: Services, session: Session) -> None:
-    response.set_cookie(SESSION_COOKIE, services.accounts.sessions.seal(session),
-                        max_age=SESSION_SECONDS, path="/", secure=True, httponly=True,
-                        samesite="lax")
+def start_session(response: Response, cookie: str) -> None:
+    """Sets the session cookie (the secret ``SessionService.start`` returned)."""
+    response.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_SECONDS, path="/",
+                        secure=True, httponly=True, samesite="lax")
     response.delete_cookie(LOGIN_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
 
 
 def end_session(response: Response) -> None:
+    """Clears the cookie; ``SessionService.end`` ends the session on the server."""
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True,
                            samesite="lax")
 

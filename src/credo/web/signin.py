@@ -2,16 +2,23 @@
 
 Sign-in (GET form, POST credentials; field names ``login`` and ``passwd`` as Entra's page)
 is protected against CSRF by a synchronizer token bound to a random pre-session cookie
-(OWASP CSRF Prevention Cheat Sheet); a successful sign-in starts a new session (new id:
-no session fixation) and goes back to ``return_to``. Sign-out clears the session and goes
-to ``post_logout_redirect_uri`` only when it is registered on the app named by
-``client_id`` (OpenID Connect RP-Initiated Logout 1.0 §3), else shows a signed-out page.
+(OWASP CSRF Prevention Cheat Sheet); a successful sign-in starts a new session (new secret
+and id: no session fixation, and the browser's previous session ends) and goes back to
+``return_to``. The client address is ``web/client_address.py``'s.
+
+Sign-out (OpenID Connect RP-Initiated Logout 1.0 §2, §3): with a live session, a GET (or a
+POST without a CSRF token, as an RP's form may send) shows a confirmation form; only its
+POST, with the CSRF token bound to the session, ends the session on the server. Then, or
+straight away when there was no session, the browser goes to ``post_logout_redirect_uri``
+only when it is registered on the app named by ``client_id`` (or ``id_token_hint``), else
+sees a signed-out page.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -22,18 +29,24 @@ from credo.model import Tenant
 from credo.service.runtime import Services
 from credo.service.tenants import page_tenant
 from credo.web import pages
+from credo.web.client_address import client_address
 from credo.web.session import (
     LOGIN_COOKIE,
+    SESSION_COOKIE,
+    SignedInUser,
     absolute,
     end_session,
     safe_return_to,
     services_of,
     set_login_nonce,
+    signed_in,
     start_session,
 )
 
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 _EXPIRED = "The sign-in page has expired. Enter your account and password again."
+_SIGNOUT = "signout"
+_LOGOUT_FIELDS = ("post_logout_redirect_uri", "client_id", "state", "id_token_hint")
 
 
 def routes() -> list[Route]:
@@ -90,7 +103,7 @@ async def _submit(request: Request, services: Services, tenant: Tenant,
         return _form(request, services, tenant, return_to=return_to, error=_EXPIRED,
                      login_name=name, status=400)
     now = services.sources.clock()
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request.scope, services.settings)
     try:
         user = await services.accounts.signin.sign_in(tenant, name, form.get("passwd", ""),
                                                       address=address, now=now)
@@ -98,16 +111,18 @@ async def _submit(request: Request, services: Services, tenant: Tenant,
         status = 429 if isinstance(err, TemporarilyUnavailable) else 400
         return _form(request, services, tenant, return_to=return_to, error=err,
                      login_name=name, status=status)
-    session = services.accounts.sessions.new_session(tenant.id, user.id, now)
+    sessions = services.accounts.sessions
+    await sessions.end(request.cookies.get(SESSION_COOKIE, ""))
+    cookie, _ = await sessions.start(tenant.id, user.id)
     response = (pages.redirect(absolute(services, return_to)) if return_to else pages.message(
         "You're signed in", f"You're signed in to {tenant.display_name} as "
         f"{user.user_principal_name}. You can close this window."))
-    start_session(response, services, session)
+    start_session(response, cookie)
     return response
 
 
 async def logout(request: Request) -> Response:
-    """Ends the session; redirects only to a URI registered on the named app."""
+    """Confirm (GET), then end the session (POST with CSRF); redirect only where registered."""
     services = services_of(request)
     try:
         tenant = await page_tenant(services.cache, request.path_params["tenant"])
@@ -115,9 +130,28 @@ async def logout(request: Request) -> Response:
                   else dict(request.query_params))
     except OAuthError as err:
         return pages.error(err)
+    signed = await signed_in(request, services)
+    if signed is not None:
+        if request.method == "GET" or "csrf" not in params:
+            return _confirm(request, services, signed, params)
+        try:
+            services.accounts.sessions.check_csrf(params["csrf"], _SIGNOUT, signed.session_id)
+        except OAuthError as err:
+            return pages.error(err)
+        await services.accounts.sessions.end(request.cookies.get(SESSION_COOKIE, ""))
     target = await services.accounts.signout.redirect_target(tenant, params)
     response = pages.redirect(target) if target else pages.message(
         "You signed out of your account",
         "It's a good idea to close all browser windows.")
     end_session(response)
     return response
+
+
+def _confirm(request: Request, services: Services, signed: SignedInUser,
+             params: dict[str, str]) -> Response:
+    """The sign-out form: POSTs back to this path with the RP's parameters and a CSRF token."""
+    return pages.render(
+        "signout.html", title="Sign out", user_upn=signed.user.user_principal_name,
+        action=services.settings.base_url + quote(request.scope["path"]),
+        fields=[(name, params[name]) for name in _LOGOUT_FIELDS if params.get(name)],
+        csrf=services.accounts.sessions.csrf_token(_SIGNOUT, signed.session_id))

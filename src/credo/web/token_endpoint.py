@@ -13,11 +13,13 @@ from typing import Literal
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from credo.aadsts.request import BODY_TOO_LARGE_PLAIN, TOKEN_METHOD
+from credo.config import Settings
 from credo.errors import OAuthError
 from credo.protocol.forms import MAX_BODY
 from credo.service.token import TokenCall, TokenService
 from credo.web import render
-from credo.web.access import client_address, note_caller, note_route
+from credo.web.access import note_caller, note_route
+from credo.web.client_address import client_address
 
 TOKEN_PATH = re.compile(r"^/([^/]+)/oauth2/(v2\.0/)?token/?$")
 TOKEN_ROUTES = {False: "/{tenant}/oauth2/token", True: "/{tenant}/oauth2/v2.0/token"}
@@ -55,7 +57,8 @@ async def _read_body(scope: Scope, receive: Receive) -> bytes:
 class TokenEndpoint:
     """ASGI middleware that answers the two token paths and passes everything else on."""
 
-    def __init__(self, tokens: TokenService, fallback: ASGIApp) -> None:
+    def __init__(self, tokens: TokenService, fallback: ASGIApp, settings: Settings) -> None:
+        self._settings = settings
         self._tokens = tokens
         self._fallback = fallback
 
@@ -77,7 +80,7 @@ class TokenEndpoint:
                 raise BODY_TOO_LARGE_PLAIN() from None
             call = TokenCall(match.group(1), version, body, _header(scope, b"authorization"),
                              scope.get("query_string", b"").decode("latin-1"), correlation,
-                             client_address(scope))
+                             client_address(scope, self._settings))
             try:
                 result = await self._tokens.token(call)
             finally:  # the client id only once it names a registered app

@@ -50,4 +50,4 @@ def management_app(services: Services) -> ASGIApp:
                    audit_logs):
         app.include_router(router)
     install_error_handlers(app)
-    return RequestContext(app, services.audit)
+    return RequestContext(app, services.audit, services.settings)

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from credo.config import Settings
 from credo.errors import (
     BadRequest,
     Conflict,
@@ -41,8 +42,9 @@ from credo.model import AuditEvent
 from credo.service.audit import AuditBuffer
 from credo.service.management.activities import describe
 from credo.web import render
-from credo.web.access import client_address, note_caller
+from credo.web.access import note_caller
 from credo.web.body import BodyTooLarge, header, read_body
+from credo.web.client_address import client_address
 
 log = logging.getLogger("credo.management")
 
@@ -55,7 +57,8 @@ _MAX_CREATED_CHUNKS = 4
 class RequestContext:
     """ASGI middleware around the management FastAPI app."""
 
-    def __init__(self, app: ASGIApp, audit: AuditBuffer) -> None:
+    def __init__(self, app: ASGIApp, audit: AuditBuffer, settings: Settings) -> None:
+        self._settings = settings
         self._app = app
         self._audit = audit
 
@@ -118,7 +121,7 @@ class RequestContext:
             outcome="failure" if refused else "success",
             client_id=caller.app_id if caller else "", code=status,
             detail=f"{scope['method']} {path}{reason}"[:500],
-            correlation_id=correlation, ip_address=client_address(scope),
+            correlation_id=correlation, ip_address=client_address(scope, self._settings),
             activity=activity, category=category, targets=targets))
 
 
