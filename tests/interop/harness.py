@@ -279,7 +279,7 @@ def build(server: LiveServer, directory: Path) -> Interop:
     tenant_id = str(tenant["id"])
     mail = _register_resource(api, domain, "Mail API", "api://mail-interop", 1,
                               ["Mail.Read", "Mail.Send"])
-    v2 = _register_resource(api, domain, "Mail API v2", "https://v2api.interop.test", 2,
+    v2 = _register_resource(api, domain, "Mail API v2", f"https://v2api.{domain}", 2,
                             ["Mail.Read", "Mail.Send"])
     revocable = _register_resource(api, domain, "Revocable API", "api://revocable-interop", 1,
                                    ["Mail.Read"])
