@@ -18,6 +18,7 @@ from credo.manifest import fields
 from credo.manifest._reader import (
     Problems,
     as_bool,
+    as_display_text,
     as_object,
     as_str,
     as_strings,
@@ -102,7 +103,7 @@ def _sections(doc: Mapping[str, Any], p: Problems) -> _Doc:
 
 
 def _display_name(value: Any, target: str, p: Problems) -> str:
-    return as_str(value, target, p, max_len=_NAME_LIMIT)
+    return as_display_text(value, target, p, max_len=_NAME_LIMIT)
 
 
 def _audience(value: Any, target: str, p: Problems) -> SignInAudience:

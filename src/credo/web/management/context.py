@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from credo import ijson
 from credo.errors import (
     BadRequest,
     Conflict,
@@ -80,6 +81,10 @@ class RequestContext:
                                         status=413)
             await too_large(scope, receive, send_with_ids)
             return
+        refusal = _not_unicode(body)
+        if refusal is not None:
+            await _graph_response(refusal, request_id)(scope, receive, send_with_ids)
+            return
         try:
             await self._app(scope, _replay(body, receive), send_with_ids)
         except Exception:
@@ -104,6 +109,19 @@ class RequestContext:
             client_id=caller.app_id if caller else "", code=status,
             detail=f"{scope['method']} {path}{reason}"[:500],
             correlation_id=correlation))
+
+
+def _not_unicode(body: bytes) -> BadRequest | None:
+    """A JSON body with a string that is not Unicode text (RFC 7493 §2.1), named by its
+    path; other bodies, valid or not, are the route's to judge."""
+    try:
+        ijson.loads(body)
+    except ijson.NotUnicodeText as exc:
+        return BadRequest("The request body is not valid.", details=[FieldError(
+            exc.path, "Must be Unicode text: a lone UTF-16 surrogate is not a character.")])
+    except (ValueError, RecursionError):
+        pass
+    return None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
