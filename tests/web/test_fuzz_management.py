@@ -25,10 +25,10 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -47,8 +47,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from credo import certs
+from credo.manifest import application_to_json
 from credo.model import DIRECTORY_ROLE_TEMPLATES, TenantId
+from credo.service.management.policy import MANAGEMENT_APP_ID
 from credo.service.runtime import Services
+from hostile_jws import JSON_VALUES
 
 from .conftest import TenantAdmin, call, onboard, unique_domain
 from .fuzzing import Tables, fuzz_settings, raw_headers
@@ -60,7 +63,15 @@ CALLERS = ("operator", "tenant admin")
 OPERATIONS = sorted(ALLOWED)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance, negative_data_rejection]
-_DROPPED_HEADERS = frozenset({"host", "content-length", "connection",
+T = TypeVar("T")
+Draw = Callable[[st.SearchStrategy[Any]], Any]
+MANIFEST_OPERATIONS = {("POST", "/applications"), ("PATCH", "/applications/{app_ref}")}
+TRICKY_TEXT = st.sampled_from(["\u202egnp.exe", "a\x00b", "\ufeffAdmin", "Con\u200btoso",
+                               "\u2066x\u2069", "\ud800", "\udfff\ud800", "\t", " ", ""])
+HOSTILE_JSON = JSON_VALUES | TRICKY_TEXT | st.text(st.characters(codec="utf-8"), max_size=20)
+"""Hostile members: JSON of every type and size, and text a display name must refuse
+(bidirectional overrides, NUL, zero-width characters, lone surrogates)."""
+_DROPPED_HEADERS = frozenset({"authorization", "host", "content-length", "connection",
                               "transfer-encoding", "accept-encoding"})
 
 
@@ -192,15 +203,13 @@ async def _targets(f: Fuzz) -> dict[str, list[str]]:
 # -- one call ---------------------------------------------------------------------------
 
 def _request(case: Any, headers: dict[str, str]) -> dict[str, Any]:
-    """The case as httpx arguments, authenticated as the caller unless the case is about
-    the credentials (a negative case that drops or mangles ``Authorization``)."""
+    """The case as httpx arguments, authenticated as the caller (Schemathesis's own
+    ``Authorization``, or its absence, would stop every call at the 401)."""
     kwargs = case.as_transport_kwargs(base_url="https://login.credo.test/v1.0")
-    own = case.meta.is_negative_at(ParameterLocation.HEADER)
-    sent = {k: v for k, v in kwargs["headers"].items()
-            if k.lower() not in _DROPPED_HEADERS | ({"authorization"} if own else set())}
+    sent = {k: v for k, v in kwargs["headers"].items() if k.lower() not in _DROPPED_HEADERS}
     request: dict[str, Any] = {"method": kwargs["method"], "url": kwargs["url"],
                                "params": kwargs.get("params"),
-                               "headers": raw_headers(sent if own else {**sent, **headers})}
+                               "headers": raw_headers({**sent, **headers})}
     if "json" in kwargs:
         request["content"] = json.dumps(kwargs["json"]).encode()
     elif isinstance(kwargs.get("data"), str | bytes):
@@ -210,29 +219,69 @@ def _request(case: Any, headers: dict[str, str]) -> dict[str, Any]:
     return request
 
 
-async def _aim(f: Fuzz, case: Any, draw: Callable[[st.SearchStrategy[Any]], Any]) -> None:
+def _choose(draw: Draw, items: Sequence[T]) -> T:
+    """One of ``items``; not ``sampled_from``, whose definition would change with them."""
+    return items[draw(st.integers(0, 1 << 16)) % len(items)]
+
+
+async def _aim(f: Fuzz, case: Any, draw: Draw) -> None:
     """Half the time, a path parameter names an object that exists."""
     if not case.path_parameters or case.meta.is_negative_at(ParameterLocation.PATH):
         return
     targets = await f.targets()
     for name in list(case.path_parameters):
         if targets.get(name) and draw(st.booleans()):
-            pick = draw(st.integers(0, 1 << 16))  # not sampled_from: the list changes
-            case.path_parameters[name] = targets[name][pick % len(targets[name])]
+            case.path_parameters[name] = _choose(draw, targets[name])
+
+
+def _replace_one(doc: Any, draw: Draw) -> Any:
+    """``doc`` with one member, at any depth, replaced by hostile JSON or text."""
+    node = doc
+    while True:
+        key = _choose(draw, list(node) if isinstance(node, dict) else range(len(node)))
+        if isinstance(node[key], dict | list) and node[key] and draw(st.booleans()):
+            node = node[key]
+            continue
+        node[key] = draw(HOSTILE_JSON)
+        return doc
+
+
+async def _manifest(f: Fuzz, case: Any, operation: tuple[str, str], caller: str,
+                    draw: Draw) -> None:
+    """Half the time, a manifest body is an existing application's manifest with one
+    member replaced, so the call reaches each member's rules and the database write."""
+    if operation not in MANIFEST_OPERATIONS or case.meta.is_negative_at(
+            ParameterLocation.BODY) or not draw(st.booleans()):
+        return
+    tenant = await f.services.directory.tenant(f.tenants[caller])
+    builtins = {MANAGEMENT_APP_ID, f.services.settings.operator_app_id}
+    app = _choose(draw, [a for a in await f.services.directory.applications(tenant)
+                         if a.app_id not in builtins])
+    doc = application_to_json(app, include_keys=draw(st.booleans()))
+    if "app_ref" in case.path_parameters:
+        case.path_parameters["app_ref"] = app.id
+    else:
+        doc = {k: v for k, v in doc.items() if k not in ("id", "appId", "createdDateTime")}
+    case.body = _replace_one(json.loads(json.dumps(doc)), draw)
 
 
 async def _check_call(f: Fuzz, operation: tuple[str, str], caller: str,
-                      draw: Callable[[st.SearchStrategy[Any]], Any]) -> None:
+                      draw: Draw) -> None:
     if f.named[0] != f.tables.writes:
         await _replenish(f)
     case = draw(f.strategy(operation))
     await _aim(f, case, draw)
+    await _manifest(f, case, operation, caller, draw)
     before = await f.tables.read()
     response = await f.client.request(**_request(case, f.headers[caller]))
     assert response.status_code < 500, (response.status_code, response.text)
     if 400 <= response.status_code < 500:
         assert await f.tables.read() == before, (response.status_code, response.text)
-    case.validate_response(response, checks=CHECKS)
+    only_auth_negated = case.meta.is_negative_at(ParameterLocation.HEADER) and not any(
+        case.meta.is_negative_at(where) for where in (
+            ParameterLocation.PATH, ParameterLocation.QUERY, ParameterLocation.BODY))
+    case.validate_response(response, checks=[
+        c for c in CHECKS if not (only_auth_negated and c is negative_data_rejection)])
 
 
 def _fuzzer(examples: int) -> Callable[..., Awaitable[None]]:
