@@ -260,23 +260,80 @@ test_token_endpoint = _fuzzer(FAST)
 test_token_endpoint_at_length = pytest.mark.slow(_fuzzer(SLOW))
 
 
-def _alg_request(w: World, alg: Any) -> dict[str, Any]:
-    header = {"alg": alg, "typ": "JWT", "x5t": w.x5t}
+def _form(w: World, header: dict[str, Any], claims: dict[str, Any]) -> dict[str, str]:
     now = int(time.time())
-    claims = {"aud": w.url(w.tenant.id, 2), "iss": w.app_id, "sub": w.app_id,
-              "jti": str(uuid.uuid4()), "iat": now, "exp": now + 300}
-    form = {"grant_type": "client_credentials", "client_id": w.app_id,
+    base = {"aud": w.url(w.tenant.id, 2), "iss": w.app_id, "sub": w.app_id,
+            "jti": str(uuid.uuid4()), "iat": now, "exp": now + 300}
+    return {"grant_type": "client_credentials", "client_id": w.app_id,
             "scope": f"{w.api_uri}/.default", "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": _signed(w.key, header, claims, pss=False)}
+            "client_assertion": _signed(w.key, {"alg": "RS256", "typ": "JWT", "x5t": w.x5t,
+                                                **header}, {**base, **claims}, pss=False)}
+
+
+async def _refused(w: World, request: dict[str, Any], status: int, code: int,
+                   description: str) -> None:
+    """Entra's whole error body, and nothing written."""
+    before = await w.tables.read()
+    response = await w.http.request(**request)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == ERROR_KEYS and body["error_codes"] == [code], body
+    assert body["error_description"].startswith(f"AADSTS{code}: {description} Trace ID: ")
+    assert await w.tables.read() == before
+
+
+def _post(w: World, form: dict[str, str], content_type: str | None) -> dict[str, Any]:
+    headers = {"content-type": content_type} if content_type is not None else {}
     return {"method": "POST", "url": f"/{w.tenant.id}/oauth2/v2.0/token",
-            "content": urlencode(form).encode(), "headers": {"content-type": FORM}}
+            "content": urlencode(form).encode(), "headers": headers}
 
 
 @pytest.mark.parametrize("alg", ALGS, ids=[json.dumps(a) for a in ALGS])
 async def test_alg_of_any_json_type_is_aadsts50027(world: World, alg: Any) -> None:
     """Finding 6: ``"alg": ["RS256"]`` answered 500 (``in`` on a frozenset hashes it)."""
-    response = await world.http.request(**_alg_request(world, alg))
-    assert response.status_code == 401, response.text
-    assert response.json()["error_codes"] == [50027]
-    assert "The 'alg' header parameter must be RS256 or PS256." in \
-        response.json()["error_description"]
+    await _refused(world, _post(world, _form(world, {"alg": alg}, {}), FORM), 401, 50027,
+                   "Invalid JWT token. The 'alg' header parameter must be RS256 or PS256.")
+
+
+@pytest.mark.parametrize("name", ["exp", "nbf", "iat"])
+async def test_a_time_too_large_for_a_float_is_aadsts50027(world: World, name: str) -> None:
+    """A signed assertion with ``"exp": 10**400`` overflowed ``math.isfinite`` (500)."""
+    await _refused(world, _post(world, _form(world, {}, {name: 10**400}), FORM), 401, 50027,
+                   f"Invalid JWT token. The '{name}' claim must be a NumericDate.")
+
+
+@pytest.mark.parametrize("where", ["iss", "kid"])
+async def test_a_lone_surrogate_in_an_assertion_is_aadsts50027(world: World,
+                                                               where: str) -> None:
+    """``"iss": "\\ud800"`` (no ``client_id`` parameter) reached the client lookup as text
+    SQLite cannot encode (500); the JWS parser now refuses it (RFC 7493 §2.1)."""
+    header, claims = ({"kid": "\ud800"}, {}) if where == "kid" else (
+        {}, {"iss": "\ud800", "sub": "\ud800"})
+    form = {k: v for k, v in _form(world, header, claims).items() if k != "client_id"}
+    await _refused(world, _post(world, form, FORM), 401, 50027,
+                   "Invalid JWT token. The client assertion is not a well-formed JWS in "
+                   "compact serialization.")
+
+
+NOT_FORMS = ["application/json", "application/xml", "text/xml",
+             "multipart/form-data; boundary=x", "text/plain", "application/x-www-form", ""]
+
+
+@pytest.mark.parametrize("content_type", [*NOT_FORMS, None], ids=[*NOT_FORMS, "absent"])
+async def test_only_a_form_is_read(world: World, content_type: str | None) -> None:
+    """The token endpoint ignored Content-Type and parsed any body as a form."""
+    form = _form(world, {}, {})
+    sent = content_type or "none"
+    await _refused(world, _post(world, form, content_type), 400, 900144,
+                   "The request body must contain the following parameter: 'grant_type'. A "
+                   "token request is sent as application/x-www-form-urlencoded, not as "
+                   f"'{sent}'.")
+
+
+@pytest.mark.parametrize("content_type", [FORM, f"{FORM}; charset=utf-8",
+                                          "Application/X-WWW-Form-URLEncoded ; charset=UTF-8"])
+async def test_the_form_type_is_read_with_any_case_and_charset(world: World,
+                                                               content_type: str) -> None:
+    response = await world.http.request(**_post(world, _form(world, {}, {}), content_type))
+    assert response.status_code == 200, response.text
+    assert response.json()["token_type"] == "Bearer"

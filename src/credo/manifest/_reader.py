@@ -40,6 +40,10 @@ class Problems:
             self._seen.add((target, message))
             self._errors.append(FieldError(target=target, message=message))
 
+    def found_at(self, target: str) -> bool:
+        """Whether a problem was recorded for ``target`` (a derived one would repeat it)."""
+        return any(t == target for t, _ in self._seen)
+
     def mark(self) -> int:
         """A position to pass to :meth:`clean_since`."""
         return self._count

@@ -250,7 +250,7 @@ def _entry_count(app: Application) -> int:
 
 
 def _check_result(app: Application, p: Problems) -> None:
-    if not app.display_name.strip():
+    if not app.display_name.strip() and not (p.found_at("displayName") or p.found_at("name")):
         p.add("displayName", "A display name is required.")
     if _entry_count(app) > MAX_ENTRIES:
         p.add("$", f"The manifest may hold at most {MAX_ENTRIES} entries across all "
