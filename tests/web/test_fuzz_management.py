@@ -53,7 +53,7 @@ from credo.service.management.policy import MANAGEMENT_APP_ID
 from credo.service.runtime import Services
 from hostile_jws import JSON_VALUES
 
-from .conftest import TenantAdmin, call, onboard, unique_domain
+from .conftest import call, onboard, unique_domain
 from .fuzzing import Tables, fuzz_settings, raw_headers
 from .test_escalation_matrix import ALLOWED
 
@@ -78,12 +78,11 @@ _DROPPED_HEADERS = frozenset({"authorization", "host", "content-length", "connec
 @dataclass
 class Fuzz:
     """The deployment, the document, the callers' headers and the tenants they act in, and
-    what was last read from the tables (with the write count it was read at)."""
+    what path parameters can name (with the write count it was read at)."""
 
     services: Services
     client: httpx.AsyncClient
     schema: Any
-    admin: TenantAdmin
     headers: dict[str, dict[str, str]]
     tenants: dict[str, str]
     operator_in: dict[str, dict[str, str]]
@@ -113,7 +112,7 @@ async def fuzz(services: Services, client: httpx.AsyncClient,
     spec = (await client.get("/v1.0/openapi.json")).json()
     admin = await onboard(client, services, unique_domain("fuzz"))
     bootstrap = services.settings.bootstrap_tenant
-    f = Fuzz(services, client, schemathesis.openapi.from_dict(spec), admin,
+    f = Fuzz(services, client, schemathesis.openapi.from_dict(spec),
              {"operator": operator, "tenant admin": admin.admin},
              {"operator": bootstrap, "tenant admin": admin.tenant_id},
              {bootstrap: operator, admin.tenant_id: admin.operator}, Tables(services))
@@ -124,8 +123,8 @@ async def fuzz(services: Services, client: httpx.AsyncClient,
 # -- objects to aim at ------------------------------------------------------------------
 
 async def _victim_api(f: Fuzz, headers: dict[str, str]) -> None:
-    """An API with a role, a scope, a certificate and a secret, granted to a daemon, with a
-    delegated grant and a user: something for every path parameter to name."""
+    """An API with a role and a scope, granted (both ways) to a daemon with a certificate and
+    a secret: something for the application, principal, assignment and grant parameters."""
     tag = uuid.uuid4().hex[:8]
     api = await call(f.client, "POST", "/applications", headers, {
         "displayName": f"Fuzz API {tag}", "identifierUris": [f"api://fuzz-{tag}"],
@@ -165,12 +164,11 @@ async def _victim_user(f: Fuzz, tenant_id: str, headers: dict[str, str]) -> None
 
 async def _replenish(f: Fuzz) -> None:
     """Victims (again) in both tenants when the fuzzer deleted the last ones."""
-    named = await f.targets()
     for tenant_id, headers in f.operator_in.items():
         tenant = await f.services.directory.tenant(tenant_id)
-        if not any(a.display_name.startswith("Fuzz API")
-                   for a in await f.services.directory.applications(tenant)) \
-                or not named["grant_id"]:
+        apis = [a for a in await f.services.directory.applications(tenant)
+                if a.display_name.startswith("Fuzz API")]
+        if not apis or not await f.services.store.flows.delegated_grants(TenantId(tenant_id)):
             await _victim_api(f, headers)
         if not await f.services.store.users.users(TenantId(tenant_id)):
             await _victim_user(f, tenant_id, headers)
@@ -212,10 +210,8 @@ def _request(case: Any, headers: dict[str, str]) -> dict[str, Any]:
                                "headers": raw_headers({**sent, **headers})}
     if "json" in kwargs:
         request["content"] = json.dumps(kwargs["json"]).encode()
-    elif isinstance(kwargs.get("data"), str | bytes):
+    elif "data" in kwargs:  # a body that is not JSON (the document has JSON bodies only)
         request["content"] = kwargs["data"]
-    elif "data" in kwargs or "files" in kwargs:
-        request["data"], request["files"] = kwargs.get("data"), kwargs.get("files")
     return request
 
 
@@ -255,8 +251,11 @@ async def _manifest(f: Fuzz, case: Any, operation: tuple[str, str], caller: str,
         return
     tenant = await f.services.directory.tenant(f.tenants[caller])
     builtins = {MANAGEMENT_APP_ID, f.services.settings.operator_app_id}
-    app = _choose(draw, [a for a in await f.services.directory.applications(tenant)
-                         if a.app_id not in builtins])
+    apps = [a for a in await f.services.directory.applications(tenant)
+            if a.app_id not in builtins]
+    if not apps:
+        return
+    app = _choose(draw, apps)
     doc = application_to_json(app, include_keys=draw(st.booleans()))
     if "app_ref" in case.path_parameters:
         case.path_parameters["app_ref"] = app.id
@@ -267,7 +266,7 @@ async def _manifest(f: Fuzz, case: Any, operation: tuple[str, str], caller: str,
 
 async def _check_call(f: Fuzz, operation: tuple[str, str], caller: str,
                       draw: Draw) -> None:
-    if f.named[0] != f.tables.writes:
+    if f.named[0] != f.tables.writes:  # something was written: maybe deleted
         await _replenish(f)
     case = draw(f.strategy(operation))
     await _aim(f, case, draw)

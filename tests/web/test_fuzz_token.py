@@ -84,6 +84,12 @@ class World:
         path = "oauth2/v2.0/token" if version == 2 else "oauth2/token"
         return f"{self.services.settings.base_url}/{tenant}/{path}"
 
+    def audience(self, tenant: Tenant, version: int) -> str:
+        """What a valid assertion's ``aud`` is: the issuer for a strict tenant."""
+        if tenant.profile == "strict":
+            return f"{self.services.settings.base_url}/{tenant.id}/v2.0"
+        return self.url(tenant.id, version)
+
 
 @pytest.fixture(scope="module")
 async def world(services: Services, client: httpx.AsyncClient) -> AsyncIterator[World]:
@@ -193,7 +199,7 @@ def forms(draw: st.DrawFn, w: World, tenant: Tenant, version: int) -> bytes:
     credential = draw(mostly(st.just("assertion"), st.sampled_from(["secret", "none"])))
     if credential == "assertion":
         pairs += [("client_assertion_type", ASSERTION_TYPE), ("client_assertion", draw(
-            assertions(w, tenant, client_id, w.url(tenant.id, version))))]
+            assertions(w, tenant, client_id, w.audience(tenant, version))))]
     elif credential == "secret":
         pairs.append(("client_secret", draw(st.sampled_from([w.secret, w.secret[:-1]]))))
     extras = st.tuples(st.sampled_from(NAMES) | st.text(max_size=10),
