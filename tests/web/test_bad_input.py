@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,9 +21,9 @@ import pytest
 
 from credo import certs
 from credo.service.runtime import Services
-from support import directory_rows
 
 from .conftest import call, unique_domain
+from .fuzzing import Tables
 
 REFUSED = ["\x00", "\x1f", "\x7f", "\x85", "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
            "\u2066", "\u2067", "\u2068", "\u2069", "\u200b", "\u200c", "\u200d", "\ufeff",
@@ -36,11 +37,18 @@ def problem(char: str, position: int) -> str:
             f"(U+{ord(char):04X} at position {position}).")
 
 
-async def refused(client: httpx.AsyncClient, services: Services, method: str, path: str,
+@pytest.fixture(scope="module")
+async def tables(services: Services) -> AsyncIterator[Tables]:
+    watched = Tables(services)
+    yield watched
+    watched.close()
+
+
+async def refused(client: httpx.AsyncClient, tables: Tables, method: str, path: str,
                   headers: dict[str, str], body: Any, *, message: str,
                   target: str, detail: str) -> None:
     """A Graph 400 with exactly one field error, and no table changed."""
-    before = await directory_rows(services)
+    before = await tables.read()
     response = await client.request(method, f"/v1.0{path}", content=json.dumps(body),
                                     headers={**headers, "content-type": "application/json"})
     assert response.status_code == 400, response.text
@@ -48,7 +56,7 @@ async def refused(client: httpx.AsyncClient, services: Services, method: str, pa
     assert (error["code"], error["message"]) == ("Request_BadRequest", message)
     assert error["details"] == [{"code": "Request_BadRequest", "target": target,
                                  "message": detail}]
-    assert await directory_rows(services) == before
+    assert await tables.read() == before
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +66,7 @@ async def app(client: httpx.AsyncClient, operator: dict[str, str]) -> dict[str, 
 
 
 async def test_a_lone_surrogate_is_a_400_naming_the_member(
-        client: httpx.AsyncClient, services: Services, operator: dict[str, str],
+        client: httpx.AsyncClient, tables: Tables, operator: dict[str, str],
         app: dict[str, Any]) -> None:
     """``{"displayName":"\\ud800"}`` was a 500 (SQLite could not encode it)."""
     surrogate = "Must be Unicode text: a lone UTF-16 surrogate is not a character."
@@ -71,30 +79,30 @@ async def test_a_lone_surrogate_is_a_400_naming_the_member(
               "userPrincipalName"),
              ("POST", "/tenants", {"domain": "x.test", "\ud800": 1}, "\\ud800")]
     for method, path, body, target in cases:
-        await refused(client, services, method, path, operator, body,
+        await refused(client, tables, method, path, operator, body,
                       message="The request body is not valid.", target=target,
                       detail=surrogate)
 
 
 @pytest.mark.parametrize("char", REFUSED, ids=NAMES)
 async def test_display_names_refuse_control_and_bidi_characters(
-        client: httpx.AsyncClient, services: Services, operator: dict[str, str],
+        client: httpx.AsyncClient, tables: Tables, operator: dict[str, str],
         app: dict[str, Any], char: str) -> None:
     name = f"Mail{char}API"
     manifest = "The manifest is not valid."
-    await refused(client, services, "POST", "/applications", operator, {"displayName": name},
+    await refused(client, tables, "POST", "/applications", operator, {"displayName": name},
                   message=manifest, target="displayName", detail=problem(char, 5))
-    await refused(client, services, "PATCH", f"/applications/{app['id']}", operator,
+    await refused(client, tables, "PATCH", f"/applications/{app['id']}", operator,
                   {"name": name}, message=manifest, target="name", detail=problem(char, 5))
     role = {"id": str(uuid.uuid4()), "allowedMemberTypes": ["Application"], "value": "R",
             "displayName": "Read", "description": name, "isEnabled": True}
-    await refused(client, services, "PATCH", f"/applications/{app['id']}", operator,
+    await refused(client, tables, "PATCH", f"/applications/{app['id']}", operator,
                   {"appRoles": [role]}, message=manifest, target="appRoles[0].description",
                   detail=problem(char, 5))
     scope = {"id": str(uuid.uuid4()), "value": "S", "type": "User", "isEnabled": True,
              "adminConsentDisplayName": "Use", "adminConsentDescription": "Use",
              "userConsentDisplayName": name}
-    await refused(client, services, "PATCH", f"/applications/{app['id']}", operator,
+    await refused(client, tables, "PATCH", f"/applications/{app['id']}", operator,
                   {"api": {"oauth2PermissionScopes": [scope]}}, message=manifest,
                   target="api.oauth2PermissionScopes[0].userConsentDisplayName",
                   detail=problem(char, 5))
@@ -102,7 +110,7 @@ async def test_display_names_refuse_control_and_bidi_characters(
 
 @pytest.mark.parametrize("char", ["\u202e", "\x00", "\u200b"], ids=["RLO", "NUL", "ZWSP"])
 async def test_every_other_display_name_refuses_them_too(
-        client: httpx.AsyncClient, services: Services, operator: dict[str, str],
+        client: httpx.AsyncClient, tables: Tables, operator: dict[str, str],
         app: dict[str, Any], char: str) -> None:
     """Credentials, users and tenants: one rule, the field named."""
     name = f"{char}evil"
@@ -110,10 +118,10 @@ async def test_every_other_display_name_refuses_them_too(
                                        datetime.now(UTC) + timedelta(days=30))
     key = {"type": "AsymmetricX509Cert", "usage": "Verify", "displayName": name,
            "key": base64.b64encode(certs.certificate_der(cert)).decode()}
-    await refused(client, services, "POST", f"/applications/{app['id']}/addKey", operator,
+    await refused(client, tables, "POST", f"/applications/{app['id']}/addKey", operator,
                   {"keyCredential": key}, message="The request is not valid.",
                   target="keyCredential.displayName", detail=problem(char, 1))
-    await refused(client, services, "POST", f"/applications/{app['id']}/addPassword",
+    await refused(client, tables, "POST", f"/applications/{app['id']}/addPassword",
                   operator, {"passwordCredential": {"displayName": name}},
                   message="Invalid value specified for property "
                           "'passwordCredential.displayName' of resource 'Application'.",
@@ -121,20 +129,20 @@ async def test_every_other_display_name_refuses_them_too(
     user = {"displayName": name, "userPrincipalName": f"u{uuid.uuid4().hex[:6]}@credo.test",
             "passwordProfile": {"password": "Long enough password 1!"}}
     user_message = "Invalid value specified for property 'displayName' of resource 'User'."
-    await refused(client, services, "POST", "/users", operator, user, message=user_message,
+    await refused(client, tables, "POST", "/users", operator, user, message=user_message,
                   target="displayName", detail=problem(char, 1))
-    await refused(client, services, "POST", "/tenants", operator,
+    await refused(client, tables, "POST", "/tenants", operator,
                   {"domain": unique_domain("names"), "displayName": name},
                   message="Invalid value specified for property 'displayName' of resource "
                           "'Tenant'.", target="displayName", detail=problem(char, 1))
 
 
-async def test_a_user_rename_is_checked_too(client: httpx.AsyncClient, services: Services,
+async def test_a_user_rename_is_checked_too(client: httpx.AsyncClient, tables: Tables,
                                             operator: dict[str, str]) -> None:
     user = await call(client, "POST", "/users", operator, {
         "displayName": "Fine", "userPrincipalName": f"r{uuid.uuid4().hex[:6]}@credo.test",
         "passwordProfile": {"password": "Long enough password 1!"}}, expect=201)
-    await refused(client, services, "PATCH", f"/users/{user['id']}", operator,
+    await refused(client, tables, "PATCH", f"/users/{user['id']}", operator,
                   {"displayName": "Ad\u202emin"},
                   message="Invalid value specified for property 'displayName' of resource "
                           "'User'.", target="displayName", detail=problem("\u202e", 3))
