@@ -159,7 +159,8 @@ def requests(draw: st.DrawFn, p: Pages, page: str) -> dict[str, Any]:
 
 async def check_page_call(p: Pages, request: dict[str, Any]) -> None:
     before = await p.tables.read()
-    address = f"10.77.{next(_addresses) // 250 % 250}.{next(_addresses) % 250}"
+    n = next(_addresses)  # an address per request: throttling by address stays out of it
+    address = f"10.77.{n // 250 % 250}.{n % 250}"
     transport = httpx.ASGITransport(app=p.app, client=(address, 50000))
     async with httpx.AsyncClient(transport=transport,
                                  base_url=p.services.settings.base_url) as http:
