@@ -52,13 +52,17 @@ def parsed_or_jose_error(compact: Any) -> jose.CompactJWS | None:
     (token('{"alg":"RS256"}'.encode("utf-16")), "the header is not base64url-encoded JSON"),
     (token('\ufeff{"alg":"RS256"}'), "the header is not base64url-encoded JSON"),
     (token("[]"), "the header is not a JSON object"),
+    (token('{"alg":"RS256","kid":"\\ud800"}'), "the header is not base64url-encoded JSON"),
+    (token('{"alg":"RS256"}', '{"iss":{"\\udfff":1}}'),
+     "the payload is not base64url-encoded JSON"),
     ("a.b", "a JWS in compact serialization has three parts"),
     (None, "a JWS in compact serialization has three parts"),
     (b"e30.e30.AAAA", "a JWS in compact serialization has three parts"),
     ("e30.e30.AA+A", "invalid base64url"),
     ("é30.e30.AAAA", "the header is not base64url-encoded JSON"),
 ], ids=["5000-digit payload", "5000-digit header", "deep nesting", "not UTF-8", "UTF-16",
-        "BOM", "array header", "two parts", "None", "bytes",
+        "BOM", "array header", "lone surrogate", "lone surrogate in a name", "two parts",
+        "None", "bytes",
         "bad signature base64", "non-ASCII"])
 def test_hostile_input_is_a_jose_error(compact: Any, description: str) -> None:
     with pytest.raises(JoseError) as caught:
@@ -67,13 +71,13 @@ def test_hostile_input_is_a_jose_error(compact: Any, description: str) -> None:
 
 
 def test_what_python_reads_as_json_still_parses() -> None:
-    """Large but readable numbers, floats that overflow to infinity, ``NaN``, lone
+    """Large but readable numbers, floats that overflow to infinity, ``NaN``, paired
     surrogates and duplicate keys (the last one wins), as the server always read them: the
-    claims checks judge the values."""
-    jws = jose.parse_compact(token('{"alg":"RS256","alg":"PS256","kid":"\\ud800"}',
+    claims checks judge the values. (A lone surrogate is not Unicode text: refused above.)"""
+    jws = jose.parse_compact(token('{"alg":"RS256","alg":"PS256","kid":"\\ud83d\\ude00"}',
                                    '{"exp":' + "9" * 400 + ',"nbf":1e400,"iat":-Infinity,'
                                    '"x":NaN}'))
-    assert jws.header == {"alg": "PS256", "kid": "\ud800"}
+    assert jws.header == {"alg": "PS256", "kid": "\U0001f600"}
     assert jws.claims["exp"] == int("9" * 400) and math.isnan(jws.claims.pop("x"))
     assert jws.claims == {"exp": int("9" * 400), "nbf": math.inf, "iat": -math.inf}
 

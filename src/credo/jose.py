@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from jwt.algorithms import RSAAlgorithm
 
+from credo import ijson
 from credo.errors import JoseError
 
 Alg = Literal["RS256", "PS256"]
@@ -71,13 +72,14 @@ def decode_segment(segment: str, what: str) -> dict[str, Any]:
     """A base64url segment holding a UTF-8 JSON object (RFC 7515 §5.2 steps 2-4).
 
     Anything else raises ``JoseError`` only: bad base64url, bytes that are not UTF-8 (a BOM
-    included), a number too long for Python to read, nesting too deep. As Python's ``json``
+    included), a string that is not Unicode text (an escaped lone surrogate: RFC 7493 §2.1),
+    a number too long for Python to read, nesting too deep. As Python's ``json``
     does, duplicate member names keep the last value and ``NaN``/``Infinity`` are read as
     floats: the claim checks refuse those.
     """
     try:
-        value = json.loads(b64url_decode(segment).decode("utf-8"))
-    except (ValueError, RecursionError) as exc:  # JoseError, JSON, UTF-8 and digit limits
+        value = ijson.loads(b64url_decode(segment).decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # JoseError, JSON, UTF-8, I-JSON, digit limits
         raise JoseError(f"the {what} is not base64url-encoded JSON") from exc
     if not isinstance(value, dict):
         raise JoseError(f"the {what} is not a JSON object")
@@ -103,7 +105,7 @@ def parse_compact(token: str) -> CompactJWS:
 def verify_rsa(alg: str, key: rsa.RSAPublicKey, signing_input: bytes, signature: bytes,
                *, allowed: Iterable[str] = RSA_ALGS) -> None:
     """RFC 7518 §3.3 (RS256) and §3.5 (PS256): verify or raise ``JoseError``."""
-    if alg not in RSA_ALGS or alg not in frozenset(allowed):
+    if not isinstance(alg, str) or alg not in RSA_ALGS or alg not in frozenset(allowed):
         raise JoseError(f"algorithm {alg!r} is not allowed")
     pad = _PKCS1 if alg == "RS256" else _PSS
     try:

@@ -10,6 +10,14 @@ MISSING_BODY_PARAMETER = Aadsts(
     when="A token or consent request lacks a required form parameter (grant_type, client_id, "
     "scope, resource, code, refresh_token …).",
     fix="Send the named parameter in the application/x-www-form-urlencoded body.")
+NOT_A_FORM = Aadsts(
+    900144, InvalidRequest, "The request body must contain the following parameter: "
+    "'grant_type'. A token request is sent as application/x-www-form-urlencoded, not as "
+    "'{content_type}'.",
+    when="A token request's Content-Type is not application/x-www-form-urlencoded (JSON, "
+    "XML, multipart, none): Entra does not read such a body either.",
+    fix="Send the parameters as an application/x-www-form-urlencoded form (a charset "
+    "parameter is fine).")
 MISSING_PARAMETER = Aadsts(
     900144, InvalidRequest, "The request must contain the following parameter: '{name}'.",
     when="An authorize request lacks a required query parameter (client_id, response_type, "

@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from credo.display_names import display_name_problem
 from credo.errors import FieldError, InvalidInput
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
@@ -38,6 +39,10 @@ class Problems:
         if (target, message) not in self._seen:
             self._seen.add((target, message))
             self._errors.append(FieldError(target=target, message=message))
+
+    def found_at(self, target: str) -> bool:
+        """Whether a problem was recorded for ``target`` (a derived one would repeat it)."""
+        return any(t == target for t, _ in self._seen)
 
     def mark(self) -> int:
         """A position to pass to :meth:`clean_since`."""
@@ -141,6 +146,16 @@ def as_str(value: Any, target: str, p: Problems, *, max_len: int = 0) -> str:
     if max_len and len(value) > max_len:
         p.add(target, f"Must be at most {max_len} characters long.")
     return value
+
+
+def as_display_text(value: Any, target: str, p: Problems, *, max_len: int) -> str:
+    """A display name or description: a string without control, bidirectional-formatting
+    or invisible characters (``credo.display_names``); ``null`` reads as ``""``."""
+    text = as_str(value, target, p, max_len=max_len)
+    problem = display_name_problem(text)
+    if problem is not None:
+        p.add(target, problem)
+    return text
 
 
 def as_bool(value: Any, target: str, p: Problems, *, default: bool) -> bool:

@@ -22,8 +22,8 @@ from credo.certs import certificate_der, key_credential, load_certificate
 from credo.errors import CertificateError, FieldError, InvalidInput
 from credo.manifest._reader import (
     Problems,
+    as_display_text,
     as_guid,
-    as_str,
     as_time,
     at,
     check_keys,
@@ -111,8 +111,8 @@ def _read_entry(obj: Mapping[str, Any], target: str, p: Problems,
                                      at(target, "customKeyIdentifier"), p),
         start=as_time(start, start_target, p), start_target=start_target,
         end=as_time(end, end_target, p), end_target=end_target,
-        display_name=None if name is None else as_str(
-            name, at(target, "displayName"), p)[:DISPLAY_NAME_LIMIT],
+        display_name=None if name is None else as_display_text(
+            name, at(target, "displayName"), p, max_len=0)[:DISPLAY_NAME_LIMIT],
     )
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 from credo.manifest._reader import (
     Problems,
     as_bool,
+    as_display_text,
     as_guid,
     as_str,
     as_strings,
@@ -112,10 +113,10 @@ def read_app_role(obj: Mapping[str, Any], target: str, p: Problems) -> AppRole:
     return AppRole(
         id=as_guid(obj.get("id"), at(target, "id"), p),
         value=_value(obj.get("value"), at(target, "value"), p),
-        display_name=as_str(obj.get("displayName"), at(target, "displayName"), p,
-                            max_len=_TEXT_LIMIT),
-        description=as_str(obj.get("description"), at(target, "description"), p,
-                           max_len=_TEXT_LIMIT),
+        display_name=as_display_text(obj.get("displayName"), at(target, "displayName"), p,
+                                     max_len=_TEXT_LIMIT),
+        description=as_display_text(obj.get("description"), at(target, "description"), p,
+                                    max_len=_TEXT_LIMIT),
         allowed_member_types=_member_types(obj.get("allowedMemberTypes"),
                                            at(target, "allowedMemberTypes"), p),
         is_enabled=as_bool(obj.get("isEnabled"), at(target, "isEnabled"), p, default=True),
@@ -137,7 +138,7 @@ def read_permission_scope(obj: Mapping[str, Any], target: str, p: Problems
     check_keys(obj, _SCOPE_KEYS, target, p)
 
     def text(key: str) -> str:
-        return as_str(obj.get(key), at(target, key), p, max_len=_TEXT_LIMIT)
+        return as_display_text(obj.get(key), at(target, key), p, max_len=_TEXT_LIMIT)
 
     return PermissionScope(
         id=as_guid(obj.get("id"), at(target, "id"), p),

@@ -18,6 +18,7 @@ from credo.manifest import fields
 from credo.manifest._reader import (
     Problems,
     as_bool,
+    as_display_text,
     as_object,
     as_str,
     as_strings,
@@ -102,7 +103,7 @@ def _sections(doc: Mapping[str, Any], p: Problems) -> _Doc:
 
 
 def _display_name(value: Any, target: str, p: Problems) -> str:
-    return as_str(value, target, p, max_len=_NAME_LIMIT)
+    return as_display_text(value, target, p, max_len=_NAME_LIMIT)
 
 
 def _audience(value: Any, target: str, p: Problems) -> SignInAudience:
@@ -249,7 +250,7 @@ def _entry_count(app: Application) -> int:
 
 
 def _check_result(app: Application, p: Problems) -> None:
-    if not app.display_name.strip():
+    if not app.display_name.strip() and not (p.found_at("displayName") or p.found_at("name")):
         p.add("displayName", "A display name is required.")
     if _entry_count(app) > MAX_ENTRIES:
         p.add("$", f"The manifest may hold at most {MAX_ENTRIES} entries across all "

@@ -23,6 +23,9 @@ MAX_ASSERTION = 16 * 1024
 """Largest ``client_assertion`` accepted, in characters (larger: AADSTS50027)."""
 
 
+FORM_TYPE = "application/x-www-form-urlencoded"
+"""The only media type a token request body may have (RFC 6749 §3.2, §4.4.2)."""
+
 QUERY_REFUSED = frozenset({
     "client_secret", "client_assertion", "client_assertion_type", "client_id",
     "grant_type", "scope", "resource", "password", "refresh_token", "code", "assertion",
@@ -67,6 +70,15 @@ def parse_form(body: bytes) -> dict[str, str]:
             raise request.REPEATED_BODY_PARAMETER(name=_name(name))
         form[name] = _decode(raw_value)
     return form
+
+
+def check_form_type(content_type: str | None) -> None:
+    """The body is ``application/x-www-form-urlencoded`` (RFC 6749 §4.4.2); parameters such
+    as ``charset=utf-8`` are ignored, the media type is compared case-insensitively
+    (RFC 9110 §8.3.1)."""
+    media_type = (content_type or "").partition(";")[0].strip().lower()
+    if media_type != FORM_TYPE:
+        raise request.NOT_A_FORM(content_type=(content_type or "none")[:64])
 
 
 @dataclass(frozen=True)

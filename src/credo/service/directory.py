@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from credo.display_names import check_display_name
 from credo.errors import FieldError, InvalidInput, ObjectConflict, ObjectNotFound
 from credo.model import (
     AppId,
@@ -90,6 +91,7 @@ class DirectoryService:
                             profile: Profile = "entra", tenant_id: str | None = None) -> Tenant:
         domain = domain.strip().lower()
         _check_domain(domain)
+        check_display_name(display_name, "displayName", "Tenant")
         tenant = Tenant(TenantId(tenant_id or self.new_id()), (domain,), display_name or domain,
                         profile, self.now())
         await self._store.add_tenant(tenant)
@@ -120,6 +122,7 @@ class DirectoryService:
         if not display_name.strip():
             raise InvalidInput("displayName is required.",
                              details=[FieldError("displayName", "must not be empty")])
+        check_display_name(display_name, "displayName", "Application")
         app = Application(
             id=ObjectId(self.new_id()), app_id=AppId(app_id or self.new_id()), tenant_id=tenant.id,
             display_name=display_name.strip(), sign_in_audience=sign_in_audience,
@@ -193,6 +196,7 @@ class DirectoryService:
     async def add_password(self, app: Application, *, display_name: str = "",
                            days: int = 180) -> tuple[Application, PasswordCredential, str]:
         """Graph ``addPassword``: the server makes the secret; only its keyed hash is kept."""
+        check_display_name(display_name, "passwordCredential.displayName", "Application")
         if not 1 <= days <= MAX_SECRET_DAYS:
             raise InvalidInput(f"A secret's lifetime must be 1 to {MAX_SECRET_DAYS} days.",
                              details=[FieldError("endDateTime", "out of range")])

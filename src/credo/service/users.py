@@ -17,6 +17,7 @@ import dataclasses
 import re
 from collections.abc import Awaitable, Callable
 
+from credo.display_names import check_display_name
 from credo.errors import FieldError, InvalidInput, ObjectNotFound
 from credo.model import (
     DIRECTORY_ROLE_TEMPLATES,
@@ -58,11 +59,11 @@ def _check_upn(tenant: Tenant, upn: str) -> str:
 
 
 def _check_display_name(name: str) -> str:
-    name = name.strip()
-    if not 0 < len(name) <= MAX_DISPLAY_NAME or not name.isprintable():
+    name = check_display_name(name.strip(), "displayName", "User")
+    if not 0 < len(name) <= MAX_DISPLAY_NAME:
         raise InvalidInput("Invalid value specified for property 'displayName' of resource "
                          "'User'.", details=[FieldError(
-                             "displayName", f"1 to {MAX_DISPLAY_NAME} printable characters")])
+                             "displayName", f"1 to {MAX_DISPLAY_NAME} characters")])
     return name
 
 

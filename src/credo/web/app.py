@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from credo import logs
@@ -36,11 +35,11 @@ def _not_allowed(request: Request, exc: Exception) -> Response:
 def build_app(services: Services) -> ASGIApp:
     """The whole HTTP surface over already-open services (tests use it with ASGITransport):
     the access log outermost, then the raw token route, then Starlette."""
-    from credo.web.management import management_app
+    from credo.web.management import management_mount
 
     protocol = ProtocolRoutes(services.settings.base_url, services.cache, services.keys)
     routes = [*protocol.routes(), *signin.routes(), *admin_consent.routes(), *authorize.routes(),
-              Mount("/v1.0", app=management_app(services))]
+              management_mount(services)]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
     app.state.services = services  # the pages' handlers (web/session.py services_of)
     return AccessLog(TokenEndpoint(services.tokens, app, services.settings))

@@ -1,8 +1,9 @@
 """``POST /{tenant}/oauth2/token`` and ``/{tenant}/oauth2/v2.0/token`` as a raw ASGI route.
 
 The hot path skips the framework (``bench/`` measures Starlette's form handling at about a
-fifth of a token's CPU budget): read the capped body, hand the raw parts to the token
-service, write the JSON. Every other path falls through to the Starlette application.
+fifth of a token's CPU budget): refuse a body that is not a form, read the capped body,
+hand the raw parts to the token service, write the JSON. Every other path falls through
+to the Starlette application.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from credo.aadsts.request import BODY_TOO_LARGE_PLAIN, TOKEN_METHOD
 from credo.config import Settings
 from credo.errors import OAuthError
-from credo.protocol.forms import MAX_BODY
+from credo.protocol.forms import MAX_BODY, check_form_type
 from credo.service.token import TokenCall, TokenService
 from credo.web import render
 from credo.web.access import note_caller, note_route
@@ -74,6 +75,7 @@ class TokenEndpoint:
         try:
             if scope["method"] != "POST":
                 raise TOKEN_METHOD(method=scope["method"][:10], headers={"Allow": "POST"})
+            check_form_type(_header(scope, b"content-type"))
             try:
                 body = await _read_body(scope, receive)
             except _TooLarge:

@@ -26,9 +26,10 @@ def invalid_jwt(reason: str, detail: str = "") -> OAuthError:
 
 def _check_header(header: dict[str, object]) -> None:
     """``alg`` allowlisted, no ``crit``, ``typ`` absent or a JWT type (RFC 7515 §4.1)."""
-    if header.get("alg") not in RSA_ALGS:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in RSA_ALGS:
         raise invalid_jwt("The 'alg' header parameter must be RS256 or PS256.",
-                          f"alg={str(header.get('alg'))[:32]!r}")
+                          f"alg={str(alg)[:32]!r}")
     if "crit" in header:
         raise invalid_jwt("The 'crit' header parameter is not supported.")
     typ = header.get("typ")

@@ -10,7 +10,10 @@ script and style on Credo's own origin (the pages' origin: sign-in and consent).
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI
+from starlette.routing import Mount
 from starlette.types import ASGIApp
 
 from credo.service.runtime import Services
@@ -19,11 +22,12 @@ from credo.web.management.audit_logs import router as audit_logs
 from credo.web.management.context import RequestContext, install_error_handlers
 from credo.web.management.delegated import router as delegated
 from credo.web.management.grants import router as grants
+from credo.web.management.openapi import ERROR_RESPONSES, without_validation_errors
 from credo.web.management.service_principals import router as service_principals
 from credo.web.management.tenants import router as tenants
 from credo.web.management.users import router as users
 
-__all__ = ["management_app"]
+__all__ = ["management_app", "management_mount"]
 
 _DESCRIPTION = """\
 Applications, credentials, service principals, application-permission grants and tenants,
@@ -48,6 +52,15 @@ def management_app(services: Services) -> ASGIApp:
     app.state.services = services
     for router in (tenants, applications, service_principals, grants, users, delegated,
                    audit_logs):
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
+    without_validation_errors(app)
     install_error_handlers(app)
     return RequestContext(app, services.audit, services.settings)
+
+
+def management_mount(services: Services) -> Mount:
+    """``/v1.0`` and everything under it, a path holding a newline included (Starlette's
+    pattern stops at one, which would hand ``/v1.0/users/a%0A`` to the protocol's 404)."""
+    mount = Mount("/v1.0", app=management_app(services))
+    mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
+    return mount

@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from credo import ijson
 from credo.config import Settings
 from credo.errors import (
     BadRequest,
@@ -92,6 +93,10 @@ class RequestContext:
                                         status=413)
             await too_large(scope, receive, send_with_ids)
             return
+        refusal = _not_unicode(body)
+        if refusal is not None:
+            await _graph_response(refusal, request_id)(scope, receive, send_with_ids)
+            return
         try:
             await self._app(scope, _replay(body, receive), send_with_ids)
         except Exception:
@@ -134,6 +139,19 @@ def _created(body: bytes) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {k: str(value[k])[:256] for k in ("id", "displayName") if isinstance(value.get(k), str)}
+
+
+def _not_unicode(body: bytes) -> BadRequest | None:
+    """A JSON body with a string that is not Unicode text (RFC 7493 §2.1), named by its
+    path; other bodies, valid or not, are the route's to judge."""
+    try:
+        ijson.loads(body)
+    except ijson.NotUnicodeText as exc:
+        return BadRequest("The request body is not valid.", details=[FieldError(
+            exc.path, "Must be Unicode text: a lone UTF-16 surrogate is not a character.")])
+    except (ValueError, RecursionError):
+        pass
+    return None
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

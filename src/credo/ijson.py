@@ -1,0 +1,62 @@
+"""JSON texts read as I-JSON: every string is Unicode text (RFC 7493 §2.1).
+
+Python's ``json`` turns an escaped lone surrogate (``"\\ud800"``) into a ``str`` that cannot
+be encoded as UTF-8, so it fails later, far from the input (a database write, a response).
+``surrogate_path`` finds such a string right after parsing and names where it is, in the
+manifest's path notation (``appRoles[0].displayName``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _child(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def surrogate_path(value: Any) -> str | None:
+    """The path of the first member name or string holding a surrogate (``$`` for the
+    whole value), or None when every string is Unicode text (RFC 7493 §2.1)."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, str) and _SURROGATE.search(item):
+            return path or "$"
+        if isinstance(item, dict):
+            for key, member in item.items():
+                if _SURROGATE.search(key):
+                    return _child(path, key.encode("utf-8", "backslashreplace").decode()[:100])
+                stack.append((_child(path, key), member))
+        elif isinstance(item, list):
+            stack.extend((_child(path, i), member) for i, member in enumerate(item))
+    return None
+
+
+class NotUnicodeText(ValueError):
+    """A JSON string holds a lone surrogate; ``path`` says where (RFC 7493 §2.1)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"'{path}' holds a lone UTF-16 surrogate, which is not Unicode text")
+        self.path = path
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads``, refusing a string that is not Unicode text (``NotUnicodeText``).
+
+    A ``str`` without an escaped surrogate (``\\uD800``-``\\uDFFF``) cannot produce one, so
+    it costs one regular-expression scan; bytes (any encoding ``json`` detects) are walked.
+    """
+    value = json.loads(text)
+    if isinstance(text, bytes) or _ESCAPED_SURROGATE.search(text):
+        path = surrogate_path(value)
+        if path is not None:
+            raise NotUnicodeText(path)
+    return value
