@@ -31,14 +31,16 @@ BOOTSTRAP_DOMAIN = "credo.test"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
-async def make_services(tmp_path: Path, *, domain: str = BOOTSTRAP_DOMAIN) -> Services:
+async def make_services(tmp_path: Path, *, domain: str = BOOTSTRAP_DOMAIN,
+                        env: dict[str, str] | None = None) -> Services:
     """A freshly initialised deployment under ``tmp_path / "credo"``; close with
     ``credo.web.app.close_services``. ``services.settings`` holds ``bootstrap_tenant`` and
-    ``operator_app_id``; the operator's key and certificate are in ``settings.operator_dir``."""
+    ``operator_app_id``; the operator's key and certificate are in ``settings.operator_dir``.
+    ``env`` holds ``CREDO_*`` settings for this deployment (none by default)."""
     data_dir = tmp_path / "credo"
-    settings = load_settings(data_dir, env={}, base_url=BASE_URL)
+    settings = load_settings(data_dir, env=env or {}, base_url=BASE_URL)
     await asyncio.to_thread(initialize, settings, domain)
-    return await open_services(load_settings(data_dir, env={}))
+    return await open_services(load_settings(data_dir, env=env or {}))
 
 
 def asgi_client(services: Services) -> httpx.AsyncClient:

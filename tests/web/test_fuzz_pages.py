@@ -28,8 +28,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from browser import Browser, forms
-from credo.service.runtime import Services
+from credo.service.runtime import Services, close_services
 from credo.web.app import build_app
+from support import make_services
 
 from .consent_world import PASSWORD, REDIRECT_URI, World, make_world
 from .fuzzing import Tables, fuzz_settings, raw_headers
@@ -39,6 +40,19 @@ SLOW = 600
 FORM = "application/x-www-form-urlencoded"
 PAGES = ("login", "adminconsent", "authorize", "consent")
 _addresses = itertools.count(1)
+
+UNTHROTTLED = {"CREDO_LOCKOUT_THRESHOLD": "1000",
+               "CREDO_LOCKOUT_ADDRESS_THRESHOLD": "100000"}
+
+
+@pytest.fixture(scope="module")
+async def services(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Services]:
+    """This module's own deployment, with the sign-in lockout out of the way: the fuzzer fails on
+    purpose far more often than a budget allows (the limits have their own tests)."""
+    deployment = await make_services(tmp_path_factory.mktemp("credo-fuzz"), env=UNTHROTTLED)
+    yield deployment
+    await close_services(deployment)
+
 
 
 @dataclass

@@ -40,9 +40,9 @@ from hypothesis import strategies as st
 
 from credo import certs, jose
 from credo.model import AppRole, Tenant
-from credo.service.runtime import Services
+from credo.service.runtime import Services, close_services
 from hostile_jws import HOSTILE_TEXTS, JSON_VALUES
-from support import ASSERTION_TYPE
+from support import ASSERTION_TYPE, make_services
 
 from .fuzzing import Tables, fuzz_settings, raw_headers
 
@@ -63,6 +63,19 @@ HEADER_NAMES = ("alg", "typ", "x5t", "x5t#S256", "kid", "crit", "x5c", "jku", "j
                 "zip", "b64")
 CLAIM_NAMES = ("aud", "iss", "sub", "jti", "iat", "nbf", "exp", "tid", "azp", "scp")
 DELETE = object()
+
+UNTHROTTLED = {"CREDO_TOKEN_CLIENT_FAILURES": "1000000",
+               "CREDO_TOKEN_TENANT_FAILURES": "10000000"}
+
+
+@pytest.fixture(scope="module")
+async def services(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Services]:
+    """This module's own deployment, with the token endpoint's failure budgets out of the
+    way: the fuzzer fails on purpose far more often than a budget allows (the limits have
+    their own tests)."""
+    deployment = await make_services(tmp_path_factory.mktemp("credo-fuzz"), env=UNTHROTTLED)
+    yield deployment
+    await close_services(deployment)
 
 
 @dataclass

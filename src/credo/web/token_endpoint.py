@@ -20,39 +20,11 @@ from credo.protocol.forms import MAX_BODY, check_form_type
 from credo.service.token import TokenCall, TokenService
 from credo.web import render
 from credo.web.access import note_caller, note_route
+from credo.web.body import BodyTooLarge, header, read_body
 from credo.web.client_address import client_address
 
 TOKEN_PATH = re.compile(r"^/([^/]+)/oauth2/(v2\.0/)?token/?$")
 TOKEN_ROUTES = {False: "/{tenant}/oauth2/token", True: "/{tenant}/oauth2/v2.0/token"}
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
-async def _read_body(scope: Scope, receive: Receive) -> bytes:
-    """The request body, refused past ``MAX_BODY`` before and while reading (413)."""
-    declared = _header(scope, b"content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise _TooLarge
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise _TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 class TokenEndpoint:
@@ -70,17 +42,17 @@ class TokenEndpoint:
             return
         note_route(scope, TOKEN_ROUTES[match.group(2) is not None])
         correlation = render.correlation_id(
-            _header(scope, b"client-request-id") or _header(scope, b"x-ms-client-request-id"))
+            header(scope, b"client-request-id") or header(scope, b"x-ms-client-request-id"))
         version: Literal[1, 2] = 2 if match.group(2) else 1
         try:
             if scope["method"] != "POST":
                 raise TOKEN_METHOD(method=scope["method"][:10], headers={"Allow": "POST"})
-            check_form_type(_header(scope, b"content-type"))
+            check_form_type(header(scope, b"content-type"))
             try:
-                body = await _read_body(scope, receive)
-            except _TooLarge:
+                body = await read_body(scope, receive, MAX_BODY)
+            except BodyTooLarge:
                 raise BODY_TOO_LARGE_PLAIN() from None
-            call = TokenCall(match.group(1), version, body, _header(scope, b"authorization"),
+            call = TokenCall(match.group(1), version, body, header(scope, b"authorization"),
                              scope.get("query_string", b"").decode("latin-1"), correlation,
                              client_address(scope, self._settings))
             try:
