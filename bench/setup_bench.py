@@ -179,6 +179,7 @@ async def bulk_insert(url: str, tenant_id: str, n: int, *, offset: int = 0) -> N
         ObjectId,
         ServicePrincipal,
         TenantId,
+        canonical_identifier_uri,
     )
     from credo.store.db import Database, create_engine
     from credo.store.records import application_values, key_values, sp_values
@@ -205,7 +206,9 @@ async def bulk_insert(url: str, tenant_id: str, n: int, *, offset: int = 0) -> N
                 identifier_uris=(f"api://filler-{i}",), app_roles=(role,),
                 key_credentials=(key,), created=now)
             apps.append(application_values(app))
-            uris.append({"uri": app.identifier_uris[0], "application_id": app.id})
+            uris.append({"uri": app.identifier_uris[0], "application_id": app.id,
+                         "tenant_id": app.tenant_id,
+                         "canonical": canonical_identifier_uri(app.identifier_uris[0])})
             keys.extend(key_values(app))
             sps.append(sp_values(ServicePrincipal(ObjectId(str(uuid.uuid4())), app.app_id, tid,
                                                   app.display_name, created=now)))

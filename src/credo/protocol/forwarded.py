@@ -32,6 +32,7 @@ def parse_networks(text: str) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+@lru_cache(maxsize=4096)
 def _address(text: str) -> Address | None:
     """An address as a proxy writes it: ``1.2.3.4``, ``1.2.3.4:80``, ``::1``, ``[::1]:80``."""
     text = text.strip()
