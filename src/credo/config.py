@@ -181,6 +181,16 @@ class Settings:
         "Address of the `/metrics` listener; loopback unless a scraper elsewhere needs it."))
     audit_retention_days: float = field(default=30.0, metadata=rule(
         "How long sign-in and directory audit events are kept (days).", low=0.01, high=3650))
+    federation_timeout: float = field(default=5.0, metadata=rule(
+        "Seconds to connect to, and then to read from, a federated credential's issuer "
+        "(its discovery document and keys) before the token request is refused "
+        "(AADSTS90061).", low=0.1, high=60))
+    federation_cache_seconds: float = field(default=3600.0, metadata=rule(
+        "How long an issuer's discovery document and keys are kept; a key id not among them "
+        "refetches them at most once a minute per issuer.", low=60, high=86400))
+    federation_ca_file: str = field(default="", metadata=rule(
+        "PEM file of CA certificates trusted, besides the system's, for federated issuers' "
+        "https (a private Kubernetes cluster, another Credo).", shown_default="none"))
     master_key: str = field(default="", repr=False, metadata=rule(
         "AES-256 key (base64) sealing the signing keys; the same on every node.",
         shown_default="<data dir>/master.key", env_only=True, secret=True,

@@ -18,6 +18,7 @@ from credo.service.accounts import Accounts, open_accounts
 from credo.service.audit import AuditBuffer
 from credo.service.bootstrap import ensure_management_api
 from credo.service.directory import DirectoryService
+from credo.service.federation import FederatedKeys, ssl_context
 from credo.service.grants import GrantServices, build_grants
 from credo.service.keys import KeyService
 from credo.service.management import Management, open_management
@@ -65,6 +66,12 @@ def _token_throttle(settings: Settings, sources: Sources, on_throttle: OnThrottl
     return TokenThrottle(failures, limits, clock=sources.clock, on_throttle=on_throttle)
 
 
+def _federation(settings: Settings) -> FederatedKeys:
+    return FederatedKeys(timeout=settings.federation_timeout,
+                         ttl=settings.federation_cache_seconds,
+                         verify=ssl_context(settings.federation_ca_file))
+
+
 def _lockout(settings: Settings) -> ThrottlePolicy:
     return ThrottlePolicy(user_threshold=settings.lockout_threshold,
                           address_threshold=settings.lockout_address_threshold,
@@ -102,7 +109,8 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM, *,
     metrics.bind_token_outcomes(list(grants))
     tokens = TokenService(base_url=settings.base_url, cache=cache, replay=replay, audit=audit,
                           secret_hasher=hasher, grants=grants, clock=sources.clock,
-                          throttle=_token_throttle(settings, sources, on_throttle))
+                          throttle=_token_throttle(settings, sources, on_throttle),
+                          federation=_federation(settings))
     await ensure_management_api(directory)
     management = open_management(
         base_url=settings.base_url, directory=directory, keys=keys, users=accounts.users,
