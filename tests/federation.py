@@ -174,7 +174,7 @@ class HttpsIssuer:
 
 def _handler(owner: HttpsIssuer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def do_GET(self) -> None:
             status, body = owner.issuer.answer(self.path.split("?")[0])
             data = json.dumps(body).encode()
             self.send_response(status)
@@ -183,7 +183,7 @@ def _handler(owner: HttpsIssuer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     return Handler
