@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -127,7 +126,7 @@ def mock_transport(*issuers: Issuer, fail: Callable[[httpx.Request], None] | Non
     return httpx.MockTransport(handle)
 
 
-class TestCa:
+class IssuerCa:
     """A CA for the test's HTTPS issuers; ``ca_path`` is what Credo is told to trust."""
 
     def __init__(self, directory: Path) -> None:
@@ -151,7 +150,7 @@ class TestCa:
 class HttpsIssuer:
     """An ``Issuer`` served over HTTPS on loopback by a thread (``with`` stops it)."""
 
-    def __init__(self, ca: TestCa, path: str = "", keys: list[SigningKey] | None = None
+    def __init__(self, ca: IssuerCa, path: str = "", keys: list[SigningKey] | None = None
                  ) -> None:
         handler = _handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -160,7 +159,6 @@ class HttpsIssuer:
         port = self._server.server_address[1]
         self.issuer = Issuer(f"https://127.0.0.1:{port}{path}",
                              keys if keys is not None else [SigningKey("RS256")])
-        self.hang = False
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -197,11 +195,3 @@ def silent_port() -> tuple[Any, int]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
     return sock, int(sock.getsockname()[1])
-
-
-def utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def soon(days: int = 1) -> datetime:
-    return datetime.now(UTC) + timedelta(days=days)

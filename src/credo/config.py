@@ -189,8 +189,9 @@ class Settings:
         "How long an issuer's discovery document and keys are kept; a key id not among them "
         "refetches them at most once a minute per issuer.", low=60, high=86400))
     federation_ca_file: str = field(default="", metadata=rule(
-        "PEM file of CA certificates trusted, besides the system's, for federated issuers' "
-        "https (a private Kubernetes cluster, another Credo).", shown_default="none"))
+        "PEM file of CA certificates trusted for federated issuers' https (a private "
+        "Kubernetes cluster, another Credo), besides the system's and this deployment's own "
+        "CA.", shown_default="none"))
     managed_identity_port: int = field(default=0, metadata=rule(
         "Port of the managed-identity endpoint (App Service protocol: `IDENTITY_ENDPOINT` is "
         "`http://<managed_identity_host>:<port>/msi/token`); 0: none.", low=0, high=65535))

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from credo.aadsts.client import FEDERATED_ISSUER_UNREACHABLE
+from credo.config import ConfigError
 from credo.errors import JoseError
 from credo.httpflow import Flow, run_async, tls_trust_error
 from credo.jose import PublicKey, external_key_from_jwk
@@ -54,11 +55,19 @@ def parse_key_set(url: str, response: httpx.Response) -> KeySet:
     return found
 
 
-def ssl_context(ca_file: str = "") -> ssl.SSLContext:
-    """The system's trust (``SSL_CERT_FILE`` included), plus ``ca_file`` when set."""
+def ssl_context(ca_file: str = "", own_ca: Path | None = None) -> ssl.SSLContext:
+    """The system's trust (``SSL_CERT_FILE`` included), plus ``ca_file`` when set (an
+    unreadable one raises), plus the deployment's own CA when it has one, so that its tenants
+    can federate with each other."""
     context = ssl.create_default_context()
     if ca_file:
-        context.load_verify_locations(cafile=str(Path(ca_file).expanduser()))
+        try:
+            context.load_verify_locations(cafile=str(Path(ca_file).expanduser()))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(f"federation_ca_file {ca_file!r} cannot be read as PEM CA "
+                              f"certificates: {exc}") from exc
+    if own_ca is not None and own_ca.is_file():
+        context.load_verify_locations(cafile=str(own_ca))
     return context
 
 

@@ -76,7 +76,7 @@ def _token_throttle(settings: Settings, sources: Sources, on_throttle: OnThrottl
 def _federation(settings: Settings) -> FederatedKeys:
     return FederatedKeys(timeout=settings.federation_timeout,
                          ttl=settings.federation_cache_seconds,
-                         verify=ssl_context(settings.federation_ca_file))
+                         verify=ssl_context(settings.federation_ca_file, own_ca=settings.ca_path))
 
 
 def _identity_ids(settings: Settings) -> tuple[str, ...]:
@@ -117,6 +117,7 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM, *,
     default)."""
     on_throttle = on_throttle or metrics.throttled
     identity_ids = _identity_ids(settings)
+    federation = _federation(settings)
     sealer = Sealer.from_env_or_file(settings.data_dir / "master.key", create=False)
     store = await open_store(settings.database_url, sealer)
     replay: ReplayStore = RedisReplay(settings.redis_url) if settings.redis_url else store
@@ -140,7 +141,6 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM, *,
         flows=delegated.store, users=accounts.users, token_lifetime=settings.token_lifetime,
         new_id=sources.new_token_id))
     metrics.bind_token_outcomes(list(grants))
-    federation = _federation(settings)
     tokens = TokenService(base_url=settings.base_url, cache=cache, replay=replay, audit=audit,
                           secret_hasher=hasher, grants=grants, clock=sources.clock,
                           throttle=_token_throttle(settings, sources, on_throttle),
