@@ -158,3 +158,16 @@ async def test_builtins_and_stronger_apps_are_refused(client: httpx.AsyncClient,
     assert (await call(client, "GET", _path(tenant.admin_app), headers, expect=200)
             )["value"] == []
     await call(client, "POST", _path(await _app(client, tenant)), headers, body, expect=201)
+
+
+@pytest.mark.parametrize("value", ["repo:contoso/mail\u202e:ref", "a\x00b", "\ufeffrepo:x",
+                                   "repo:x\u200b"])
+async def test_invisible_characters_are_refused(client: httpx.AsyncClient, tenant: TenantAdmin,
+                                                value: str) -> None:
+    app = await _app(client, tenant)
+    refused = await call(client, "POST", _path(app), tenant.admin,
+                         {"name": "x-1", "issuer": GITHUB, "subject": value,
+                          "description": value, "audiences": [value]}, expect=400)
+    assert {d["target"] for d in refused["error"]["details"]} == {
+        "subject", "description", "audiences[0]"}
+    assert (await call(client, "GET", _path(app), tenant.admin, expect=200))["value"] == []

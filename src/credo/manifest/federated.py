@@ -19,6 +19,10 @@ from credo.model import TOKEN_EXCHANGE_AUDIENCE, FederatedIdentityCredential
 
 MAX_VALUE = 600
 """The longest ``issuer``, ``subject``, audience or ``description`` (Entra's limit)."""
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200b-\u200f\u2028-\u202e"
+                        "\u2060-\u2069\ufeff\ufff9-\ufffb]")
+"""Control, surrogate, bidirectional-formatting and invisible characters: refused in every
+member, since a value that reads as another must not match (or be shown as) a credential."""
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,119}", re.ASCII)
 INVALID = "Invalid value specified for a property of resource 'FederatedIdentityCredential'."
 MEMBERS = ("name", "issuer", "subject", "audiences", "description")
@@ -35,6 +39,10 @@ def _text(doc: Mapping[str, Any], name: str, p: Problems, *, required: bool) -> 
         return None
     if len(value) > MAX_VALUE:
         p.add(name, f"At most {MAX_VALUE} characters.")
+        return None
+    if _INVISIBLE.search(value):
+        p.add(name, "Must not contain control, bidirectional-formatting or invisible "
+              "characters.")
         return None
     return value
 
@@ -60,8 +68,10 @@ def _audiences(doc: Mapping[str, Any], p: Problems) -> tuple[str, ...] | None:
         p.add("audiences", "Must be a list of exactly one audience.")
         return None
     audience = value[0]
-    if not isinstance(audience, str) or not audience.strip() or len(audience) > MAX_VALUE:
-        p.add("audiences[0]", f"Must be a non-empty string of at most {MAX_VALUE} characters.")
+    if not isinstance(audience, str) or not audience.strip() or len(audience) > MAX_VALUE \
+            or _INVISIBLE.search(audience):
+        p.add("audiences[0]", f"Must be a non-empty string of at most {MAX_VALUE} visible "
+              "characters.")
         return None
     return (audience,)
 
