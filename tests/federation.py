@@ -195,3 +195,40 @@ def silent_port() -> tuple[Any, int]:
     sock.bind(("127.0.0.1", 0))
     sock.listen(16)
     return sock, int(sock.getsockname()[1])
+
+
+class DripServer:
+    """An HTTPS server that answers one byte every ``interval`` seconds, for ever: each read
+    succeeds within any read timeout, only an overall deadline ends the request."""
+
+    def __init__(self, ca: IssuerCa, interval: float = 0.05) -> None:
+        import socket
+
+        self._context = ca.server_context()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._interval = interval
+        self._stop = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                raw, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._drip, args=(raw,), daemon=True).start()
+
+    def _drip(self, raw: Any) -> None:
+        try:
+            with self._context.wrap_socket(raw, server_side=True) as conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+                while not self._stop.wait(self._interval):
+                    conn.sendall(b" ")
+        except OSError:
+            return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()

@@ -183,8 +183,8 @@ class Settings:
         "How long sign-in and directory audit events are kept (days).", low=0.01, high=3650))
     federation_timeout: float = field(default=5.0, metadata=rule(
         "Seconds to connect to, and then to read from, a federated credential's issuer "
-        "(its discovery document and keys) before the token request is refused "
-        "(AADSTS90061).", low=0.1, high=60))
+        "(its discovery document and keys; twice this for both) before the token request is "
+        "refused (AADSTS90061).", low=0.1, high=60))
     federation_cache_seconds: float = field(default=3600.0, metadata=rule(
         "How long an issuer's discovery document and keys are kept; a key id not among them "
         "refetches them at most once a minute per issuer.", low=60, high=86400))

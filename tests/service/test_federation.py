@@ -24,7 +24,7 @@ from credo.protocol.client_auth import JWT_BEARER
 from credo.service.federation import FederatedKeys
 from credo.service.throttle import ThrottleLimits, TokenThrottle
 from credo.service.token import TokenService
-from federation import Issuer, SigningKey, mock_transport, silent_port
+from federation import DripServer, Issuer, IssuerCa, SigningKey, mock_transport, silent_port
 
 from .token_world import BASE, T0, TokenWorld, open_world
 
@@ -187,6 +187,32 @@ async def test_an_issuer_that_hangs_or_is_down_is_refused_promptly(world: TokenW
                                      "within 0.3 s.")
     assert refused.description.endswith("could not be fetched: 127.0.0.1:9 could not be "
                                         "reached.")
+
+
+async def test_an_issuer_that_drips_is_cut_off_by_the_deadline(
+        world: TokenWorld, tmp_path: Any) -> None:
+    """One byte every 50 ms never trips the 0.3 s read timeout; the 0.6 s deadline does."""
+    ca = IssuerCa(tmp_path)
+    drip = DripServer(ca)
+    dripping = Issuer(f"https://127.0.0.1:{drip.port}/drip")
+    app = dataclasses.replace(world.daemon.app, federated_credentials=(
+        *world.daemon.app.federated_credentials,
+        FederatedIdentityCredential("f-5", "drip", dripping.url, MAIN)))
+    await world.store.save_application(app)
+    world.cache.invalidate()
+    slow = FederatedKeys(timeout=0.3, ttl=3600, verify=ssl.create_default_context(
+        cafile=str(ca.ca_path)))
+    world.tokens, saved = service(world, slow), world.tokens
+    try:
+        error, _ = await world.refused(form(world, dripping.github(now=T0)),
+                                       FEDERATED_ISSUER_UNREACHABLE)
+    finally:
+        world.tokens = saved
+        drip.close()
+        await slow.close()
+        await world.store.save_application(world.daemon.app)
+        world.cache.invalidate()
+    assert error.description.endswith("could not be fetched: it did not answer within 0.6 s.")
 
 
 async def test_no_federation_service_means_no_key(world: TokenWorld,

@@ -9,11 +9,13 @@ anything is fetched, so a token cannot make Credo call a URL of its choosing. Th
 by ``kid``. Both are cached for ``ttl`` seconds and fetched by one flow at a time
 (``credo.resource.keys.SingleFlight``); an unknown ``kid`` refetches the key set at most once
 per ``refresh_min_interval`` per issuer. Every request has connect, read, write and pool
-timeouts of ``timeout`` seconds: an issuer that does not answer is AADSTS90061 at once.
+timeouts of ``timeout`` seconds, and both together at most twice that, however slowly an
+issuer drips its answer: an issuer that does not answer is AADSTS90061, promptly.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 from pathlib import Path
 
@@ -31,6 +33,9 @@ from credo.resource.keys import ProviderMetadata, SingleFlight, json_object, par
 from credo.resource.transport import MetadataUnavailable
 
 REFRESH_MIN_INTERVAL = 60.0
+DEADLINE_REQUESTS = 2
+"""The discovery document and the key set: a token request waits at most this many
+``timeout`` periods for an issuer in all, however slowly it answers."""
 DISCOVERY = "/.well-known/openid-configuration"
 _SHOWN = 200
 
@@ -78,6 +83,7 @@ class FederatedKeys:
                  refresh_min_interval: float = REFRESH_MIN_INTERVAL,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._timeout = timeout
+        self._deadline = DEADLINE_REQUESTS * timeout
         self._client = httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(timeout),
                                          follow_redirects=False, transport=transport,
                                          trust_env=False)
@@ -96,7 +102,12 @@ class FederatedKeys:
         issuer = match_credential(app, assertion.claims).issuer
         kid = str(assertion.header["kid"])
         try:
-            key = await run_async(self._key(issuer, kid, now), self._client, self._failure)
+            async with asyncio.timeout(self._deadline):
+                key = await run_async(self._key(issuer, kid, now), self._client, self._failure)
+        except TimeoutError:
+            raise FEDERATED_ISSUER_UNREACHABLE(
+                issuer=issuer[:_SHOWN], reason=f"it did not answer within {self._deadline:g} s",
+                detail="overall deadline") from None
         except MetadataUnavailable as exc:
             raise FEDERATED_ISSUER_UNREACHABLE(
                 issuer=issuer[:_SHOWN], reason=exc.description.rstrip("."),
