@@ -105,7 +105,8 @@ class ManagedIdentityService:
         self._remote_allowed = remote_allowed
 
     async def token(self, request: IdentityRequest) -> dict[str, str]:
-        """The token response, or ``IdentityRefused`` (nothing is issued, nothing written)."""
+        """The token response, or ``IdentityRefused`` (nothing issued; a refusal of the grant
+        is recorded in the sign-in log, as at the token endpoint)."""
         self._admit(request)
         resource = request.params.get("resource", "").strip()
         if request.params.get("api-version") != API_VERSION:
@@ -140,15 +141,15 @@ class ManagedIdentityService:
     async def _identity(self, params: dict[str, str]) -> ClientSnapshot:
         """The configured identity the request names (the first when it names none)."""
         tenant = await token_tenant(self._cache, self._tenant)
-        chosen = {k: params[k].strip() for k in ("client_id", "principal_id", "object_id",
-                                                 "mi_res_id") if params.get(k, "").strip()}
+        chosen = [(k, params[k].strip()) for k in ("client_id", "principal_id", "object_id",
+                                                   "mi_res_id") if params.get(k, "").strip()]
         if len(chosen) > 1:
             raise IdentityRefused(400, "Name the identity once: client_id, principal_id, "
                                   "object_id or mi_res_id.")
         for client_id in self._client_ids if chosen else self._client_ids[:1]:
             snap = await self._cache.client(tenant, client_id)
             if snap is not None and snap.service_principal is not None \
-                    and (not chosen or _names(snap, *next(iter(chosen.items())))):
+                    and all(_names(snap, kind, value) for kind, value in chosen):
                 return snap
         raise IdentityRefused(400, NO_IDENTITY, detail=f"{chosen or 'system-assigned'} in "
                               f"{tenant.default_domain}")

@@ -115,4 +115,7 @@ async def start_listener(services: Services) -> Listener | None:
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
         await asyncio.sleep(0.01)
+    if task.done():
+        task.result()  # raises what stopped it
+        raise RuntimeError("the managed-identity listener stopped as it started")
     return Listener(server, task)
