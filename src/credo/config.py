@@ -181,6 +181,35 @@ class Settings:
         "Address of the `/metrics` listener; loopback unless a scraper elsewhere needs it."))
     audit_retention_days: float = field(default=30.0, metadata=rule(
         "How long sign-in and directory audit events are kept (days).", low=0.01, high=3650))
+    federation_timeout: float = field(default=5.0, metadata=rule(
+        "Seconds to connect to, and then to read from, a federated credential's issuer "
+        "(its discovery document and keys; twice this for both) before the token request is "
+        "refused (AADSTS90061).", low=0.1, high=60))
+    federation_cache_seconds: float = field(default=3600.0, metadata=rule(
+        "How long an issuer's discovery document and keys are kept; a key id not among them "
+        "refetches them at most once a minute per issuer.", low=60, high=86400))
+    federation_ca_file: str = field(default="", metadata=rule(
+        "PEM file of CA certificates trusted for federated issuers' https (a private "
+        "Kubernetes cluster, another Credo), besides the system's and this deployment's own "
+        "CA.", shown_default="none"))
+    managed_identity_port: int = field(default=0, metadata=rule(
+        "Port of the managed-identity endpoint (App Service protocol: `IDENTITY_ENDPOINT` is "
+        "`http://<managed_identity_host>:<port>/msi/token`); 0: none.", low=0, high=65535))
+    managed_identity_host: str = field(default="127.0.0.1", metadata=rule(
+        "Address of the managed-identity listener; only loopback clients are answered unless "
+        "this is a non-loopback address."))
+    managed_identity_tenant: str = field(default="", metadata=rule(
+        "Tenant (id or domain) of the local managed identity.", shown_default="none"))
+    managed_identity_client_ids: str = field(default="", metadata=rule(
+        "appIds (comma-separated) of the applications the local managed identity is, each "
+        "with a service principal in `managed_identity_tenant`; the first is the "
+        "system-assigned identity, the others are chosen by `client_id`, `principal_id` or "
+        "`mi_res_id`.", shown_default="none"))
+    managed_identity_secret: str = field(default="", repr=False, metadata=rule(
+        "The `X-IDENTITY-HEADER` value (`IDENTITY_HEADER`), at least 16 characters.",
+        shown_default="<data dir>/managed-identity.secret (made at first start)",
+        env_only=True, secret=True, check=lambda v: "" if not v or len(v) >= 16
+        else "is shorter than 16 characters"))
     master_key: str = field(default="", repr=False, metadata=rule(
         "AES-256 key (base64) sealing the signing keys; the same on every node.",
         shown_default="<data dir>/master.key", env_only=True, secret=True,

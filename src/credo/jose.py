@@ -21,8 +21,9 @@ import jwt
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from jwt.algorithms import RSAAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from credo import ijson
 from credo.errors import JoseError
@@ -30,6 +31,11 @@ from credo.errors import JoseError
 Alg = Literal["RS256", "PS256"]
 RSA_ALGS: frozenset[str] = frozenset({"RS256", "PS256"})
 """Every algorithm Credo verifies or signs (RFC 7518 §3.3, §3.5); each use allows a subset."""
+FEDERATED_ALGS: frozenset[str] = frozenset({"RS256", "ES256"})
+"""What an external issuer's token may be signed with (RFC 7518 §3.3, §3.4): verify only."""
+MIN_RSA_BITS = 2048
+
+PublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 _PKCS1 = padding.PKCS1v15()
@@ -114,6 +120,25 @@ def verify_rsa(alg: str, key: rsa.RSAPublicKey, signing_input: bytes, signature:
         raise JoseError("the signature does not verify") from exc
 
 
+def verify_external(alg: str, key: PublicKey, signing_input: bytes, signature: bytes) -> None:
+    """RS256 with an RSA key of at least 2048 bits, or ES256 with a P-256 key (RFC 7518
+    §3.3, §3.4: ``R || S``, 64 bytes); the key's type must match ``alg``. Else ``JoseError``."""
+    if alg == "RS256" and isinstance(key, rsa.RSAPublicKey) and key.key_size >= MIN_RSA_BITS:
+        verify_rsa(alg, key, signing_input, signature, allowed=("RS256",))
+        return
+    if alg != "ES256" or not isinstance(key, ec.EllipticCurvePublicKey) \
+            or not isinstance(key.curve, ec.SECP256R1):
+        raise JoseError(f"algorithm {alg!r} does not match the key")
+    if len(signature) != 64:
+        raise JoseError("an ES256 signature is 64 bytes")
+    der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
+                               int.from_bytes(signature[32:], "big"))
+    try:
+        key.verify(der, signing_input, ec.ECDSA(_SHA256))
+    except InvalidSignature as exc:
+        raise JoseError("the signature does not verify") from exc
+
+
 def _dumps(value: Mapping[str, Any]) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -172,3 +197,22 @@ def public_key_from_jwk(jwk: Mapping[str, Any]) -> rsa.RSAPublicKey:
     if not isinstance(key, rsa.RSAPublicKey):
         raise JoseError("not an RSA public JWK")
     return key
+
+
+def external_key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
+    """An RSA (RFC 7518 §6.3.1, at least 2048 bits) or P-256 EC (§6.2.1) public JWK."""
+    if jwk.get("kty") == "RSA":
+        key = public_key_from_jwk(jwk)
+        if key.key_size < MIN_RSA_BITS:
+            raise JoseError("RSA keys under 2048 bits are not used")
+        return key
+    if jwk.get("kty") != "EC" or jwk.get("crv") != "P-256":
+        raise JoseError("not an RSA or P-256 public JWK")
+    try:
+        ec_key = ECAlgorithm.from_jwk({"kty": "EC", "crv": "P-256", "x": jwk.get("x"),
+                                       "y": jwk.get("y")})
+    except (jwt.InvalidKeyError, KeyError, ValueError, TypeError) as exc:
+        raise JoseError("not a P-256 public JWK") from exc
+    if not isinstance(ec_key, ec.EllipticCurvePublicKey):
+        raise JoseError("not a P-256 public JWK")
+    return ec_key

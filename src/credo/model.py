@@ -90,6 +90,27 @@ class PasswordCredential:
         return self.start <= now <= self.end
 
 
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+"""The audience a federated identity credential expects by default, as in Entra."""
+MAX_FEDERATED_CREDENTIALS = 20
+"""Federated identity credentials one application may hold (Entra's limit)."""
+
+
+@dataclass(frozen=True)
+class FederatedIdentityCredential:
+    """Trust in tokens of an external issuer about one subject (Graph
+    ``federatedIdentityCredential``): a workload proves itself with such a token instead of a
+    certificate or secret. ``issuer``, ``subject`` and ``audiences`` match case-sensitively;
+    ``name`` is unique per application and never changes."""
+
+    id: str
+    name: str
+    issuer: str
+    subject: str
+    audiences: tuple[str, ...] = (TOKEN_EXCHANGE_AUDIENCE,)
+    description: str = ""
+
+
 @dataclass(frozen=True)
 class AppRole:
     id: str
@@ -148,6 +169,7 @@ class Application:
     password_credentials: tuple[PasswordCredential, ...] = ()
     tags: tuple[str, ...] = ()
     created: datetime | None = None
+    federated_credentials: tuple[FederatedIdentityCredential, ...] = ()
 
     @property
     def multi_tenant(self) -> bool:

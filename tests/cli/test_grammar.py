@@ -30,9 +30,10 @@ VOCABULARY = {  # every visible option name, each with one meaning everywhere
     "--secret-file", "--secret", "--v1", "--decode", "--subject", "--out", "--not-before",
     "--not-after", "--days", "--key-size", "--force", "--domain", "--host", "--port",
     "--base-url", "--if-needed", "--workers", "--insecure-http", "--disabled", "--app",
-    "--since", "--failed", "--log-format", "--metrics-port"}
+    "--since", "--failed", "--log-format", "--metrics-port", "--issuer", "--audience",
+    "--description"}
 IDS = {"APP", "USER", "[TENANT]", "[DOMAIN]", "NAME", "KEY", "FILE", "[APP]"}
-SECOND = {"FILE", "KEY_ID", "VALUE"}
+SECOND = {"FILE", "KEY_ID", "VALUE", "NAME"}
 
 
 def _commands() -> Iterator[tuple[str, Any]]:

@@ -24,8 +24,9 @@ def test_discovery_v2() -> None:
     doc = metadata.discovery(BASE + "/", TID, 2, grant_types=GRANT_TYPES)
     assert doc == {
         "token_endpoint": f"{G}/oauth2/v2.0/token",
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
-                                                  "client_secret_basic"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_post", "federated_identity_credential", "private_key_jwt",
+            "client_secret_basic"],
         "token_endpoint_auth_signing_alg_values_supported": ["RS256", "PS256"],
         "jwks_uri": f"{G}/discovery/v2.0/keys",
         "response_modes_supported": ["query", "fragment", "form_post"],

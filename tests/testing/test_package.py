@@ -64,11 +64,6 @@ def test_the_package_exports_resolve_lazily() -> None:
         credo.testing.Nope
 
 
-def test_a_daemon_needs_a_credential() -> None:
-    with pytest.raises(ValueError, match="certificate=True and/or secret=True"):
-        offline_tenant().daemon("d")
-
-
 def _app(tenant: Tenant, *, certificate: bool, secret: str | None) -> App:
     files = None
     if certificate:

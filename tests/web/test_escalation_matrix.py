@@ -93,6 +93,13 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     # of RoleManagement.ReadWrite.Directory: no permission alone is enough.
     ("POST", "/directoryRoles/{role_id}/members/$ref"): NOBODY,
     ("DELETE", "/directoryRoles/{role_id}/members/{user_id}/$ref"): NOBODY,
+    ("GET", "/applications/{app_ref}/federatedIdentityCredentials"): READERS,
+    ("POST", "/applications/{app_ref}/federatedIdentityCredentials"): frozenset({ROLE_APPS}),
+    ("GET", "/applications/{app_ref}/federatedIdentityCredentials/{ref}"): READERS,
+    ("PATCH", "/applications/{app_ref}/federatedIdentityCredentials/{ref}"):
+        frozenset({ROLE_APPS}),
+    ("DELETE", "/applications/{app_ref}/federatedIdentityCredentials/{ref}"):
+        frozenset({ROLE_APPS}),
     ("GET", "/oauth2PermissionGrants"): READERS,
     ("POST", "/oauth2PermissionGrants"): frozenset({ROLE_GRANTS}),
     ("GET", "/oauth2PermissionGrants/{grant_id}"): READERS,
@@ -174,6 +181,16 @@ class Victims:
                                       expect=200)
             self.made["daemon"] = {**app, "keyId": added["keyId"], "secretId": secret["keyId"]}
         return dict(self.made["daemon"])
+
+    async def federated(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The daemon and a federated identity credential on it."""
+        daemon = await self.daemon()
+        if "federated" not in self.made:
+            self.made["federated"] = await self._call(
+                "POST", f"/applications/{daemon['id']}/federatedIdentityCredentials",
+                {"name": "victim", "issuer": "https://issuer.example",
+                 "subject": "system:serviceaccount:default:victim"})
+        return daemon, dict(self.made["federated"])
 
     async def assignment(self) -> dict[str, Any]:
         api, daemon = await self.api(), await self.daemon()
@@ -287,6 +304,14 @@ async def _delegated(v: Victims, body: Any = None) -> Request:
     return f"/oauth2PermissionGrants/{(await v.delegated())['id']}", body
 
 
+def _federated(*, one: bool, body: Any = None) -> Builder:
+    async def build(v: Victims) -> Request:
+        daemon, credential = await v.federated()
+        path = f"/applications/{daemon['id']}/federatedIdentityCredentials"
+        return (f"{path}/{credential['name']}" if one else path), body
+    return build
+
+
 async def _role_member_add(v: Victims) -> Request:
     return (f"/directoryRoles/{APP_ADMIN}/members/$ref",
             {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/"
@@ -373,6 +398,14 @@ BUILD: dict[tuple[str, str], Builder] = {
     ("GET", "/directoryRoles/{role_id}/members"): _static(f"/directoryRoles/{APP_ADMIN}/members"),
     ("POST", "/directoryRoles/{role_id}/members/$ref"): _role_member_add,
     ("DELETE", "/directoryRoles/{role_id}/members/{user_id}/$ref"): _role_member_remove,
+    ("GET", "/applications/{app_ref}/federatedIdentityCredentials"): _federated(one=False),
+    ("POST", "/applications/{app_ref}/federatedIdentityCredentials"): _federated(
+        one=False, body={"name": "new", "issuer": "https://issuer.example", "subject": "new"}),
+    ("GET", "/applications/{app_ref}/federatedIdentityCredentials/{ref}"): _federated(one=True),
+    ("PATCH", "/applications/{app_ref}/federatedIdentityCredentials/{ref}"): _federated(
+        one=True, body={"subject": "changed"}),
+    ("DELETE", "/applications/{app_ref}/federatedIdentityCredentials/{ref}"):
+        _federated(one=True),
     ("GET", "/oauth2PermissionGrants"): _static("/oauth2PermissionGrants"),
     ("POST", "/oauth2PermissionGrants"): _new_delegated,
     ("GET", "/oauth2PermissionGrants/{grant_id}"): _delegated,
@@ -389,7 +422,7 @@ async def snapshot(services: Services, tenant_id: str) -> tuple[Any, ...]:
             await services.store.flows.delegated_grants(TenantId(tenant_id)),
             await services.directory.tenants(),
             [k.kid for k in await services.keys.published()],
-            [(a.id, a.key_credentials, a.password_credentials)
+            [(a.id, a.key_credentials, a.password_credentials, a.federated_credentials)
              for a in await services.directory.applications(tenant)])
 
 

@@ -125,3 +125,63 @@ TENANT_THROTTLED = Aadsts(
     "`token_failure_window` seconds: its clients that failed too are refused until the window "
     "ends (a client without failures is not).",
     fix="Retry after the Retry-After seconds; find the failing clients in the audit log.")
+
+# -- federated identity credentials (a token of an external issuer as client_assertion) -----
+_CHECK = ("Check your federated identity credential Subject, Audience and Issuer against the "
+          "presented assertion.")
+_LIST = "`credo app federated list APP` shows the app's federated credentials."
+FEDERATED_NONE = Aadsts(
+    70021, InvalidRequest, "No matching federated identity record found for presented "
+    "assertion. Assertion Issuer: '{issuer}'. Assertion Subject: '{subject}'. Assertion "
+    "Audience: '{audience}'.",
+    when="A client assertion from an external issuer names an application that has no "
+    "federated identity credential at all.",
+    fix="Add one: `credo app federated add APP NAME --issuer … --subject …`.")
+FEDERATED_ISSUER = Aadsts(
+    700211, InvalidClient, "No matching federated identity record found for presented "
+    "assertion issuer '{issuer}'. " + _CHECK,
+    when="No federated identity credential of the application has exactly the assertion's "
+    "'iss' (compared case-sensitively; a trailing '/' counts).",
+    fix="Register the issuer exactly as its tokens write it. " + _LIST)
+FEDERATED_SUBJECT = Aadsts(
+    700213, InvalidClient, "No matching federated identity record found for presented "
+    "assertion subject '{subject}'. " + _CHECK,
+    when="The issuer matches, but no credential with it has exactly the assertion's 'sub'.",
+    fix="Register the subject the workload's tokens carry (GitHub: repo:OWNER/REPO:ref:… or "
+    ":environment:…; Kubernetes: system:serviceaccount:NAMESPACE:NAME).")
+FEDERATED_SUBJECT_CASE = Aadsts(
+    7002138, InvalidClient, "No matching federated identity record found for presented "
+    "assertion subject '{subject}'. The subject matches with case-insensitive comparison, but "
+    "not with case-sensitive comparison. " + _CHECK,
+    when="The assertion's 'sub' differs from a registered subject only in letter case.",
+    fix="Register the subject with the exact case the tokens carry.")
+FEDERATED_AUDIENCE = Aadsts(
+    700212, InvalidClient, "No matching federated identity record found for presented "
+    "assertion audience '{audience}'. " + _CHECK,
+    when="Issuer and subject match, but the assertion's 'aud' is not the credential's "
+    "audience.",
+    fix="Ask the issuer for a token with the registered audience (api://AzureADTokenExchange "
+    "by default).")
+FEDERATED_KEY_NOT_FOUND = Aadsts(
+    7000272, InvalidClient, "The certificate with identifier {kid} used to sign the federated "
+    "credential could not be found in the metadata of identity provider {issuer}. Please "
+    "validate that your Identity Provider's metadata exposes the key used to sign the incoming "
+    "token.",
+    when="The issuer's key set (jwks_uri of its discovery document) has no RS256 or P-256 key "
+    "with the assertion's 'kid', even after one refetch (at most one a minute per issuer).",
+    fix="Publish the signing key in the issuer's JWKS; a key just rotated in is seen within a "
+    "minute.")
+FEDERATED_BAD_SIGNATURE = Aadsts(
+    700027, InvalidClient, "Client assertion contains an invalid signature. [Reason - The key "
+    "was found, but use of the key to verify the signature failed., Key id of the external "
+    "issuer: '{kid}']",
+    when="The signature of the external token does not verify with the issuer's key its 'kid' "
+    "names (or 'alg' does not match the key: RS256 needs RSA, ES256 P-256).",
+    fix="Present the token exactly as the issuer made it.")
+FEDERATED_ISSUER_UNREACHABLE = Aadsts(
+    90061, InvalidRequest, "Request to External OIDC endpoint failed. The discovery document or "
+    "keys of issuer '{issuer}' could not be fetched: {reason}.",
+    when="The issuer's /.well-known/openid-configuration or its jwks_uri did not answer within "
+    "`federation_timeout` seconds, answered an error, is not https, names another issuer, or "
+    "its TLS certificate is not trusted (`federation_ca_file`).",
+    fix="Make the issuer's discovery document and keys reachable from Credo over https; retry.")

@@ -160,3 +160,51 @@ GRANT_REVOKED = Aadsts(
     when="The refresh-token family was revoked: a retired token was reused, a code replayed, "
     "or the user's password changed.",
     fix="Sign the user in again.")
+
+# -- on-behalf-of: grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer --------------------
+_OBO_FIX = ("Pass the access token the user's client sent to this API, unchanged, as "
+            "'assertion'.")
+OBO_TOKEN_USE = Aadsts(
+    70003, UnsupportedGrantType, "The app requested an unsupported grant type "
+    "'urn:ietf:params:oauth:grant-type:jwt-bearer' with requested_token_use '{value}'; only "
+    "'on_behalf_of' is supported.",
+    when="A jwt-bearer grant asks for anything but on-behalf-of (RFC 7523 §2.1 user "
+    "assertions of other issuers are not accepted).",
+    fix="Send requested_token_use=on_behalf_of with the user's access token as 'assertion'.")
+OBO_MALFORMED = Aadsts(
+    50027, InvalidGrant, "JWT token is invalid or malformed. {reason}",
+    when="The on-behalf-of 'assertion' is not a compact JWS, is over 16 KiB, or is not RS256 "
+    "with a 'kid'.",
+    fix=_OBO_FIX)
+OBO_SIGNATURE = Aadsts(
+    50013, InvalidGrant, "Assertion failed signature validation. [Reason - {reason}]",
+    when="The assertion was not signed by a key this deployment publishes (or was altered).",
+    fix=_OBO_FIX)
+OBO_ISSUER = Aadsts(
+    50013, InvalidGrant, "Assertion is invalid: its issuer '{issuer}' is not this tenant's. An "
+    "on-behalf-of assertion must be an access token issued by the tenant the request is "
+    "sent to.",
+    when="The assertion's 'iss' or 'tid' names another tenant (or another authority).",
+    fix="Send the on-behalf-of request to the tenant that issued the user's token.")
+OBO_AUDIENCE = Aadsts(
+    50013, InvalidGrant, "Assertion audience does not match the Client app presenting the "
+    "assertion. The audience in the assertion was '{audience}' and the expected audience is "
+    "'{client_id}' or one of the Application Uris of this application with App ID "
+    "'{client_id}'({name}). The downstream client must request a token for the expected "
+    "audience (the application that made the OBO request) and this application should use "
+    "that token as the assertion.",
+    when="The assertion is a token for another API than the client making the request.",
+    fix="The user's client asks for a token to the middle-tier API (its identifier URI or app "
+    "id); the middle tier passes that token on.")
+OBO_NOT_USER = Aadsts(
+    50013, InvalidGrant, "Assertion is not a user's access token (its 'idtyp' is '{idtyp}'): "
+    "on-behalf-of exchanges the access token a signed-in user's client got for this API.",
+    when="The assertion is an application's own token (client credentials), or an ID token.",
+    fix="Use the client-credentials grant to act as the application; use on-behalf-of only "
+    "with a user's access token.")
+OBO_EXPIRED = Aadsts(
+    500133, InvalidGrant, "Assertion is not within its valid time range. Ensure that the "
+    "access token is not expired before using it for user assertion, or request a new token. "
+    "Current time: {now}, expiry time of assertion {exp}.",
+    when="The user's access token has expired (300 s of leeway) or is not yet valid.",
+    fix="The user's client gets a fresh access token (MSAL does so silently) and sends it.")

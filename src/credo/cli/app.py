@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from credo.cli import app_credentials, lookup
+from credo.cli import app_credentials, app_federated, lookup
 from credo.cli.api import Management
 from credo.cli.common import (
     EXIT_USAGE,
@@ -41,6 +41,7 @@ sp_app = command_group("Service principals: an application's instance in a tenan
 app.add_typer(manifest_app, name="manifest")
 app.add_typer(app_credentials.cert_app, name="cert")
 app.add_typer(app_credentials.secret_app, name="secret")
+app.add_typer(app_federated.federated_app, name="federated")
 app.add_typer(sp_app, name="sp")
 
 AppArgument = Annotated[str, typer.Argument(

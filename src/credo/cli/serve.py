@@ -66,8 +66,23 @@ def _banner(settings: Settings, host: str, port: int, insecure_http: bool) -> st
                 f"{settings.base_url}")
     trust = f" — clients must trust {settings.ca_path}"
     if listening == settings.base_url:
-        return f"Credo on {settings.base_url}{trust}"
-    return f"Credo listening on {listening}, issuer base {settings.base_url}{trust}"
+        return f"Credo on {settings.base_url}{trust}{_identity_banner(settings)}"
+    return (f"Credo listening on {listening}, issuer base {settings.base_url}{trust}"
+            f"{_identity_banner(settings)}")
+
+
+def _identity_banner(settings: Settings) -> str:
+    """Where code written for Azure finds the managed identity (the App Service variables)."""
+    from credo.service.managed_identity import SECRET_FILE
+
+    if not settings.managed_identity_port:
+        return ""
+    host = settings.managed_identity_host
+    endpoint = (f"http://{f'[{host}]' if ':' in host else host}:"
+                f"{settings.managed_identity_port}/msi/token")
+    secret = ("the managed_identity_secret setting" if settings.managed_identity_secret
+              else f"$(cat {settings.data_dir / SECRET_FILE})")
+    return f"\nManaged identity: IDENTITY_ENDPOINT={endpoint} IDENTITY_HEADER={secret}"
 
 
 def _announce_when_ready(url: str, verify: ssl.SSLContext | bool, banner: str) -> None:
@@ -121,6 +136,8 @@ def serve(
     _probe(listen_host, listen_port)
     if settings.metrics_port:
         _probe(settings.metrics_host, settings.metrics_port)
+    if settings.managed_identity_port:
+        _probe(settings.managed_identity_host, settings.managed_identity_port)
     _run(settings, listen_host, listen_port)
 
 

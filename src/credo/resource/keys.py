@@ -73,7 +73,7 @@ class _Entry(Generic[T]):
     expires_at: float
 
 
-def _json_object(url: str, response: httpx.Response) -> dict[str, Any]:
+def json_object(url: str, response: httpx.Response) -> dict[str, Any]:
     if response.status_code != 200:
         raise MetadataUnavailable(f"{url} answered HTTP {response.status_code}.")
     if len(response.content) > MAX_DOCUMENT_BYTES:
@@ -90,7 +90,7 @@ def _json_object(url: str, response: httpx.Response) -> dict[str, Any]:
 def parse_metadata(url: str, response: httpx.Response, *,
                    allow_insecure_http: bool = False) -> ProviderMetadata:
     """Read ``issuer`` and ``jwks_uri`` from a discovery response (OIDC Discovery 1.0 §4.2)."""
-    body = _json_object(url, response)
+    body = json_object(url, response)
     issuer, jwks_uri = body.get("issuer"), body.get("jwks_uri")
     if not isinstance(issuer, str) or not issuer:
         raise MetadataUnavailable(f"The discovery document at {url} has no issuer.")
@@ -125,7 +125,7 @@ def _signing_key(jwk: Any) -> SigningKey | None:
 
 def parse_jwks(url: str, response: httpx.Response) -> KeySet:
     """The usable signing keys of a JWKS by ``kid`` (RFC 7517 §5); the first of a ``kid`` wins."""
-    keys = _json_object(url, response).get("keys")
+    keys = json_object(url, response).get("keys")
     if not isinstance(keys, list):
         raise MetadataUnavailable(f"The key set at {url} has no keys array.")
     found: dict[str, SigningKey] = {}
@@ -136,7 +136,7 @@ def parse_jwks(url: str, response: httpx.Response) -> KeySet:
     return found
 
 
-class _SingleFlight(Generic[T]):
+class SingleFlight(Generic[T]):
     """Parsed documents by URL with an expiry; each URL fetched by one flow at a time."""
 
     def __init__(self, parse: Callable[[str, httpx.Response], T], *, ttl: float,
@@ -224,8 +224,8 @@ class KeyCache:
                  allow_insecure_http: bool = False) -> None:
         def parse(url: str, response: httpx.Response) -> ProviderMetadata:
             return parse_metadata(url, response, allow_insecure_http=allow_insecure_http)
-        self._documents = _SingleFlight(parse, ttl=ttl, min_interval=refresh_min_interval)
-        self._key_sets = _SingleFlight(parse_jwks, ttl=ttl, min_interval=refresh_min_interval)
+        self._documents = SingleFlight(parse, ttl=ttl, min_interval=refresh_min_interval)
+        self._key_sets = SingleFlight(parse_jwks, ttl=ttl, min_interval=refresh_min_interval)
 
     def metadata(self, url: str, now: float) -> Flow[ProviderMetadata]:
         """The discovery document at ``url``, fetched when absent or older than ``ttl``."""

@@ -12,14 +12,20 @@ from datetime import UTC, datetime, timedelta
 from credo import metrics
 from credo.cache.failures import LocalFailures, RedisFailures
 from credo.cache.replay import RedisReplay
-from credo.config import Settings
+from credo.config import ConfigError, Settings
 from credo.model import AuditEvent, AuditTarget
 from credo.service.accounts import Accounts, open_accounts
 from credo.service.audit import AuditBuffer
 from credo.service.bootstrap import ensure_management_api
 from credo.service.directory import DirectoryService
-from credo.service.grants import GrantServices, build_grants
+from credo.service.federation import FederatedKeys, ssl_context
+from credo.service.grants import Grant, GrantServices, build_grants
 from credo.service.keys import KeyService
+from credo.service.managed_identity import (
+    ManagedIdentityService,
+    identity_secret,
+    is_loopback,
+)
 from credo.service.management import Management, open_management
 from credo.service.management.activities import ROTATE
 from credo.service.secrets import SecretHasher
@@ -53,6 +59,8 @@ class Services:
     delegated: UserFlows
     management: Management
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    managed_identity: ManagedIdentityService | None = None
+    federation: FederatedKeys | None = None
 
 
 def _token_throttle(settings: Settings, sources: Sources, on_throttle: OnThrottle | None
@@ -63,6 +71,37 @@ def _token_throttle(settings: Settings, sources: Sources, on_throttle: OnThrottl
     limits = ThrottleLimits(settings.token_client_failures, settings.token_tenant_failures,
                             settings.token_failure_window, sync_every=settings.cache_seconds)
     return TokenThrottle(failures, limits, clock=sources.clock, on_throttle=on_throttle)
+
+
+def _federation(settings: Settings) -> FederatedKeys:
+    return FederatedKeys(timeout=settings.federation_timeout,
+                         ttl=settings.federation_cache_seconds,
+                         verify=ssl_context(settings.federation_ca_file, own_ca=settings.ca_path))
+
+
+def _identity_ids(settings: Settings) -> tuple[str, ...]:
+    """The appIds of the local managed identity; none when its listener is off."""
+    if not settings.managed_identity_port:
+        return ()
+    client_ids = tuple(c.strip() for c in settings.managed_identity_client_ids.split(",")
+                       if c.strip())
+    if not settings.managed_identity_tenant or not client_ids:
+        raise ConfigError("managed_identity_port is set: set managed_identity_tenant and "
+                          "managed_identity_client_ids too (the tenant and the appIds the "
+                          "local managed identity is)")
+    return client_ids
+
+
+def _managed_identity(settings: Settings, client_ids: tuple[str, ...], cache: DirectoryCache,
+                      grant: Grant, audit: AuditBuffer,
+                      sources: Sources) -> ManagedIdentityService | None:
+    if not client_ids:
+        return None
+    return ManagedIdentityService(
+        tenant=settings.managed_identity_tenant, client_ids=client_ids,
+        secret=identity_secret(settings.managed_identity_secret, settings.data_dir),
+        cache=cache, grant=grant, audit=audit, sources=sources,
+        remote_allowed=not is_loopback(settings.managed_identity_host))
 
 
 def _lockout(settings: Settings) -> ThrottlePolicy:
@@ -77,6 +116,8 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM, *,
     ``on_throttle`` is told the kind of every throttle refusal (the throttle metric by
     default)."""
     on_throttle = on_throttle or metrics.throttled
+    identity_ids = _identity_ids(settings)
+    federation = _federation(settings)
     sealer = Sealer.from_env_or_file(settings.data_dir / "master.key", create=False)
     store = await open_store(settings.database_url, sealer)
     replay: ReplayStore = RedisReplay(settings.redis_url) if settings.redis_url else store
@@ -102,14 +143,19 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM, *,
     metrics.bind_token_outcomes(list(grants))
     tokens = TokenService(base_url=settings.base_url, cache=cache, replay=replay, audit=audit,
                           secret_hasher=hasher, grants=grants, clock=sources.clock,
-                          throttle=_token_throttle(settings, sources, on_throttle))
+                          throttle=_token_throttle(settings, sources, on_throttle),
+                          federation=federation)
     await ensure_management_api(directory)
     management = open_management(
         base_url=settings.base_url, directory=directory, keys=keys, users=accounts.users,
         flows=store.flows, audit=audit, log=store, bootstrap_tenant=settings.bootstrap_tenant,
         operator_app_id=settings.operator_app_id)
     return Services(settings, store, sources, replay, cache, keys, audit, tokens, directory,
-                    accounts, delegated, management)
+                    accounts, delegated, management,
+                    managed_identity=_managed_identity(settings, identity_ids, cache,
+                                                       grants["client_credentials"], audit,
+                                                       sources),
+                    federation=federation)
 
 
 async def _key_maintenance(services: Services) -> None:
@@ -170,4 +216,6 @@ async def close_services(services: Services) -> None:
         task.cancel()
     with contextlib.suppress(Exception):
         await services.audit.flush()
+    if services.federation is not None:
+        await services.federation.close()
     await services.store.close()

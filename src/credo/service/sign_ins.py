@@ -17,7 +17,9 @@ from credo.model import Application, AuditEvent, ClientSnapshot, KeyCredential, 
 from credo.protocol.client_auth import AuthenticatedClient, Presented
 
 CREDENTIAL_TYPES = {"private_key_jwt": "clientAssertion", "client_secret_post": "clientSecret",
-                    "client_secret_basic": "clientSecret"}
+                    "client_secret_basic": "clientSecret",
+                    "federated_identity_credential": "federatedIdentityCredential",
+                    "managed_identity": "managedIdentity"}
 """Client-authentication method → Graph ``clientCredentialType``."""
 
 

@@ -27,12 +27,14 @@ from credo.protocol.client_auth import (
     METHODS,
     AuthContext,
     AuthenticatedClient,
+    ExternalKey,
     Presented,
     detect,
     presented_by,
 )
 from credo.protocol.profiles import PROFILES
 from credo.service.audit import AuditBuffer
+from credo.service.federation import FederatedKeys
 from credo.service.grants import Grant, GrantCall, grant_for
 from credo.service.sign_ins import SignInFacts, token_event
 from credo.service.snapshots import DirectoryCache
@@ -64,7 +66,8 @@ class TokenService:
     def __init__(self, *, base_url: str, cache: DirectoryCache, replay: ReplayStore,
                  audit: AuditBuffer, secret_hasher: Callable[[str], bytes],
                  grants: Mapping[str, Grant], clock: Callable[[], float] = time.time,
-                 throttle: TokenThrottle | None = None) -> None:
+                 throttle: TokenThrottle | None = None,
+                 federation: FederatedKeys | None = None) -> None:
         self._base = base_url
         self._cache = cache
         self._replay = replay
@@ -73,6 +76,7 @@ class TokenService:
         self._grants = dict(grants)
         self._clock = clock
         self._throttle = throttle or TokenThrottle(clock=clock)
+        self._federation = federation
 
     async def token(self, call: TokenCall) -> dict[str, Any]:
         """Run the pipeline; on any ``OAuthError`` record the failure and re-raise it."""
@@ -119,7 +123,9 @@ class TokenService:
         if over is not None and presented.secret is not None:
             raise self._throttle.refuse(over)
         try:
-            auth = self._verify(presented, snap, now)
+            external = (await self._federation.key_for(presented, snap.application, now)
+                        if self._federation is not None else None)
+            auth = self._verify(presented, snap, now, external)
             await self._check_replay(auth)
         except InvalidClient:
             if over is not None:
@@ -128,14 +134,16 @@ class TokenService:
             raise
         return auth
 
-    def _verify(self, presented: Presented, snap: ClientSnapshot,
-                now: float) -> AuthenticatedClient:
-        """The presented method's verification, under the tenant's profile (RFC 6749 §2.3)."""
+    def _verify(self, presented: Presented, snap: ClientSnapshot, now: float,
+                external: ExternalKey | None = None) -> AuthenticatedClient:
+        """The presented method's verification, under the tenant's profile (RFC 6749 §2.3);
+        ``external`` is a federated credential's issuer key, fetched beforehand."""
         tenant = snap.tenant
         ctx = AuthContext(
             tenant=tenant, application=snap.application,
             audiences=metadata.assertion_audiences(self._base, tenant, tenant.profile),
-            profile=PROFILES[tenant.profile], now=now, secret_hasher=self._hasher)
+            profile=PROFILES[tenant.profile], now=now, secret_hasher=self._hasher,
+            external_key=external)
         return METHODS[presented.method].verify(presented, ctx)
 
     async def _check_replay(self, auth: AuthenticatedClient) -> None:

@@ -240,6 +240,9 @@ class FlowStore(Protocol):
         """Adds ``token`` to its family, retiring the token hashed ``retire`` in the same
         transaction. False when the family is revoked, or when ``retire`` was already
         retired: then the family is revoked (reuse detection)."""
+    async def start_refresh_family(self, first: RefreshToken) -> None:
+        """A new family holding ``first``, both written in one transaction (a grant that
+        issues refresh tokens without a code: on-behalf-of)."""
     async def revoke_family(self, family_id: str, now: datetime) -> None: ...
     async def revoke_user_tokens(self, user_id: ObjectId, now: datetime) -> None:
         """Revokes every refresh-token family of the user (password reset, disabling)."""

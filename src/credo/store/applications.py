@@ -1,9 +1,9 @@
 """Applications with their credentials and identifier URIs.
 
-An application is saved whole: its row, identifier URIs, key and password credentials are
-replaced in one transaction, so a reader sees the old registration or the new one. An
-identifier URI names one application in the whole directory (it is how ``scope=<uri>/.default``
-finds the resource), enforced by ``UNIQUE(uri)``.
+An application is saved whole: its row, identifier URIs, key, password and federated identity
+credentials are replaced in one transaction, so a reader sees the old registration or the new
+one. An identifier URI names one application in the whole directory (it is how
+``scope=<uri>/.default`` finds the resource), enforced by ``UNIQUE(uri)``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from credo.errors import InvalidInput, ObjectConflict, ObjectNotFound
 from credo.model import (
     Application,
+    FederatedIdentityCredential,
     KeyCredential,
     ObjectId,
     PasswordCredential,
@@ -28,6 +29,8 @@ from credo.store import principals
 from credo.store.records import (
     application_from,
     application_values,
+    federated_from,
+    federated_values,
     key_from,
     key_values,
     password_from,
@@ -36,6 +39,7 @@ from credo.store.records import (
 from credo.store.tables import (
     application_identifier_uris,
     applications,
+    federated_credentials,
     key_credentials,
     password_credentials,
     service_principals,
@@ -44,7 +48,8 @@ from credo.store.tables import (
 
 _app = applications.c
 _uri = application_identifier_uris.c
-_CHILDREN = (application_identifier_uris, key_credentials, password_credentials)
+_CHILDREN = (application_identifier_uris, key_credentials, password_credentials,
+             federated_credentials)
 
 
 async def _complete(conn: AsyncConnection, rows: Sequence[sa.Row[Any]]) -> list[Application]:
@@ -55,7 +60,10 @@ async def _complete(conn: AsyncConnection, rows: Sequence[sa.Row[Any]]) -> list[
     passwords: dict[str, list[PasswordCredential]] = defaultdict(list)
     for row in await _children(conn, password_credentials, ids):
         passwords[row.application_id].append(password_from(row))
-    return [application_from(r, keys[r.id], passwords[r.id]) for r in rows]
+    federated: dict[str, list[FederatedIdentityCredential]] = defaultdict(list)
+    for row in await _children(conn, federated_credentials, ids):
+        federated[row.application_id].append(federated_from(row))
+    return [application_from(r, keys[r.id], passwords[r.id], federated[r.id]) for r in rows]
 
 
 async def _children(conn: AsyncConnection, table: sa.Table, ids: list[str]
@@ -106,7 +114,8 @@ async def save(conn: AsyncConnection, app: Application) -> bool:
              "application_id": app.id} for u in app.identifier_uris]
     for table, rows in ((application_identifier_uris, uris),
                         (key_credentials, key_values(app)),
-                        (password_credentials, password_values(app))):
+                        (password_credentials, password_values(app)),
+                        (federated_credentials, federated_values(app))):
         if rows:
             await conn.execute(sa.insert(table), rows)
     return True
@@ -116,6 +125,8 @@ async def _check(conn: AsyncConnection, app: Application) -> None:
     _once("identifier URI", (canonical_identifier_uri(u) for u in app.identifier_uris))
     _once("key credential id", (k.key_id for k in app.key_credentials))
     _once("password credential id", (p.key_id for p in app.password_credentials))
+    _once("federated identity credential name", (f.name for f in app.federated_credentials))
+    _once("federated identity credential id", (f.id for f in app.federated_credentials))
     if await conn.scalar(sa.select(tenants.c.id).where(tenants.c.id == app.tenant_id)) is None:
         raise ObjectNotFound(f"tenant {app.tenant_id} does not exist")
     stored = await conn.scalar(sa.select(_app.app_id).where(_app.id == app.id))

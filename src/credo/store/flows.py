@@ -168,6 +168,14 @@ async def issue(conn: AsyncConnection, new: RefreshToken, retire: str | None,
     return True
 
 
+async def start_family(conn: AsyncConnection, first: RefreshToken) -> None:
+    """A new family whose first token is ``first`` (a grant without a code: on-behalf-of)."""
+    await conn.execute(sa.insert(refresh_families).values(
+        id=first.family_id, tenant_id=first.tenant_id, client_id=first.client_id,
+        user_id=first.user_id, created=first.created, expires=first.expires, revoked=None))
+    await conn.execute(sa.insert(refresh_tokens).values(token_values(first)))
+
+
 async def revoke_family(conn: AsyncConnection, family_id: str, now: datetime) -> int:
     done = await conn.execute(sa.update(refresh_families)
                               .where(_f.id == family_id, _f.revoked.is_(None))

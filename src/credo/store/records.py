@@ -18,6 +18,7 @@ from credo.model import (
     Application,
     AppRole,
     AppRoleAssignment,
+    FederatedIdentityCredential,
     KeyCredential,
     ObjectId,
     PasswordCredential,
@@ -87,7 +88,8 @@ def application_values(app: Application) -> Values:
 
 
 def application_from(row: Row[Any], keys: Sequence[KeyCredential],
-                     passwords: Sequence[PasswordCredential]) -> Application:
+                     passwords: Sequence[PasswordCredential],
+                     federated: Sequence[FederatedIdentityCredential] = ()) -> Application:
     return Application(
         id=ObjectId(row.id), app_id=AppId(row.app_id), tenant_id=TenantId(row.tenant_id),
         display_name=row.display_name, sign_in_audience=row.sign_in_audience,
@@ -105,7 +107,7 @@ def application_from(row: Row[Any], keys: Sequence[KeyCredential],
         oauth2_allow_id_token_implicit_flow=row.oauth2_allow_id_token_implicit_flow,
         is_fallback_public_client=row.is_fallback_public_client,
         key_credentials=tuple(keys), password_credentials=tuple(passwords),
-        tags=_strings(row.tags), created=row.created,
+        tags=_strings(row.tags), created=row.created, federated_credentials=tuple(federated),
     )
 
 
@@ -132,6 +134,19 @@ def password_values(app: Application) -> list[Values]:
 def password_from(row: Row[Any]) -> PasswordCredential:
     return PasswordCredential(key_id=row.key_id, secret_hash=row.secret_hash, hint=row.hint,
                               start=row.start, end=row.end, display_name=row.display_name)
+
+
+def federated_values(app: Application) -> list[Values]:
+    return [{"application_id": app.id, "id": f.id, "position": n, "name": f.name,
+             "issuer": f.issuer, "subject": f.subject, "audiences": _dump(f.audiences),
+             "description": f.description}
+            for n, f in enumerate(app.federated_credentials)]
+
+
+def federated_from(row: Row[Any]) -> FederatedIdentityCredential:
+    return FederatedIdentityCredential(id=row.id, name=row.name, issuer=row.issuer,
+                                       subject=row.subject, audiences=_strings(row.audiences),
+                                       description=row.description)
 
 
 def sp_values(sp: ServicePrincipal) -> Values:

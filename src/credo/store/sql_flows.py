@@ -97,6 +97,13 @@ class SqlFlowStore:
         await self._db.write(op, bump=False)
         return outcome[0]
 
+    async def start_refresh_family(self, first: RefreshToken) -> None:
+        async def op(conn: AsyncConnection) -> bool:
+            await flows.start_family(conn, first)
+            return True
+
+        await self._db.write(op, bump=False)
+
     async def revoke_family(self, family_id: str, now: datetime) -> None:
         async def op(conn: AsyncConnection) -> bool:
             await flows.revoke_family(conn, family_id, now)

@@ -141,6 +141,20 @@ password_credentials = sa.Table(
     _text("display_name"),
 )
 
+federated_credentials = sa.Table(
+    "federated_credentials", metadata,
+    _guid("application_id", _cascade("applications.id"), primary_key=True),
+    _guid("id", primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("name", sa.String(120), nullable=False),
+    _text("issuer"),
+    _text("subject"),
+    _text("audiences"),  # JSON list
+    _text("description"),
+    sa.UniqueConstraint("application_id", "name"),
+)
+"""Graph ``federatedIdentityCredentials`` of an application; ``name`` unique per app."""
+
 service_principals = sa.Table(
     "service_principals", metadata,
     _guid("id", primary_key=True),

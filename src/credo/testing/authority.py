@@ -12,7 +12,7 @@ import gc
 import ssl
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Self
@@ -80,15 +80,17 @@ class Authority:
 
 
 @contextmanager
-def serve(directory: Path | None = None, *, timeout: float = 60.0) -> Iterator[Authority]:
-    """Start a test authority under ``directory`` (a new temporary one by default).
+def serve(directory: Path | None = None, *, timeout: float = 60.0,
+          settings: Mapping[str, object] | None = None) -> Iterator[Authority]:
+    """Start a test authority under ``directory`` (a new temporary one by default), with
+    ``settings`` of docs/configuration.md (``{"federation_ca_file": …}``) when given.
 
     For unittest: ``cls.credo = cls.enterClassContext(credo.testing.serve())``."""
     with ExitStack() as stack:
         if directory is None:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="credo-")))
         began = time.monotonic()
-        server = start(directory, timeout=timeout)
+        server = start(directory, timeout=timeout, settings=settings)
         stack.callback(server.stop)
         stack.callback(gc.collect)  # clients out of scope close their idle connections first
         bundle = stack.enter_context(trusted_ca(server.info.ca_path, directory / "ca-bundle.pem"))

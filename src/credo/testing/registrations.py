@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from credo.testing.credentials import CertificateFiles
 
+TOKEN_EXCHANGE = "api://AzureADTokenExchange"
+"""The audience federated credentials expect by default (Entra's)."""
+
 if TYPE_CHECKING:
     from credo.testing.tenant import Tenant
 
@@ -33,6 +36,24 @@ class Registration:
     def client_id(self) -> str:
         """The application (client) id, what MSAL and azure-identity call ``client_id``."""
         return self.app_id
+
+    def federated(self, issuer: str, subject: str, *, audience: str = TOKEN_EXCHANGE,
+                  name: str | None = None, description: str | None = None) -> dict[str, Any]:
+        """Trust ``issuer``'s tokens about ``subject`` as this app's credential (a Graph
+        ``federatedIdentityCredential``; workload identity federation); the created object."""
+        body: dict[str, Any] = {"name": name or f"federated-{uuid.uuid4().hex[:8]}",
+                                "issuer": issuer, "subject": subject, "audiences": [audience]}
+        if description is not None:
+            body["description"] = description
+        return self.tenant.call("POST", f"/applications/{self.object_id}/"
+                                        "federatedIdentityCredentials", body)
+
+    @property
+    def issuer_subject(self) -> tuple[str, str]:
+        """``(iss, sub)`` of this app's app-only tokens for a v1 API (the default version, as
+        ``tenant.api("api://AzureADTokenExchange", …)`` registers it): what another app, in any
+        tenant of the authority, passes to ``federated()`` to accept them as its credential."""
+        return f"{self.tenant.authority.url}/{self.tenant.id}/", self.sp_id
 
 
 @dataclass(frozen=True)

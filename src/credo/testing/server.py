@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -59,9 +60,12 @@ def credo_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "credo.cli.main"]
 
 
-def child_environment() -> dict[str, str]:
-    """The caller's environment without any ``CREDO_*`` setting."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("CREDO_")}
+def child_environment(settings: Mapping[str, object] | None = None) -> dict[str, str]:
+    """The caller's environment without any ``CREDO_*`` setting, plus ``settings`` (names
+    of docs/configuration.md, such as ``federation_ca_file``) as ``CREDO_<NAME>``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CREDO_")}
+    env.update({f"CREDO_{name.upper()}": str(value) for name, value in (settings or {}).items()})
+    return env
 
 
 def free_port() -> int:
@@ -86,7 +90,8 @@ def initialize(data_dir: Path, port: int, *, timeout: float) -> ServerInfo:
 class ServerProcess:
     """One running ``credo serve``; ``stop()`` ends it within ``STOP_SECONDS`` (+ a kill)."""
 
-    def __init__(self, info: ServerInfo, port: int) -> None:
+    def __init__(self, info: ServerInfo, port: int,
+                 settings: Mapping[str, object] | None = None) -> None:
         self.info = info
         self.log_path = info.data_dir / "server.log"
         self._log: IO[bytes] = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
@@ -94,7 +99,7 @@ class ServerProcess:
         self._process = subprocess.Popen([*credo_command(), *args],  # noqa: S603 - no shell
                                          stdout=self._log,
                                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         env=child_environment())
+                                         env=child_environment(settings))
 
     @property
     def pid(self) -> int:
@@ -138,14 +143,16 @@ class ServerProcess:
         self._log.close()
 
 
-def start(directory: Path, *, timeout: float = 60.0) -> ServerProcess:
-    """Initialise a data dir under ``directory`` and serve it; retried on a port clash."""
+def start(directory: Path, *, timeout: float = 60.0,
+          settings: Mapping[str, object] | None = None) -> ServerProcess:
+    """Initialise a data dir under ``directory`` and serve it (with ``settings``); retried
+    on a port clash."""
     attempt = 0
     while True:
         attempt += 1
         port = free_port()
         server = ServerProcess(initialize(directory / f"credo-{attempt}", port,
-                                          timeout=timeout), port)
+                                          timeout=timeout), port, settings)
         try:
             if server.wait_until_ready(timeout):
                 return server

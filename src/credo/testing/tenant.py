@@ -87,9 +87,8 @@ class Tenant:
                               (app.get("api") or {}).get("oauth2PermissionScopes") or []})
 
     def daemon(self, name: str, *, certificate: bool = False, secret: bool = False) -> App:
-        """Register an app that acts as itself, with a new certificate and/or secret."""
-        if not (certificate or secret):
-            raise ValueError("a daemon needs a credential: certificate=True and/or secret=True")
+        """Register an app that acts as itself, with a new certificate and/or secret (or
+        neither, for an app whose credential is a federated one: ``app.federated(…)``)."""
         return self._client(name, {}, (), certificate=certificate, secret=secret)
 
     def web_app(self, name: str, redirect_uri: str, *, secret: bool = True,

@@ -15,7 +15,7 @@ from credo.aadsts.request import METHOD_NOT_ALLOWED, PATH_NOT_FOUND
 from credo.config import load_settings
 from credo.metrics.exposition import worker_exited
 from credo.service.runtime import Services, close_services, open_services, start_background
-from credo.web import admin_consent, authorize, render, signin
+from credo.web import admin_consent, authorize, managed_identity, render, signin
 from credo.web.access import AccessLog
 from credo.web.connection_limits import LimitedHttpProtocol
 from credo.web.protocol import ProtocolRoutes
@@ -59,7 +59,10 @@ def create_app() -> ASGIApp:
         services = await open_services(settings)
         start_background(services)
         holder["services"] = services
+        listener = await managed_identity.start_listener(services)
         yield
+        if listener is not None:
+            await listener.stop()
         await close_services(services)
         worker_exited()
 

@@ -107,9 +107,12 @@ def test_assertion_identifies_the_client_without_client_id(pki: Pki) -> None:
 
 
 def test_registry_is_keyed_by_wire_names() -> None:
-    assert list(METHODS) == ["client_secret_post", "private_key_jwt", "client_secret_basic"]
+    assert list(METHODS) == ["client_secret_post", "federated_identity_credential",
+                             "private_key_jwt", "client_secret_basic"]
     assert all(method.name == name for name, method in METHODS.items())
-    assert len({m.carrier for m in METHODS.values()}) == len(METHODS)
+    # A certificate's assertion and an external issuer's token share the carrier.
+    assert {m.carrier for m in METHODS.values()} == {
+        "client_secret", "client_assertion", "Authorization"}
 
 
 @dataclass

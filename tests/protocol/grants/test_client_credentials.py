@@ -109,7 +109,7 @@ def test_grant_for() -> None:
 
 
 @pytest.mark.parametrize("grant_type", ["password", "device_code",
-                                        "urn:ietf:params:oauth:grant-type:jwt-bearer"])
+                                        "urn:ietf:params:oauth:grant-type:saml2-bearer"])
 def test_unsupported_grant_type(grant_type: str) -> None:
     with pytest.raises(UnsupportedGrantType) as info:
         grant_for(GRANTS, grant_type)

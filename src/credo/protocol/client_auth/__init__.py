@@ -10,12 +10,14 @@ from __future__ import annotations
 from credo.aadsts import client, request
 from credo.protocol.client_auth.assertion import parse_assertion
 from credo.protocol.client_auth.client_secret import ClientSecretBasic, ClientSecretPost
+from credo.protocol.client_auth.federated import FederatedCredential
 from credo.protocol.client_auth.private_key_jwt import PrivateKeyJwt
 from credo.protocol.client_auth.types import (
     JWT_BEARER,
     AuthContext,
     AuthenticatedClient,
     ClientAuthMethod,
+    ExternalKey,
     Presented,
     UnverifiedAssertion,
 )
@@ -23,6 +25,7 @@ from credo.protocol.forms import TokenRequest
 
 METHODS: dict[str, ClientAuthMethod] = {m.name: m for m in (
     ClientSecretPost(),
+    FederatedCredential(),
     PrivateKeyJwt(),
     ClientSecretBasic(),
 )}
@@ -51,6 +54,7 @@ __all__ = [
     "AuthContext",
     "AuthenticatedClient",
     "ClientAuthMethod",
+    "ExternalKey",
     "Presented",
     "UnverifiedAssertion",
     "detect",

@@ -19,7 +19,7 @@ from credo.aadsts import client, request
 from credo.errors import JoseError, OAuthError
 from credo.jose import b64url_decode, verify_rsa
 from credo.model import KeyCredential
-from credo.numericdate import TimeClaimError
+from credo.numericdate import TimeClaimError, TimeRules
 from credo.numericdate import check_times as check_window
 from credo.protocol.client_auth.assertion import invalid_jwt, parse_assertion
 from credo.protocol.client_auth.types import (
@@ -135,11 +135,13 @@ def _stamp(t: float) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond:06d}0Z"
 
 
-def check_times(claims: Mapping[str, Any], rules: ProfileRules, now: float) -> float:
+def check_times(claims: Mapping[str, Any], rules: ProfileRules, now: float,
+                window: TimeRules | None = None) -> float:
     """RFC 7523 §3 items 4-6: ``exp`` required; ``nbf``/``iat`` optional; bounded lifetime
-    (the shared checker, ``credo.numericdate``, with the profile's leeway)."""
+    (the shared checker, ``credo.numericdate``, with the profile's leeway unless ``window``
+    says otherwise)."""
     try:
-        return check_window(claims, now, rules.time_rules).exp or 0.0
+        return check_window(claims, now, window or rules.time_rules).exp or 0.0
     except TimeClaimError as exc:
         detail = f"exp={exc.exp} nbf={exc.nbf} iat={exc.iat} now={now}"
         if exc.reason == "malformed":

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from credo.aadsts.client import CLIENT_ID_MISMATCH
+from credo.jose import PublicKey
 from credo.model import Application, KeyCredential, PasswordCredential, Tenant
 from credo.protocol.forms import TokenRequest
 from credo.protocol.profiles import ProfileRules
@@ -48,8 +49,20 @@ class Presented:
 
 
 @dataclass(frozen=True)
+class ExternalKey:
+    """The key an external issuer publishes under an assertion's ``kid`` (RFC 7517 §4.5),
+    fetched by the service before verification; ``key`` is ``None`` when the issuer's key set
+    has no usable key of that id."""
+
+    issuer: str
+    kid: str
+    key: PublicKey | None
+
+
+@dataclass(frozen=True)
 class AuthContext:
-    """What a method needs to verify a client loaded from the path's tenant."""
+    """What a method needs to verify a client loaded from the path's tenant; ``external_key``
+    is set for a federated credential only."""
 
     tenant: Tenant
     application: Application
@@ -57,6 +70,7 @@ class AuthContext:
     profile: ProfileRules
     now: float
     secret_hasher: Callable[[str], bytes]
+    external_key: ExternalKey | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from typing import TypeVar
 from credo.aadsts.grant import UNSUPPORTED_GRANT
 from credo.service.grants.authorization_code import AuthorizationCodeGrant
 from credo.service.grants.client_credentials import ClientCredentialsGrant
+from credo.service.grants.on_behalf_of import OnBehalfOfGrant
 from credo.service.grants.refresh_token import RefreshTokenGrant
 from credo.service.grants.types import Grant, GrantCall, GrantServices
 
@@ -21,6 +22,7 @@ GRANTS: dict[str, Callable[[GrantServices], Grant]] = {
     "client_credentials": ClientCredentialsGrant,
     "authorization_code": AuthorizationCodeGrant,
     "refresh_token": RefreshTokenGrant,
+    "urn:ietf:params:oauth:grant-type:jwt-bearer": OnBehalfOfGrant,
 }
 
 

@@ -37,6 +37,8 @@ class Issue:
     retire: str | None
     """The hash of the refresh token this response retires (rotation), if any."""
     public: bool
+    new_family: bool = False
+    """Whether the refresh token starts its family (no code made one: on-behalf-of)."""
 
 
 class UserGrant:
@@ -97,7 +99,9 @@ class UserGrant:
             user_id=subject.user.id, scope=issue.scopes.text(), public=issue.public,
             auth_time=datetime.fromtimestamp(subject.auth_time, UTC),
             session_id=subject.session_id, created=now, expires=refresh_expiry(call.now))
-        if not await self._flows.issue_refresh_token(token, retire=issue.retire, now=now):
+        if issue.new_family:
+            await self._flows.start_refresh_family(token)
+        elif not await self._flows.issue_refresh_token(token, retire=issue.retire, now=now):
             raise grant.GRANT_REVOKED(reason="",
                                       detail=f"family {issue.family_id} revoked or token reused")
         return value

@@ -15,6 +15,7 @@ from credo.service.management.apps import Applications
 from credo.service.management.audit_logs import AuditLogs
 from credo.service.management.caller import Caller, InvalidToken, ManagementAuth
 from credo.service.management.delegated import DelegatedGrants
+from credo.service.management.federated import FederatedCredentials
 from credo.service.management.grants import Grants
 from credo.service.management.powers import Powers
 from credo.service.management.tenants import Tenants
@@ -34,6 +35,7 @@ class Management:
     users: Users
     tenants: Tenants
     audit_logs: AuditLogs
+    federated: FederatedCredentials
 
 
 def open_management(*, base_url: str, directory: DirectoryService, keys: KeyService,
@@ -52,4 +54,5 @@ def open_management(*, base_url: str, directory: DirectoryService, keys: KeyServ
         tenants=Tenants(directory, keys, bootstrap_tenant=bootstrap_tenant,
                         operator_app_id=operator_app_id),
         audit_logs=AuditLogs(audit, log),
+        federated=FederatedCredentials(directory, powers),
     )

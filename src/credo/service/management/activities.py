@@ -39,6 +39,12 @@ ACTIVITIES: dict[tuple[str, str], tuple[str, str, str, str]] = {
                                                       _APP, "app_ref"),
     ("POST", "/applications/{app_ref}/removePassword"): (
         CREDENTIALS, "ApplicationManagement", _APP, "app_ref"),
+    ("POST", "/applications/{app_ref}/federatedIdentityCredentials"): (
+        CREDENTIALS, "ApplicationManagement", _APP, "app_ref"),
+    ("PATCH", "/applications/{app_ref}/federatedIdentityCredentials/{ref}"): (
+        CREDENTIALS, "ApplicationManagement", _APP, "app_ref"),
+    ("DELETE", "/applications/{app_ref}/federatedIdentityCredentials/{ref}"): (
+        CREDENTIALS, "ApplicationManagement", _APP, "app_ref"),
     ("POST", "/servicePrincipals"): ("Add service principal", "ApplicationManagement", _SP, ""),
     ("PATCH", "/servicePrincipals/{sp_id}"): ("Update service principal",
                                               "ApplicationManagement", _SP, "sp_id"),

@@ -21,6 +21,7 @@ from credo.web.management.applications import router as applications
 from credo.web.management.audit_logs import router as audit_logs
 from credo.web.management.context import RequestContext, install_error_handlers
 from credo.web.management.delegated import router as delegated
+from credo.web.management.federated import router as federated
 from credo.web.management.grants import router as grants
 from credo.web.management.openapi import ERROR_RESPONSES, without_validation_errors
 from credo.web.management.service_principals import router as service_principals
@@ -51,7 +52,7 @@ def management_app(services: Services) -> ASGIApp:
                   openapi_url="/openapi.json", docs_url=None, redoc_url=None)
     app.state.services = services
     for router in (tenants, applications, service_principals, grants, users, delegated,
-                   audit_logs):
+                   audit_logs, federated):
         app.include_router(router, responses=ERROR_RESPONSES)
     without_validation_errors(app)
     install_error_handlers(app)
