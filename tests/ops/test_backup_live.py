@@ -28,7 +28,6 @@ from live import LiveServer, credo, free_port, serve, start_server, stop_server
 from .faults import (
     Answer,
     Load,
-    OwnPostgres,
     World,
     assertion_form,
     directory,
@@ -36,6 +35,7 @@ from .faults import (
     secret_form,
     summary,
 )
+from .processes import OwnPostgres
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """PostgreSQL stopped under load, then started again (docs/operations.md, "Failure modes").
 
-A real ``credo serve`` on the test's own PostgreSQL (``faults.OwnPostgres``), one client
+A real ``credo serve`` on the test's own PostgreSQL (``processes.OwnPostgres``), one client
 requesting tokens all along. While the database is away: the cached client keeps getting
 tokens until ``cache_seconds + max_stale_seconds``, then 503 AADSTS90033; a client the cache
 never held gets 503 at once; management reads and writes get Graph's 503; ``/readyz`` is
@@ -25,15 +25,13 @@ from live import credo, free_port
 from .faults import (
     Answer,
     Load,
-    Node,
-    OwnPostgres,
     World,
     directory,
     outcomes,
     secret_form,
     summary,
-    wait_ready,
 )
+from .processes import Node, OwnPostgres, wait_ready
 
 pytestmark = pytest.mark.slow
 CACHE_SECONDS, MAX_STALE = 1.0, 8.0

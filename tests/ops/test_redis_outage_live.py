@@ -23,16 +23,14 @@ from live import credo, free_port
 from .faults import (
     Answer,
     Load,
-    Node,
-    OwnRedis,
     World,
     assertion_form,
     directory,
     outcomes,
     secret_form,
     summary,
-    wait_ready,
 )
+from .processes import Node, OwnRedis, wait_ready
 
 pytestmark = pytest.mark.slow
 OUTAGE = 4.0

@@ -5,7 +5,7 @@ them up (its blocks ``first-node``, ``node-archive``, ``new-node``, ``haproxy-ch
 Under load through the balancer: a rolling restart of every node and a key rotation fail no
 token request, and every token validates against the JWKS; then a grant revoked through one
 node stops working on every node within the bound (``cache_seconds``). The test's own
-PostgreSQL and Redis (``tests/ops/faults.py``) are used; the figures are printed.
+PostgreSQL and Redis (``tests/ops/processes.py``) are used; the figures are printed.
 """
 
 from __future__ import annotations
@@ -30,16 +30,13 @@ from live import free_port
 from ops.faults import (
     Answer,
     Load,
-    Node,
-    OwnPostgres,
-    OwnRedis,
     World,
     directory,
     outcomes,
     secret_form,
     summary,
-    wait_ready,
 )
+from ops.processes import Node, OwnPostgres, OwnRedis, wait_ready
 
 pytestmark = pytest.mark.slow
 CACHE_SECONDS = 1.0

@@ -78,7 +78,7 @@ class DirectoryCache:
 
     def _check_age(self) -> None:
         """Fail closed once the last version read is older than ``max_age``."""
-        age = self._clock() - self.checked
+        age = self.age
         if age > self.max_age:
             raise StoreUnavailable("the directory cache is out of date",
                                    detail=f"no directory version read for {age:.0f} s")

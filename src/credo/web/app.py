@@ -38,7 +38,7 @@ def _not_allowed(request: Request, exc: Exception) -> Response:
 
 def _unavailable(request: Request, exc: Exception) -> Response:
     """The database did not answer a page or discovery request: 503 with Retry-After."""
-    err = TRANSIENT(detail=f"{exc}")
+    err = TRANSIENT(detail=str(exc))
     return render.oauth_error_response(err, render.correlation_id(None))
 
 
