@@ -82,13 +82,17 @@ class Readiness:
         self._strict = True  # until the tenants were read: assume Redis is needed
 
     async def report(self) -> Report:
-        if self._report is not None and self._clock() - self._at < self._ttl:
-            return self._report
+        if (current := self._current()) is not None:
+            return current
         async with self._lock:  # one probe runs the checks; the others wait and share them
-            if self._report is None or self._clock() - self._at >= self._ttl:
-                self._report = await self._run()
+            if (current := self._current()) is None:
+                current = self._report = await self._run()
                 self._at = self._clock()
-            return self._report
+            return current
+
+    def _current(self) -> Report | None:
+        """The last report while it is younger than ``ttl``."""
+        return self._report if self._clock() - self._at < self._ttl else None
 
     async def _run(self) -> Report:
         database, replay = await asyncio.gather(self._database(), self._replay())
