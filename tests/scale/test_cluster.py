@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 import deploy_doc
+from availability import require_or_skip
 from credo.resource import TokenValidator
 from live import free_port
 from ops.faults import (
@@ -45,7 +46,7 @@ CACHE_SECONDS = 1.0
 @pytest.fixture(scope="module")
 def backing() -> Iterator[tuple[OwnPostgres, OwnRedis]]:
     if not (shutil.which("haproxy") and shutil.which("socat") and shutil.which("curl")):
-        pytest.skip("haproxy, socat and curl are needed")
+        require_or_skip("haproxy, socat and curl are needed")
     postgres, redis = OwnPostgres(), OwnRedis()
     yield postgres, redis
     redis.stop()
