@@ -126,6 +126,10 @@ class Settings:
     cache_seconds: float = field(default=2.0, metadata=rule(
         "Propagation bound: a revoked grant or credential works at most this long.",
         low=0, high=3600))
+    max_stale_seconds: float = field(default=300.0, metadata=rule(
+        "With the database unreachable, how long past `cache_seconds` a node keeps issuing "
+        "tokens to clients in its directory cache; after it, 503 (AADSTS90033) until the "
+        "database answers.", low=5, high=86400))
     token_lifetime: int = field(default=3600, metadata=rule(
         "Access-token lifetime (seconds).", low=60, high=86400))
     key_rotation_days: float = field(default=30.0, metadata=rule(

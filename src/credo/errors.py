@@ -29,7 +29,8 @@ The hierarchy::
     │   ├── Unauthenticated             401 InvalidAuthenticationToken
     │   ├── Forbidden                   403 Authorization_RequestDenied
     │   ├── NotFound                    404 Request_ResourceNotFound
-    │   └── Conflict                    409 Request_MultipleObjectsWithSameKeyValue
+    │   ├── Conflict                    409 Request_MultipleObjectsWithSameKeyValue
+    │   └── ServiceUnavailable          503 serviceNotAvailable, with Retry-After
     ├── CertificateError (ValueError)   a certificate or key that cannot be used
     ├── JoseError (ValueError)          a malformed JWS, a refused alg, a failed verification
     ├── StoreUnavailable                the database or replay store cannot be reached
@@ -294,6 +295,13 @@ class NotFound(GraphError):
 class Conflict(GraphError):
     code = "Request_MultipleObjectsWithSameKeyValue"
     status = 409
+
+
+class ServiceUnavailable(GraphError):
+    """A dependency (the database) did not answer; the client retries after ``Retry-After``."""
+
+    code = "serviceNotAvailable"
+    status = 503
 
 
 class CertificateError(CredoError, ValueError):

@@ -72,6 +72,18 @@ def test_two_workers_add_up_and_a_killed_worker_is_forgotten(tmp_path: Path) -> 
             time.sleep(0.1)
         assert not list(metrics_dir.glob(f"gauge_live*_{pids[0]}.db"))
         assert value(kept, unknown[0], **unknown[1]) == value(after, unknown[0], **unknown[1])
+        _replacement_started(metrics_dir, set(pids))
     finally:
         stop_server(server)
-    assert not list(metrics_dir.glob("gauge_live*"))  # the survivor marked its own exit
+    assert not list(metrics_dir.glob("gauge_live*"))  # the workers marked their own exit
+
+
+def _replacement_started(metrics_dir: Path, known: set[int]) -> None:
+    """``credo serve`` replaces the killed worker; wait until the new one has started (its
+    background tasks set a live gauge), so that stopping the server finds it running."""
+    for _ in range(600):
+        found = {int(f.stem.rsplit("_", 1)[1]) for f in metrics_dir.glob("gauge_live*")}
+        if found - known:
+            return
+        time.sleep(0.1)
+    raise AssertionError("no replacement worker started")

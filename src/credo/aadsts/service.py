@@ -15,8 +15,9 @@ from credo.errors import (
 
 TRANSIENT = Aadsts(
     90033, TemporarilyUnavailable, "A transient error has occurred. Please try again.",
-    when="A dependency did not answer: the replay store (strict profile), or no signing key is "
-    "loaded yet.",
+    when="A dependency did not answer: the database (a client not in the directory cache, or "
+    "the cache past max_stale_seconds), the replay store (strict profile), or no signing key "
+    "is loaded yet.",
     fix="Retry after the Retry-After seconds; operators check /readyz.")
 TENANT_ALIAS = Aadsts(
     9001023, InvalidRequest, "The grant type isn't supported over the /common, /organizations "

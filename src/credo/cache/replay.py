@@ -39,5 +39,13 @@ class RedisReplay:
                                    detail=f"{type(exc).__name__}: {exc}") from exc
         return bool(done)
 
+    async def ping(self) -> None:
+        """Raises ``StoreUnavailable`` when Redis does not answer (the readiness check)."""
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable("the replay store is unavailable",
+                                   detail=f"{type(exc).__name__}: {exc}") from exc
+
     async def close(self) -> None:
         await self._redis.aclose()

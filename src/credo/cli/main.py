@@ -9,6 +9,7 @@ import typer
 
 from credo.cli import app as app_commands
 from credo.cli import cert, configure, consent, keys, logs, tenant, token, user
+from credo.cli.backup import backup, restore
 from credo.cli.doctor import doctor
 from credo.cli.init import init
 from credo.cli.serve import serve
@@ -44,6 +45,8 @@ def root(_version: Annotated[bool, typer.Option(
 app.command("init")(init)
 app.command("serve")(serve)
 app.command("doctor")(doctor)
+app.command("backup")(backup)
+app.command("restore")(restore)
 app.add_typer(configure.app, name="config")
 app.add_typer(cert.app, name="cert")
 app.add_typer(tenant.app, name="tenant")

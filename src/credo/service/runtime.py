@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -121,7 +120,7 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM, *,
     sealer = Sealer.from_env_or_file(settings.data_dir / "master.key", create=False)
     store = await open_store(settings.database_url, sealer)
     replay: ReplayStore = RedisReplay(settings.redis_url) if settings.redis_url else store
-    cache = DirectoryCache(store)
+    cache = DirectoryCache(store, max_age=settings.cache_seconds + settings.max_stale_seconds)
     await cache.refresh()
     keys = KeyService(store, rotation_days=settings.key_rotation_days,
                       retention_days=settings.key_retention_days)
@@ -194,7 +193,7 @@ async def _purge_audit(services: Services) -> None:
 async def _sample(services: Services) -> None:
     """The gauges nothing on a request path sets: cache age, database pool."""
     while True:
-        metrics.CACHE_AGE.set(time.monotonic() - services.cache.checked)
+        metrics.CACHE_AGE.set(services.cache.age)
         size, used = services.store.pool_status()
         metrics.DB_POOL_SIZE.set(size)
         metrics.DB_POOL_CHECKED_OUT.set(used)

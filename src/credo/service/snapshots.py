@@ -5,17 +5,25 @@ Each process polls ``Directory.version()`` every ``cache_seconds`` (one indexed 
 one-row table), so a revoked grant, disabled app or removed credential stops working for
 new tokens within ``cache_seconds`` on every worker and every node sharing the database.
 Writes made through this process also invalidate at once.
+
+While the database does not answer, the cache keeps serving what it holds (nobody can change
+the directory meanwhile), for at most ``max_age`` seconds after the last version read
+(``cache_seconds + max_stale_seconds``); past that every look-up raises ``StoreUnavailable``,
+so a node cut off from a database that others still reach cannot serve a revoked grant for
+longer than the documented bound (docs/operations.md, "Failure modes").
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from credo import metrics
+from credo.errors import StoreUnavailable
 from credo.model import (
     Application,
     ClientSnapshot,
@@ -51,15 +59,32 @@ _MISSING = object()
 class DirectoryCache:
     """Cached look-ups for the protocol endpoints; bounded to ``max_entries`` entries."""
 
-    def __init__(self, directory: Directory, *, max_entries: int = 500_000) -> None:
+    def __init__(self, directory: Directory, *, max_entries: int = 500_000,
+                 max_age: float = math.inf, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
         self._dir = directory
         self._max = max_entries
         self._entries: dict[tuple[str, ...], object] = {}
         self._version: int | None = None
-        self.checked = time.monotonic()
+        self._clock = clock
+        self.max_age = max_age
+        self.checked = clock()
         """When the directory version was last read (monotonic seconds): the cache's age."""
 
+    @property
+    def age(self) -> float:
+        """Seconds since the directory version was last read."""
+        return self._clock() - self.checked
+
+    def _check_age(self) -> None:
+        """Fail closed once the last version read is older than ``max_age``."""
+        age = self.age
+        if age > self.max_age:
+            raise StoreUnavailable("the directory cache is out of date",
+                                   detail=f"no directory version read for {age:.0f} s")
+
     async def _get(self, key: tuple[str, ...], load: Callable[[], Awaitable[T]]) -> T:
+        self._check_age()
         value = self._entries.get(key, _MISSING)
         if value is _MISSING:
             value = await load()
@@ -74,7 +99,7 @@ class DirectoryCache:
     async def refresh(self) -> bool:
         """Drop everything when the directory version moved; True when it did."""
         version = await self._dir.version()
-        self.checked = time.monotonic()
+        self.checked = self._clock()
         if version == self._version:
             return False
         if self._version is not None:
@@ -86,6 +111,7 @@ class DirectoryCache:
     async def tenant(self, segment: str) -> Tenant | None:
         """A tenant by GUID or by any of its domains (case-insensitive)."""
         key = segment.lower()
+        self._check_age()
         for cached in (("t", key), ("d", key)):  # the hot path: no GUID parsing
             if cached in self._entries:
                 return self._entries[cached]  # type: ignore[return-value]

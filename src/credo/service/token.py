@@ -100,6 +100,10 @@ class TokenService:
         except OAuthError as err:
             self._record(now, call, err)
             raise
+        except StoreUnavailable as exc:  # an uncached look-up, or the cache past its bound
+            transient = TRANSIENT(detail=f"{exc.description} ({exc.detail})")
+            self._record(now, call, transient)
+            raise transient from exc
         self._record(now, call, None)
         return body
 

@@ -12,10 +12,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from credo import logs
 from credo.aadsts.request import METHOD_NOT_ALLOWED, PATH_NOT_FOUND
+from credo.aadsts.service import TRANSIENT
 from credo.config import load_settings
+from credo.errors import StoreUnavailable
 from credo.metrics.exposition import worker_exited
+from credo.service.readiness import for_services
 from credo.service.runtime import Services, close_services, open_services, start_background
-from credo.web import admin_consent, authorize, managed_identity, render, signin
+from credo.web import admin_consent, authorize, health, managed_identity, render, signin
 from credo.web.access import AccessLog
 from credo.web.connection_limits import LimitedHttpProtocol
 from credo.web.protocol import ProtocolRoutes
@@ -32,15 +35,22 @@ def _not_allowed(request: Request, exc: Exception) -> Response:
     return render.oauth_error_response(err, render.correlation_id(None))
 
 
+def _unavailable(request: Request, exc: Exception) -> Response:
+    """The database did not answer a page or discovery request: 503 with Retry-After."""
+    err = TRANSIENT(detail=str(exc))
+    return render.oauth_error_response(err, render.correlation_id(None))
+
+
 def build_app(services: Services) -> ASGIApp:
     """The whole HTTP surface over already-open services (tests use it with ASGITransport):
     the access log outermost, then the raw token route, then Starlette."""
     from credo.web.management import management_mount
 
     protocol = ProtocolRoutes(services.settings.base_url, services.cache, services.keys)
-    routes = [*protocol.routes(), *signin.routes(), *admin_consent.routes(), *authorize.routes(),
-              management_mount(services)]
-    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
+    routes = [*health.routes(for_services(services)), *protocol.routes(), *signin.routes(),
+              *admin_consent.routes(), *authorize.routes(), management_mount(services)]
+    app = Starlette(routes=routes, exception_handlers={
+        404: _not_found, 405: _not_allowed, StoreUnavailable: _unavailable})
     app.state.services = services  # the pages' handlers (web/session.py services_of)
     return AccessLog(TokenEndpoint(services.tokens, app, services.settings))
 

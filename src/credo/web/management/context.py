@@ -37,6 +37,8 @@ from credo.errors import (
     NotPermitted,
     ObjectConflict,
     ObjectNotFound,
+    ServiceUnavailable,
+    StoreUnavailable,
     Unauthenticated,
 )
 from credo.model import AuditEvent
@@ -50,6 +52,7 @@ from credo.web.client_address import client_address
 log = logging.getLogger("credo.management")
 
 MAX_BODY = 1024 * 1024
+RETRY_AFTER_SECONDS = 5
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 _WRITES = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 _MAX_CREATED_CHUNKS = 4
@@ -211,6 +214,18 @@ async def _on_directory_error(request: Request, exc: Exception) -> Response:
     return await _on_graph_error(request, as_graph_error(exc))
 
 
+async def _on_unavailable(request: Request, exc: Exception) -> Response:
+    """The database did not answer: Graph's 503 with ``Retry-After`` (RFC 9110 §15.6.4)."""
+    assert isinstance(exc, StoreUnavailable)
+    request.state.refusal = exc.description
+    log.warning("management: %s (%s)", exc.description, exc.detail)
+    response = _graph_response(ServiceUnavailable(
+        "The service is temporarily unavailable. Retry after the Retry-After seconds."),
+        _request_id(request))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     details = [FieldError(_location(tuple(e.get("loc", ()))), str(e.get("msg", "invalid")))
@@ -244,6 +259,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GraphError, _on_graph_error)
     app.add_exception_handler(DirectoryError, _on_directory_error)
+    app.add_exception_handler(StoreUnavailable, _on_unavailable)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)
