@@ -16,7 +16,7 @@ from credo.aadsts.request import METHOD_NOT_ALLOWED, PATH_NOT_FOUND
 from credo.config import load_settings
 from credo.metrics.exposition import worker_exited
 from credo.service.runtime import Services, close_services, open_services, start_background
-from credo.web import admin_consent, authorize, render, signin
+from credo.web import admin_consent, authorize, portal, render, signin
 from credo.web.access import AccessLog
 from credo.web.connection_limits import LimitedHttpProtocol
 from credo.web.protocol import ProtocolRoutes
@@ -39,8 +39,9 @@ def build_app(services: Services) -> ASGIApp:
     from credo.web.management import management_app
 
     protocol = ProtocolRoutes(services.settings.base_url, services.cache, services.keys)
+    management = management_app(services)
     routes = [*protocol.routes(), *signin.routes(), *admin_consent.routes(), *authorize.routes(),
-              Mount("/v1.0", app=management_app(services))]
+              Mount("/v1.0", app=management), *portal.routes(management)]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _not_allowed})
     app.state.services = services  # the pages' handlers (web/session.py services_of)
     return AccessLog(TokenEndpoint(services.tokens, app, services.settings))

@@ -47,9 +47,9 @@ def open_management(*, base_url: str, directory: DirectoryService, keys: KeyServ
                             bootstrap_tenant=bootstrap_tenant),
         apps=Applications(directory, powers),
         grants=Grants(directory, powers),
-        delegated=DelegatedGrants(directory, flows, users),
+        delegated=DelegatedGrants(directory, flows, users, builtins=powers.builtins),
         users=Users(users, powers),
-        tenants=Tenants(directory, keys, bootstrap_tenant=bootstrap_tenant,
+        tenants=Tenants(directory, keys, flows, bootstrap_tenant=bootstrap_tenant,
                         operator_app_id=operator_app_id),
         audit_logs=AuditLogs(audit, log),
     )
