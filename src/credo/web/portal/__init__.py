@@ -28,6 +28,7 @@ from credo.web.portal import (
 )
 from credo.web.portal.assets import static
 from credo.web.portal.frame import Handler, page
+from credo.web.portal.render import guarded
 
 _BOTH = ["GET", "POST"]
 PAGES: list[tuple[str, Handler, list[str]]] = [
@@ -58,9 +59,9 @@ PAGES: list[tuple[str, Handler, list[str]]] = [
 def routes(management: ASGIApp) -> list[BaseRoute]:
     """``/portal/…``; ``management`` is the ``/v1.0`` application the pages call."""
     return [Mount("/portal", routes=[
-        Route("/", signin.start, methods=["GET"]),
-        Route("/callback", signin.callback, methods=["GET"]),
-        Route("/signout", signin.signout, methods=["POST"]),
+        Route("/", guarded(signin.start), methods=["GET"]),
+        Route("/callback", guarded(signin.callback), methods=["GET"]),
+        Route("/signout", guarded(signin.signout), methods=["POST"]),
         Route("/static/{digest}/{name}", static, methods=["GET"]),
         *(Route("/{tenant}" + path, page(handler, management), methods=methods)
           for path, handler, methods in PAGES),

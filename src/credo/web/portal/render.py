@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from credo.errors import OAuthError
@@ -22,6 +24,7 @@ from credo.web.portal.assets import ASSETS
 from credo.web.portal.graph import GraphFailure
 
 log = logging.getLogger("credo.portal")
+Endpoint = Callable[[Request], Awaitable[Response]]
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
        "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
 HEADERS = {
@@ -42,6 +45,7 @@ _env.globals["assets"] = ASSETS
 
 
 def page(template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("title", context.get("heading", "Credo portal"))
     body = _env.get_template(f"portal/{template}").render(**context)
     return HTMLResponse(body, status_code=status, headers=HEADERS)
 
@@ -62,6 +66,18 @@ def oauth_failure(err: OAuthError, context: dict[str, Any]) -> HTMLResponse:
     return page("error.html", status=err.http_status, **context,
                 heading="Sign-in could not be completed", message=err.description,
                 code=f"AADSTS{err.code}", details=[], request_id=str(uuid.uuid4()))
+
+
+def guarded(endpoint: Endpoint) -> Endpoint:
+    """``endpoint``, with any unexpected failure rendered as a page (never a bare 500)."""
+    async def run(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except OAuthError as err:
+            return oauth_failure(err, {"portal": None})
+        except Exception as exc:
+            return unexpected(exc, {"portal": None})
+    return run
 
 
 def unexpected(exc: Exception, context: dict[str, Any]) -> HTMLResponse:

@@ -44,12 +44,14 @@ async def start(request: Request) -> Response:
             tenant = await page_tenant(services.cache, wanted)
         except OAuthError as err:
             return render.page("start.html", status=400, portal=None, tenant_value=wanted,
+                               title="Sign in",
                                error=err.description, code=err.code, signed_out=False)
         return render.redirect(f"/portal/{tenant.id}/")
     signed = await signed_in(request, services)
     if signed is not None:
         return render.redirect(f"/portal/{signed.tenant_id}/")
-    return render.page("start.html", portal=None, tenant_value="", error="", code=0,
+    return render.page("start.html", portal=None, title="Sign in", tenant_value="", error="",
+                       code=0,
                        signed_out="signedout" in request.query_params)
 
 
