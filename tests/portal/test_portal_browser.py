@@ -61,8 +61,8 @@ class Story:
     member: str
     operator: str
     cert: Path
-    pages: dict[str, str] = field(default_factory=dict)
-    """Name → URL of each main page visited, for the accessibility check."""
+    pages: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Name → (who, URL) of each main page visited, for the accessibility check."""
 
     @property
     def portal(self) -> str:
@@ -93,11 +93,11 @@ def story(server: LiveServer, tmp_path_factory: pytest.TempPathFactory) -> Story
         tid = api.post(api.bootstrap_tenant, "/tenants", {"domain": domain})["id"]
     _cli(server, "cert", "create", "--subject", "CN=Mail daemon", "--days", "365",
          "--out", str(folder / "daemon"), data_dir=False)
-    boot = server.settings.bootstrap_domain
-    return Story(server, domain, tid, _user(server, folder, f"ada@{domain}", "Global Administrator"),
-                 _user(server, folder, f"mia@{domain}"),
-                 _user(server, folder, f"op-{uuid.uuid4().hex[:6]}@{boot}",
-                       "Global Administrator"), folder / "daemon")
+    admin = "Global Administrator"
+    operator = f"op-{uuid.uuid4().hex[:6]}@{server.settings.bootstrap_domain}"
+    return Story(server, domain, tid, _user(server, folder, f"ada@{domain}", admin),
+                 _user(server, folder, f"mia@{domain}"), _user(server, folder, operator, admin),
+                 folder / "daemon")
 
 
 # -- steps ---------------------------------------------------------------------------------
@@ -120,10 +120,10 @@ def tab(page: Any, name: str) -> None:
                                                                        name=name).click()
 
 
-def visit(page: Any, story: Story, name: str) -> None:
+def visit(page: Any, story: Story, name: str, who: str = "") -> None:
     """Remember the page for axe, check it fits a laptop's width (no sideways scrolling of
     the page: wide tables scroll inside their own box), and take its screenshot."""
-    story.pages[name] = page.url
+    story.pages[name] = (who or story.admin, page.url)
     wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert wide <= 0, f"{name} is {wide}px wider than the window"
     shot(page, name)
@@ -201,6 +201,19 @@ def sign_in_log(page: Any, story: Story) -> None:
     visit(page, story, "sign-in-logs")
 
 
+def failures(page: Any, story: Story) -> None:
+    """The refusal in the Sign-in logs, failures only, with its AADSTS code and message."""
+    nav(page, "Sign-in logs")
+    page.get_by_label("Application").select_option(label="Mail daemon")
+    page.get_by_label("Failures only").check()
+    page.get_by_role("button", name="Apply").click()
+    row = page.get_by_role("row").filter(has_text="AADSTS501051").first
+    row.wait_for()
+    assert "Failure" in row.inner_text()
+    assert page.get_by_role("row").filter(has_text="Success").count() == 0
+    visit(page, story, "sign-in-logs-failures")
+
+
 def remove_assignment(page: Any, story: Story) -> None:
     nav(page, "Enterprise applications")
     visit(page, story, "enterprise-applications")
@@ -261,7 +274,7 @@ def plain_user(browser: Any, story: Story, daemon_object_id: str) -> None:
     assert grant.is_disabled()
     assert "Only an administrator" in page.locator("#consent-why").inner_text()
     assert page.get_by_role("button", name="Revoke admin consent").count() == 0
-    shot(page, "api-permissions-as-member")
+    visit(page, story, "api-permissions-as-member", story.member)
     nav(page, "Users")
     assert page.get_by_role("link", name="New user").count() == 0
     page.goto(f"{story.portal}/apps/new")
@@ -280,7 +293,7 @@ def operator(browser: Any, story: Story) -> None:
     sign_in(page, story, story.operator, story.server.settings.bootstrap_domain)
     nav(page, "Tenants")
     page.get_by_role("cell", name=story.tid).wait_for()
-    visit(page, story, "tenants")
+    visit(page, story, "tenants", story.operator)
     nav(page, "Signing keys")
     def kids(state: str) -> list[str]:
         rows = page.get_by_role("row").filter(has=page.get_by_role("cell", name=state,
@@ -291,7 +304,7 @@ def operator(browser: Any, story: Story) -> None:
     page.get_by_role("button", name="Rotate signing keys").click()
     page.get_by_text("Rotated: the current key is now").wait_for()
     assert kids("Current") == following and current[0] in kids("Retired")
-    visit(page, story, "signing-keys")
+    visit(page, story, "signing-keys", story.operator)
     assert problems == []
 
 
@@ -318,6 +331,7 @@ def test_the_seed_story_in_the_portal(story: Story, trust: None) -> None:
             remove_assignment(page, story)
             denied = refused(story, client_id, api_uri)
             assert "AADSTS501051" in denied.get("error_description", ""), denied
+            failures(page, story)
             manifest_errors(page, story)
             nav(page, "App registrations")
             visit(page, story, "app-registrations")
@@ -334,3 +348,29 @@ def test_the_seed_story_in_the_portal(story: Story, trust: None) -> None:
             raise
         finally:
             browser.close()
+
+
+def test_the_main_pages_pass_axe(story: Story) -> None:
+    """After the story (which recorded them): no serious or critical axe-core violation."""
+    from playwright.sync_api import sync_playwright
+
+    if len(story.pages) < 10:
+        pytest.skip("the story did not reach its pages")
+    script = axe_script()
+    found: dict[str, list[str]] = {}
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            for who in dict.fromkeys(who for who, _ in story.pages.values()):
+                page, _ = new_page(browser)
+                organization = (story.server.settings.bootstrap_domain
+                                if who == story.operator else story.domain)
+                sign_in(page, story, who, organization)
+                for name, (visitor, url) in story.pages.items():
+                    if visitor == who:
+                        page.goto(url)
+                        found[name] = serious_violations(page, script)
+        finally:
+            browser.close()
+    assert {name: v for name, v in found.items() if v} == {}
+    assert len(found) == len(story.pages)

@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from browser import Browser, forms, query
-from credo.service.runtime import Services
 from credo.service.management.policy import PORTAL_APP_ID
+from credo.service.runtime import Services
 from credo.store.tables import delegated_grants, service_principals
 from support import claims_of, directory_rows, token_with_secret
 
