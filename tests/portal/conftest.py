@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from browser import Browser, forms
 from credo.model import DirectoryRoleName, Tenant
 from credo.service.runtime import Services, close_services
+from credo.web.session import SESSION_COOKIE
 from support import asgi_client, bearer, make_services, operator_token
 
 PASSWORD = "Portal-Password-42"
@@ -85,3 +87,26 @@ def form_of(page: httpx.Response, action_suffix: str, **fields: str) -> dict[str
                 form.fields.get(k) == v for k, v in fields.items()):
             return form.fields
     raise AssertionError(f"no form posting to {action_suffix} with {fields}")
+
+
+async def act(browser: Browser, url: str, fields: dict[str, str], *,
+              files: dict[str, tuple[str, bytes]] | None = None,
+              services: Services | None = None) -> httpx.Response:
+    """Open ``url``, post ``fields`` to it with the page's CSRF token (multipart when
+    ``files``), and follow the answer's redirect back into the portal. With ``services``,
+    a page that shows no form gets a valid token all the same: the request a person could
+    craft for a control the page hides from them."""
+    page = await browser.get(url)
+    assert page.status_code == 200, page.text[:2000]
+    path = urlsplit(str(page.url)).path
+    csrf = next((f.fields["csrf"] for f in forms(page.text)
+                 if urlsplit(f.action).path == path and "csrf" in f.fields), None)
+    if csrf is None and services is not None:
+        session = await services.accounts.sessions.open(browser.cookie(SESSION_COOKIE) or "")
+        assert session is not None
+        csrf = services.accounts.sessions.csrf_token("portal", session.session_id, path)
+    assert csrf is not None, f"no form posts to {path}"
+    answer = await browser.http.post(path, data={"csrf": csrf, **fields}, files=files)
+    if answer.status_code == 303:
+        return await browser.get(answer.headers["location"])
+    return answer

@@ -83,7 +83,8 @@ async def detail(portal: Portal) -> Response:
                          held=held, available=[r for r in ROLES if r not in held],
                          created="created" in portal.request.query_params,
                          can_write=portal.can(ROLE_USERS),
-                         can_assign=portal.can(ROLE_DIRECTORY_ROLES), **outcome)
+                         can_assign=portal.can(ROLE_DIRECTORY_ROLES),
+                         **{"notice": "", "error": None, **outcome})
 
 
 async def _act(portal: Portal, ref: str) -> str:
