@@ -1,4 +1,4 @@
-"""Fixtures for the portal's in-process tests: one deployment per module, a tenant with a
+"""Fixtures for the portal's in-process tests: one deployment for the package, a tenant with a
 Global Administrator, an Application Administrator and a plain user, and a ``Browser``
 (tests/browser.py) that signs in through the portal as each of them.
 """
@@ -22,14 +22,14 @@ from support import asgi_client, bearer, make_services, operator_token
 PASSWORD = "Portal-Password-42"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def services(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Services]:
     deployment = await make_services(tmp_path_factory.mktemp("credo-portal"))
     yield deployment
     await close_services(deployment)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(services) as http:
         yield http

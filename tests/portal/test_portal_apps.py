@@ -254,3 +254,48 @@ async def _grant(admin: Browser, org: Org, client_id: str,
     consent = await admin.get(target)
     assert "Permissions requested" in consent.text
     return await admin.submit(consent, button=("action", "accept"))
+
+
+async def test_delete_asks_first(admin: Browser, org: Org, services: Services) -> None:
+    app_id = await _register(admin, org, "Short-lived app")
+    confirm = await admin.get(org.home + f"apps/{app_id}/delete")
+    assert "Delete app registration?" in confirm.text
+    assert await services.directory.find_application(app_id) is not None
+    gone = await act(admin, org.home + f"apps/{app_id}/delete", {})
+    assert "Deleted Short-lived app." in gone.text
+    assert await services.directory.find_application(app_id) is None
+
+
+async def test_remove_a_secret(admin: Browser, org: Org, services: Services) -> None:
+    app_id = await _register(admin, org, "Secret removal app")
+    url = org.home + f"apps/{app_id}/credentials"
+    await act(admin, url, {"action": "new-secret", "description": "old", "expires": "90"})
+    (secret,) = (await services.directory.application(org.tenant, app_id)).password_credentials
+    removed = await act(admin, url, {"action": "remove-secret", "keyId": secret.key_id})
+    assert "Secret removed." in removed.text
+    assert (await services.directory.application(org.tenant, app_id)).password_credentials == ()
+
+
+async def test_delegated_permissions_are_granted_and_revoked_by_value(
+        admin: Browser, org: Org, services: Services) -> None:
+    api_id = await _register(admin, org, "Scoped API")
+    for value in ("Notes.Read", "Notes.Write"):
+        await act(admin, org.home + f"apps/{api_id}/expose", {
+            "action": "add-scope", "value": value, "type": "User",
+            "adminConsentDisplayName": value, "adminConsentDescription": value})
+    client_id = await _register(admin, org, "Scoped client")
+    api = await services.directory.application(org.tenant, api_id)
+    api_sp = await services.directory.service_principal(org.tenant, api.app_id)
+    await act(admin, org.home + f"apps/{client_id}/permissions/add/{api_sp.id}",
+              {f"scope:{s.id}": "on" for s in api.oauth2_permission_scopes})
+    granted = await _grant(admin, org, client_id, services)
+    assert granted.text.count(f"Granted for {org.tenant.display_name}") == 2
+    client_app = await services.directory.application(org.tenant, client_id)
+    client_sp = await services.directory.service_principal(org.tenant, client_app.app_id)
+    read = next(s for s in api.oauth2_permission_scopes if s.value == "Notes.Read")
+    form = next(f for f in forms(granted.text) if f.fields.get("id") == read.id)
+    await act(admin, org.home + f"apps/{client_id}/permissions", {
+        "action": "revoke", **{k: v for k, v in form.fields.items() if k != "csrf"}})
+    (grant,) = await services.store.flows.delegated_grants(org.tenant.id,
+                                                           client_id=client_sp.id)
+    assert grant.scope == "Notes.Write" and grant.consent_type == "AllPrincipals"

@@ -120,3 +120,29 @@ async def test_sign_in_logs_filter_failures_with_their_aadsts_code(
     assert "No sign-ins match these filters." in none.text
     await ada.close()
     assert admin
+
+
+async def test_the_operator_creates_tenants_and_rotates_keys(
+        services: Services, client: httpx.AsyncClient) -> None:
+    boot = await services.directory.tenant(services.settings.bootstrap_tenant)
+    user = await services.accounts.users.create(boot, f"op-{boot.id[:6]}@{boot.default_domain}",
+                                                "Operator", PASSWORD)
+    await services.accounts.users.assign_role(user, "Global Administrator")
+    home = Org(boot, user.user_principal_name, "", "")
+    operator = await signed_in(services, home, user.user_principal_name)
+    page = await operator.get(home.home)
+    assert "Tenants" in page.text and "Signing keys" in page.text
+    bad = await act(operator, home.home + "tenants", {"domain": "not a domain", "name": "",
+                                                      "profile": "entra"})
+    assert bad.status_code == 400 and 'id="domain-error"' in bad.text
+    made = await act(operator, home.home + "tenants", {"domain": "made-by-portal.test",
+                                                       "name": "Made", "profile": "strict"})
+    assert "Created made-by-portal.test." in made.text
+    created = await services.cache.tenant("made-by-portal.test")
+    assert created is not None and created.profile == "strict"
+    await services.directory.service_principal(created, "c4ed0000-0000-4000-8000-000000000002")
+    before = services.keys.active_kid
+    rotated = await act(operator, home.home + "keys", {"action": "rotate"})
+    assert "Rotated: the current key is now" in rotated.text
+    assert services.keys.active_kid != before and before in rotated.text
+    await operator.close()

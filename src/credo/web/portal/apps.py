@@ -72,7 +72,8 @@ def _form(portal: Portal, values: dict[str, str], err: GraphFailure | None, *,
         if err else [])
     return portal.render("app_new.html", status=status, title="Register an application",
                          values=values, errors=errors, summary=err.message if err else "",
-                         other=other, audiences=AUDIENCES, platforms=PLATFORMS)
+                         other=other, audiences=AUDIENCES, platforms=PLATFORMS,
+                         can_write=portal.can(ROLE_APPS))
 
 
 async def overview(portal: Portal) -> Response:

@@ -63,7 +63,7 @@ def _new_form(portal: Portal, values: dict[str, str], domains: list[str],
     errors = {f: err.for_field(target) for f, target in _FIELDS.items()} if err else {}
     return portal.render("user_new.html", status=err.status if err else 200, title="New user",
                          values=values, domains=domains, errors=errors,
-                         summary=err.message if err else "")
+                         summary=err.message if err else "", can_write=portal.can(ROLE_USERS))
 
 
 async def detail(portal: Portal) -> Response:
