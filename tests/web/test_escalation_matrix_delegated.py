@@ -28,6 +28,7 @@ from credo.service.management.policy import (
 )
 from credo.service.portal import Session
 from credo.service.runtime import Services
+from credo.web.app import build_app
 from credo.web.session import SESSION_COOKIE
 from support import bearer
 
@@ -168,3 +169,23 @@ async def test_scp_narrows_a_users_power_and_a_disabled_user_is_refused(
     gone = await client.get("/v1.0/applications", headers=reader)
     assert gone.status_code == 401
     assert gone.json()["error"]["code"] == "InvalidAuthenticationToken"
+
+
+async def test_the_roles_are_read_on_every_call(services: Services) -> None:
+    """A removed directory role stops counting at once, whatever the token was issued with."""
+    tid = services.settings.bootstrap_tenant
+    user_id, upn = await _user(services, tid, ("Application Administrator",))
+    headers = bearer(await portal_token(services, tid, upn, user_id))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=build_app(services)),
+                                 base_url=services.settings.base_url) as http:
+        made = await http.post("/v1.0/applications", headers=headers,
+                               json={"displayName": "While an administrator"})
+        assert made.status_code == 201, made.text
+        user = await services.accounts.users.by_id(user_id)
+        assert user is not None
+        await services.accounts.users.remove_role(user, "Application Administrator")
+        refused = await http.post("/v1.0/applications", headers=headers,
+                                  json={"displayName": "No longer"})
+        assert refused.status_code == 403
+        read = await http.get("/v1.0/applications", headers=headers)
+        assert read.status_code == 200
