@@ -13,7 +13,6 @@ URL's tenant, or without portal tokens for it, the browser is sent to sign in
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +33,7 @@ from credo.web.client_address import client_address
 from credo.web.portal import render
 from credo.web.portal.forms import Form, read_form
 from credo.web.portal.graph import Graph, GraphFailure
+from credo.web.render import correlation_id
 from credo.web.session import SESSION_COOKIE, SignedInUser, current_user, services_of
 
 FLOW_COOKIE = "__Host-credo-portal-flow"
@@ -123,17 +123,14 @@ async def _open(request: Request, management: ASGIApp) -> Portal | Response:
         return sign_in(request, services, tenant)
     session = Session(request.cookies.get(SESSION_COOKIE, ""), tenant.id, signed.user.id)
     address = client_address(request.scope, services.settings)
-    token = await services.portal.access_token(session, correlation=str(uuid.uuid4()),
-                                               address=address)
-    try:
-        caller = (await services.management.auth.authenticate(token, services.sources.clock())
-                  if token else None)
-    except InvalidToken:
-        caller = None
-    if caller is None:
+    token = await services.portal.access_token(
+        session, correlation=correlation_id(request.headers.get("client-request-id")),
+        address=address)
+    caller = await _caller(services, token)
+    if token is None or caller is None:
         return sign_in(request, services, tenant)
     portal = Portal(request, services, tenant, signed, caller,
-                    Graph(management, services.settings.base_url, token or "", address))
+                    Graph(management, services.settings.base_url, token, address))
     if request.method == "POST":
         portal.form = await read_form(request)
         try:
@@ -146,6 +143,16 @@ async def _open(request: Request, management: ASGIApp) -> Portal | Response:
                                        "Reload the page and submit it again.",
                                details=[], request_id="")
     return portal
+
+
+async def _caller(services: Services, token: str | None) -> Caller | None:
+    """What the management API makes of the token (None: sign in again)."""
+    if token is None:
+        return None
+    try:
+        return await services.management.auth.authenticate(token, services.sources.clock())
+    except InvalidToken:
+        return None
 
 
 def sign_in(request: Request, services: Services, tenant: Tenant) -> Response:

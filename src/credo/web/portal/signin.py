@@ -15,7 +15,6 @@ import binascii
 import hmac
 import json
 import re
-import uuid
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -29,6 +28,7 @@ from credo.web.client_address import client_address
 from credo.web.portal import render
 from credo.web.portal.forms import read_form
 from credo.web.portal.frame import FLOW_COOKIE, Portal
+from credo.web.render import correlation_id
 from credo.web.session import SESSION_COOKIE, end_session, safe_return_to, services_of, signed_in
 
 CONSENT = "consent."
@@ -72,8 +72,8 @@ async def callback(request: Request) -> Response:
     try:
         back = await services.portal.redeem(
             session, code=params["code"], state=state, flow=request.cookies.get(FLOW_COOKIE, ""),
-            correlation=str(uuid.uuid4()), address=client_address(request.scope,
-                                                                   services.settings))
+            correlation=correlation_id(request.headers.get("client-request-id")),
+            address=client_address(request.scope, services.settings))
     except OAuthError as err:
         return render.oauth_failure(err, {"portal": None})
     except PortalSignInFailed as err:
