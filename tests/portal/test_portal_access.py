@@ -13,13 +13,14 @@ import httpx
 import pytest
 
 from browser import Browser
+from credo.service.management.policy import MANAGEMENT_APP_ID, PORTAL_APP_ID
 from credo.service.portal import Session
 from credo.service.runtime import Services
 from credo.web.portal.assets import ASSETS
 from credo.web.session import SESSION_COOKIE
 from support import bearer, directory_rows
 
-from .conftest import Org, act, signed_in
+from .conftest import PASSWORD, Org, act, signed_in
 
 ADMIN_CONTROLS = ("New registration", "Upload certificate", "New client secret",
                   "Create app role", "Add a permission", ">Delete<", "New user")
@@ -176,3 +177,51 @@ async def test_failures_are_pages_with_the_api_message(member: Browser, org: Org
     assert unknown.status_code == 400 and "AADSTS90002" in unknown.text
     bad_filter = await member.get(org.home + "signins?app=x%27y")
     assert bad_filter.status_code == 200  # a quoted value is a filter, not an injection
+
+
+async def test_no_control_for_what_no_delegated_token_may_do(services: Services,
+                                                             org: Org) -> None:
+    """A Global Administrator may not change another one through the API, nor make one;
+    Credo's own apps are changed by nobody: the pages offer none of it."""
+    other = await services.accounts.users.create(
+        org.tenant, f"grace-{org.tenant.id[:4]}@{org.tenant.default_domain}", "Grace",
+        "P4ss w0rd!")
+    await services.accounts.users.assign_role(other, "Global Administrator")
+    plain = await services.accounts.users.by_upn(org.tenant, org.member)
+    assert plain is not None
+    ada = await signed_in(services, org, org.admin)
+    page = await ada.get(org.home + f"users/{other.id}")
+    assert "more than you may change" in page.text
+    assert "Reset password" not in page.text and "Disable sign-in" not in page.text
+    assert 'value="remove-role"' not in page.text
+    member_page = await ada.get(org.home + f"users/{plain.id}")
+    assert "Reset password" in member_page.text
+    assert "<option>Application Administrator</option>" in member_page.text
+    assert "<option>Global Administrator</option>" not in member_page.text
+    refused = await act(ada, org.home + f"users/{other.id}", {"action": "disable"},
+                        services=services)
+    assert refused.status_code == 403
+    still = await services.accounts.users.by_id(other.id)
+    assert still is not None and still.account_enabled
+    await ada.close()
+
+
+async def test_credos_own_apps_offer_no_change(services: Services,
+                                               client: httpx.AsyncClient) -> None:
+    boot = await services.directory.tenant(services.settings.bootstrap_tenant)
+    op = await services.accounts.users.create(boot, f"op2-{boot.id[:4]}@{boot.default_domain}",
+                                              "Operator", PASSWORD)
+    await services.accounts.users.assign_role(op, "Global Administrator")
+    home = Org(boot, op.user_principal_name, "", "")
+    browser = await signed_in(services, home, op.user_principal_name)
+    portal_app = await services.directory.find_application(PORTAL_APP_ID)
+    assert portal_app is not None
+    for path in ("", "/credentials", "/manifest", "/expose", "/permissions"):
+        page = await browser.get(home.home + f"apps/{portal_app.id}{path}")
+        assert "Built into Credo" in page.text, path
+        assert not [c for c in ADMIN_CONTROLS if c in page.text], path
+        assert 'value="remove"' not in page.text and 'value="revoke"' not in page.text
+    management = await services.directory.service_principal(boot, MANAGEMENT_APP_ID)
+    page = await browser.get(home.home + f"enterprise/{management.id}")
+    assert "Built in" in page.text and 'value="remove"' not in page.text
+    await browser.close()

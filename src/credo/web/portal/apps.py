@@ -93,7 +93,7 @@ async def overview(portal: Portal) -> Response:
                          endpoints=endpoints, redirects=redirects,
                          audience=AUDIENCES.get(app["signInAudience"], app["signInAudience"]),
                          created="created" in portal.request.query_params,
-                         can_write=portal.can(ROLE_APPS))
+                         can_write=portal.can_change(app))
 
 
 async def delete(portal: Portal) -> Response:

@@ -17,7 +17,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from credo.service.management.policy import ROLE_APPS
 from credo.web.portal.frame import Portal
 from credo.web.portal.graph import GraphFailure
 
@@ -88,7 +87,7 @@ async def page(portal: Portal) -> Response:
                          tab="credentials", certificates=certificate_rows(app, now),
                          secrets=[{**s, "warning": _warning(s, now)}
                                   for s in app["passwordCredentials"]],
-                         secret_days=SECRET_DAYS, can_write=portal.can(ROLE_APPS),
+                         secret_days=SECRET_DAYS, can_write=portal.can_change(app),
                          **{"notice": "", "error": None, "upload_errors": [],
                             "new_secret": None, **outcome})
 

@@ -41,13 +41,17 @@ async def detail(portal: Portal) -> Response:
                                    f"{portal.form.get('assignment')}")
         return portal.back(f"/enterprise/{sp_id}", removed="1")
     sp = await graph.get(f"/servicePrincipals/{sp_id}")
-    names = {p["appId"]: p["displayName"] for p in await graph.values("/servicePrincipals")}
+    every = await graph.values("/servicePrincipals")
+    names = {p["appId"]: p["displayName"] for p in every}
     granted = await graph.values(f"/servicePrincipals/{sp_id}/appRoleAssignments")
     on_this = await graph.values(f"/servicePrincipals/{sp_id}/appRoleAssignedTo")
     roles = await _role_names(graph, sp, granted)
     who = await granted_by(graph, [*granted, *on_this], names)
+    apps = {p["id"]: p["appId"] for p in every}
+    locked = {a["id"] for a in (*granted, *on_this)  # the built-ins' grants never change
+              if portal.builtin(apps.get(a["principalId"], ""))}
     return portal.render("enterprise_app.html", title=sp["displayName"], sp=sp,
-                         granted=granted, on_this=on_this, roles=roles, who=who,
+                         granted=granted, on_this=on_this, roles=roles, who=who, locked=locked,
                          removed="removed" in portal.request.query_params,
                          can_grant=portal.can(ROLE_GRANTS))
 

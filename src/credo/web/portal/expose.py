@@ -11,7 +11,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from credo.service.management.policy import ROLE_APPS
 from credo.web.portal.frame import Portal
 from credo.web.portal.graph import GraphFailure
 
@@ -84,4 +83,4 @@ def _render(portal: Portal, app: dict[str, Any], err: GraphFailure | None, *,
         app=app, tab="expose", action=action, errors=errors, other=other,
         summary=err.message if err else "", values=form.fields if err else {},
         saved=portal.request.query_params.get("saved", ""), member_types=MEMBER_TYPES,
-        consent=CONSENT, can_write=portal.can(ROLE_APPS))
+        consent=CONSENT, can_write=portal.can_change(app))

@@ -13,7 +13,7 @@ URL's tenant, or without portal tokens for it, the browser is sent to sign in
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -23,9 +23,15 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp
 
 from credo.errors import OAuthError
-from credo.model import Tenant
+from credo.model import DIRECTORY_ROLE_TEMPLATES, Tenant
 from credo.service.management import Caller, InvalidToken
-from credo.service.management.policy import ROLE_TENANTS
+from credo.service.management.policy import (
+    MANAGEMENT_APP_ID,
+    PORTAL_APP_ID,
+    ROLE_APPS,
+    ROLE_TENANTS,
+    user_power,
+)
 from credo.service.portal import Session
 from credo.service.runtime import Services
 from credo.service.tenants import page_tenant
@@ -54,6 +60,23 @@ class Portal:
     def can(self, permission: str) -> bool:
         """Whether the token carries ``permission`` here (what controls to show)."""
         return permission in self.caller.permissions
+
+    def covers(self, roles: Iterable[str]) -> bool:
+        """Whether the API would let this person change someone holding ``roles`` (or grant
+        them): the caller's power covers what they allow (``policy.require_covers``)."""
+        held = tuple(r for r in roles if r in DIRECTORY_ROLE_TEMPLATES)
+        return self.caller.power.covers(user_power(
+            self.tenant.id, held,
+            bootstrap=self.tenant.id == self.services.settings.bootstrap_tenant))
+
+    def builtin(self, app_id: str) -> bool:
+        """One of Credo's own apps, which nothing changes through the API."""
+        return app_id in (MANAGEMENT_APP_ID, PORTAL_APP_ID,
+                          self.services.settings.operator_app_id)
+
+    def can_change(self, app: dict[str, Any]) -> bool:
+        """Whether to offer changes to this app registration."""
+        return self.can(ROLE_APPS) and not self.builtin(str(app["appId"]))
 
     @property
     def operator(self) -> bool:

@@ -15,7 +15,6 @@ from typing import Any
 
 from starlette.responses import Response
 
-from credo.service.management.policy import ROLE_APPS
 from credo.web.portal import render
 from credo.web.portal.frame import Portal
 from credo.web.portal.graph import GraphFailure
@@ -67,7 +66,7 @@ def _render(portal: Portal, app: dict[str, Any], text: str, *, lines: list[Line]
     return portal.render("app_manifest.html", status=status,
                          title=f"{app['displayName']} · Manifest", app=app, tab="manifest",
                          text=text, lines=lines or [], problems=problems, summary=summary,
-                         notice=notice, can_write=portal.can(ROLE_APPS))
+                         notice=notice, can_write=portal.can_change(app))
 
 
 def _download(app: dict[str, Any]) -> Response:

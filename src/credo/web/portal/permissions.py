@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from credo.service.management.policy import MANAGEMENT_APP_ID, ROLE_APPS, ROLE_GRANTS
+from credo.service.management.policy import MANAGEMENT_APP_ID, ROLE_GRANTS
 from credo.web.portal import render
 from credo.web.portal.frame import Portal
 from credo.web.portal.graph import Graph, GraphFailure
@@ -44,10 +44,13 @@ async def page(portal: Portal) -> Response:
     rows = await _rows(portal.graph, app, sp)
     return portal.render(
         "app_permissions.html", title=f"{app['displayName']} · API permissions", app=app,
-        tab="permissions", rows=rows, consent_blocked=_consent_blocked(portal, rows),
+        tab="permissions", rows=rows, consent_blocked=(
+            "Credo's own application: its permissions are set up by Credo."
+            if portal.builtin(app["appId"]) else _consent_blocked(portal, rows)),
         outcome=portal.request.query_params.get("consent", ""),
         added=portal.request.query_params.get("added", ""),
-        can_write=portal.can(ROLE_APPS), can_grant=portal.can(ROLE_GRANTS))
+        can_write=portal.can_change(app),
+        can_grant=portal.can(ROLE_GRANTS) and not portal.builtin(app["appId"]))
 
 
 async def principal(graph: Graph, app_id: str) -> dict[str, Any] | None:

@@ -78,12 +78,17 @@ async def detail(portal: Portal) -> Response:
             outcome = {"error": err}
     user = await portal.graph.get(f"/users/{ref}")
     held = (await roles_of(portal.graph)).get(user["id"], [])
+    # Offer only what the API would allow: no change to someone stronger (policy.py).
+    reachable = portal.covers(held) and (not held or portal.can(ROLE_DIRECTORY_ROLES))
+    can_assign = portal.can(ROLE_DIRECTORY_ROLES) and portal.covers(held)
     return portal.render("user.html", status=400 if "error" in outcome else 200,
                          title=user["displayName"] or user["userPrincipalName"], user=user,
-                         held=held, available=[r for r in ROLES if r not in held],
+                         held=held, available=[r for r in ROLES if r not in held
+                                               and can_assign and portal.covers([r])],
+                         removable=[r for r in held if can_assign and portal.covers([r])],
                          created="created" in portal.request.query_params,
-                         can_write=portal.can(ROLE_USERS),
-                         can_assign=portal.can(ROLE_DIRECTORY_ROLES),
+                         can_write=portal.can(ROLE_USERS) and reachable,
+                         stronger=bool(held) and not reachable,
                          **{"notice": "", "error": None, **outcome})
 
 
