@@ -114,7 +114,7 @@ class PortalSignIn:
                 "portal again.", detail="state does not match the flow cookie")
         try:
             tenant_id, return_to = json.loads(base64.urlsafe_b64decode(payload + "=="))
-        except (ValueError, binascii.Error) as exc:
+        except (ValueError, TypeError, binascii.Error) as exc:
             raise PortalSignInFailed("The sign-in answer is malformed.") from exc
         return str(tenant_id), str(return_to)
 
@@ -196,7 +196,10 @@ class PortalSignIn:
         payload = await self._store.portal_tokens(key)
         if payload is None:
             return None
-        held = _Held(**json.loads(payload))
+        try:
+            held = _Held(**json.loads(payload))
+        except (ValueError, TypeError):
+            return None  # not this version's: sign in again
         if (held.tenant_id, held.user_id) != (session.tenant_id, session.user_id):
             return None
         return held
