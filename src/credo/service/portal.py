@@ -7,6 +7,8 @@ the person's directory roles allow (service/management/caller.py). Nothing is st
 the callback: ``state`` is the tenant and the page to return to, MACed together with a
 random per-browser flow secret (an HttpOnly cookie), and the PKCE verifier is another MAC of
 the same values, so a callback from another browser, or with a changed ``state``, fails.
+"Grant admin consent" sends the browser to Credo's admin-consent flow with the portal's
+redirect URI and a ``state`` bound to the browser session in the same way.
 
 Codes and refresh tokens are redeemed in-process through the token endpoint's own pipeline
 (``TokenService``: the same checks, sign-in log and audit as over HTTP). The tokens are
@@ -42,6 +44,8 @@ SCOPE = f"{MANAGEMENT_SCOPE} offline_access"
 REFRESH_MARGIN = 120.0
 """Seconds before ``exp`` at which a request refreshes the access token first."""
 MAX_STATE = 2048
+CONSENT = "consent."
+"""How an admin consent's ``state`` starts (a sign-in's never does: base64url of JSON)."""
 
 
 class PortalSignInFailed(CredoError):
@@ -96,9 +100,7 @@ class PortalSignIn:
         return f"{self._base}/{tenant_id}/oauth2/v2.0/authorize?{query}"
 
     def _state(self, tenant_id: str, return_to: str, flow: str) -> str:
-        payload = base64.urlsafe_b64encode(json.dumps([tenant_id, return_to]).encode()
-                                           ).rstrip(b"=").decode("ascii")
-        return f"{payload}.{self._sessions.csrf_token('portal state', flow, payload)}"
+        return self._bound("portal state", flow, [tenant_id, return_to])
 
     def _verifier(self, state: str, flow: str) -> str:
         """43 characters of ``[A-Za-z0-9_-]`` (RFC 7636 §4.1), never sent to the browser."""
@@ -106,17 +108,40 @@ class PortalSignIn:
 
     def read_state(self, state: str, flow: str) -> tuple[str, str]:
         """``(tenant id, return path)`` of a ``state`` this browser's flow made."""
+        return self._unbound("portal state", flow, state, "The sign-in was started in "
+                             "another browser window or has expired. Open the portal again.")
+
+    # -- "Grant admin consent for …": Credo's admin-consent flow, answering to the portal --
+    def consent_url(self, session_id: str, tenant_id: str, client_id: str,
+                    app_object_id: str) -> str:
+        """The admin-consent request for the app, whose answer comes back to the portal
+        with a ``state`` bound to this browser session."""
+        state = CONSENT + self._bound("portal consent", session_id, [tenant_id, app_object_id])
+        query = urlencode({"client_id": client_id, "redirect_uri": self.redirect_uri,
+                           "state": state})
+        return f"{self._base}/{tenant_id}/adminconsent?{query}"
+
+    def read_consent(self, state: str, session_id: str) -> tuple[str, str]:
+        """``(tenant id, app object id)`` of a consent this session started."""
+        return self._unbound("portal consent", session_id, state.removeprefix(CONSENT),
+                             "This admin consent was not started from the portal in this "
+                             "session.")
+
+    def _bound(self, purpose: str, key: str, values: list[str]) -> str:
+        payload = base64.urlsafe_b64encode(json.dumps(values).encode()
+                                           ).rstrip(b"=").decode("ascii")
+        return f"{payload}.{self._sessions.csrf_token(purpose, key, payload)}"
+
+    def _unbound(self, purpose: str, key: str, state: str, refusal: str) -> tuple[str, str]:
         payload, _, mac = state.partition(".")
-        expected = self._sessions.csrf_token("portal state", flow, payload)
-        if len(state) > MAX_STATE or not flow or not hmac.compare_digest(mac, expected):
-            raise PortalSignInFailed(
-                "The sign-in was started in another browser window or has expired. Open the "
-                "portal again.", detail="state does not match the flow cookie")
+        expected = self._sessions.csrf_token(purpose, key, payload)
+        if len(state) > MAX_STATE or not key or not hmac.compare_digest(mac, expected):
+            raise PortalSignInFailed(refusal, detail=f"{purpose} does not match its key")
         try:
-            tenant_id, return_to = json.loads(base64.urlsafe_b64decode(payload + "=="))
+            first, second = json.loads(base64.urlsafe_b64decode(payload + "=="))
         except (ValueError, TypeError, binascii.Error) as exc:
-            raise PortalSignInFailed("The sign-in answer is malformed.") from exc
-        return str(tenant_id), str(return_to)
+            raise PortalSignInFailed("The answer is malformed.") from exc
+        return str(first), str(second)
 
     async def redeem(self, session: Session, *, code: str, state: str, flow: str,
                      correlation: str, address: str) -> str:

@@ -10,19 +10,14 @@ CSRF token) forgets the portal's tokens and ends the Credo session on the server
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
-import json
 import re
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from credo.errors import OAuthError
 from credo.model import is_guid
-from credo.service.portal import PortalSignInFailed, Session
+from credo.service.portal import CONSENT, PortalSignInFailed, Session
 from credo.service.tenants import page_tenant
 from credo.web.client_address import client_address
 from credo.web.portal import render
@@ -31,7 +26,6 @@ from credo.web.portal.frame import FLOW_COOKIE, Portal
 from credo.web.render import correlation_id
 from credo.web.session import SESSION_COOKIE, end_session, safe_return_to, services_of, signed_in
 
-CONSENT = "consent."
 _ERROR = re.compile(r"^[a-z_]{1,40}$")
 
 
@@ -111,35 +105,22 @@ async def signout(request: Request) -> Response:
 # -- "Grant admin consent for …" ---------------------------------------------------------
 def consent_url(portal: Portal, app_object_id: str, client_id: str) -> str:
     """Credo's admin-consent flow for the app, answering to the portal's redirect URI."""
-    payload = _b64(json.dumps([portal.tenant.id, app_object_id]))
-    mac = portal.services.accounts.sessions.csrf_token("portal consent",
-                                                       portal.signed.session_id, payload)
-    query = urlencode({"client_id": client_id,
-                       "redirect_uri": portal.services.portal.redirect_uri,
-                       "state": f"{CONSENT}{payload}.{mac}"})
-    return f"{portal.base_url}/{portal.tenant.id}/adminconsent?{query}"
+    return portal.services.portal.consent_url(portal.signed.session_id, portal.tenant.id,
+                                              client_id, app_object_id)
 
 
 async def _consented(request: Request, state: str) -> Response:
     services = services_of(request)
     signed = await signed_in(request, services)
-    payload, _, mac = state[len(CONSENT):].partition(".")
-    if signed is None or not hmac.compare_digest(mac, services.accounts.sessions.csrf_token(
-            "portal consent", signed.session_id, payload)):
-        return _refused("state_mismatch", "This admin consent was not started from the "
-                        "portal in this session. Nothing else was changed by the portal.")
     try:
-        tenant_id, app = (str(v) for v in json.loads(base64.urlsafe_b64decode(payload + "==")))
-    except (ValueError, TypeError, binascii.Error):
-        tenant_id = app = ""
+        tenant_id, app = services.portal.read_consent(state, signed.session_id if signed
+                                                      else "")
+    except PortalSignInFailed as err:
+        return _refused("state_mismatch", f"{err.description} Nothing else was changed by "
+                        "the portal.")
     if not (is_guid(tenant_id) and is_guid(app)):
         return _refused("state_mismatch", "The admin consent answer is malformed.")
     error = request.query_params.get("error", "")
     outcome = ("granted" if request.query_params.get("admin_consent") == "True"
                else error if _ERROR.match(error) else "failed")
     return render.redirect(f"/portal/{tenant_id}/apps/{app}/permissions?consent={outcome}")
-
-
-def _b64(text: str) -> str:
-    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode("ascii")
-
