@@ -113,14 +113,15 @@ def claims_of(token: str) -> dict[str, Any]:
 
 async def directory_rows(services: Services) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table except the audit log, replay records and the sign-in state
-    (throttle counters, familiar addresses, browser sessions): a rejected request must leave
-    this unchanged."""
+    (throttle counters, familiar addresses, browser sessions and the portal's tokens): a
+    rejected request must leave this unchanged."""
     import sqlalchemy as sa
 
     from credo.store import tables
 
     skip = {tables.audit_events.name, tables.replay.name, tables.sign_in_throttle.name,
-            tables.sign_in_familiar.name, tables.browser_sessions.name}
+            tables.sign_in_familiar.name, tables.browser_sessions.name,
+            tables.portal_tokens.name}
     engine = services.store._db.engine
     rows: dict[str, list[tuple[Any, ...]]] = {}
     async with engine.connect() as conn:

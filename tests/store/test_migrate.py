@@ -29,7 +29,7 @@ from .conftest import BACKENDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SEALER = Sealer(b"\x00" * 32)
-HEAD = "0007"
+HEAD = "0008"
 """The newest migration; bump it with each new revision."""
 
 

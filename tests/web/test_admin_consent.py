@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from browser import Browser, forms, query
+from credo.service.management.policy import PORTAL_APP_ID
 from credo.service.runtime import Services
-from credo.store.tables import delegated_grants
+from credo.store.tables import delegated_grants, service_principals
 from support import claims_of, directory_rows, token_with_secret
 
 from .conftest import call
@@ -75,9 +76,13 @@ def _audited(services: Services, world: World, kind: str) -> list[tuple[str, str
 
 
 async def _delegated(services: Services, tenant_id: str) -> list[Any]:
+    """The tenant's delegated grants but the built-in portal's pre-consent."""
+    portal = sa.select(service_principals.c.id).where(service_principals.c.app_id ==
+                                                      PORTAL_APP_ID)
     async with services.store._db.read() as conn:
         rows = await conn.execute(sa.select(delegated_grants)
-                                  .where(delegated_grants.c.tenant_id == tenant_id))
+                                  .where(delegated_grants.c.tenant_id == tenant_id,
+                                         delegated_grants.c.client_id.not_in(portal)))
         return list(rows)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from browser import Browser, authorize_url, forms
 from credo.protocol.id_token import half_hash
+from credo.service.management.policy import PORTAL_APP_ID
 from credo.service.runtime import Services
 from support import claims_of, directory_rows
 
@@ -131,9 +132,11 @@ async def test_admin_scope_needs_an_admin(world: World, services: Services) -> N
             page.page
         granted = await admin.consent(page, for_org=True)
         assert "code" in granted.params
+        portal = await services.directory.service_principal(world.tenant, PORTAL_APP_ID)
         grants = await services.delegated.store.delegated_grants(world.tenant.id)
         assert [(g.consent_type, g.scope) for g in grants
-                if g.consent_type == "AllPrincipals"] == [("AllPrincipals", "Mail.ReadAll")]
+                if g.consent_type == "AllPrincipals" and g.client_id != portal.id] == [
+            ("AllPrincipals", "Mail.ReadAll")]
         # Now the plain user gets the admin scope without any prompt.
         landing = await user.go(url)
         assert "code" in landing.params, landing

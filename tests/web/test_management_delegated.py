@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from credo.service.management.policy import PORTAL_APP_ID
 from credo.service.runtime import Services
 
 from .conftest import call
@@ -86,4 +87,6 @@ async def test_other_tenants_grants_are_invisible(world: World, client: httpx.As
                other.admin.admin, expect=404)
     listed = await call(client, "GET", "/oauth2PermissionGrants", other.admin.admin,
                         expect=200)
-    assert listed["value"] == []
+    portal = await services.directory.service_principal(other.tenant, PORTAL_APP_ID)
+    # Only the other tenant's own grant: the built-in portal's pre-consent.
+    assert [g["clientId"] for g in listed["value"]] == [portal.id]

@@ -2,11 +2,13 @@
 
 The pipeline of ``/{tenant}/adminconsent`` (docs/protocol.md): resolve the
 client (AADSTS700016) and check ``redirect_uri`` against its registration (AADSTS50011) —
-both before anything is shown or any redirect is made — then resolve every permission its
-``requiredResourceAccess`` lists on the APIs' service principals in this tenant
-(AADSTS500011, 650052, 650053, 650057). After an administrator accepts, the client's
-service principal (when it has none here) and every app-role assignment not yet held are
-written in one transaction; delegated scopes become one ``AllPrincipals`` grant per API.
+both before anything is shown or any redirect is made; the built-in portal's own redirect
+URI is accepted for any client, as Entra accepts its portal's ("Grant admin consent") —
+then resolve every permission its ``requiredResourceAccess`` lists on the APIs' service
+principals in this tenant (AADSTS500011, 650052, 650053, 650057). After an administrator
+accepts, the client's service principal (when it has none here) and every app-role
+assignment not yet held are written in one transaction; delegated scopes become one
+``AllPrincipals`` grant per API.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from credo.model import (
 from credo.protocol import admin_consent
 from credo.protocol.admin_consent import AdminConsentRequest, RequestedPermission
 from credo.service.audit import AuditBuffer
-from credo.service.management.activities import CONSENT
-from credo.service.management.policy import MANAGEMENT_APP_ID, ROLE_TENANTS
+from credo.service.management.activities import ASSIGNMENT, CONSENT
+from credo.service.management.policy import MANAGEMENT_APP_ID, PORTAL_APP_ID, ROLE_TENANTS
 from credo.service.sources import SYSTEM, Sources
 from credo.store.api import ConsentWriter, Directory
 
@@ -73,7 +75,9 @@ class AdminConsentService:
                if is_guid(request.client_id) else None)
         client = admin_consent.check_client(app, request.client_id, tenant.id,
                                             tenant.default_domain)
-        admin_consent.check_redirect_uri(client, request.redirect_uri)
+        portal = await self._dir.application_by_app_id(PORTAL_APP_ID)
+        if portal is None or request.redirect_uri not in portal.public_client_redirect_uris:
+            admin_consent.check_redirect_uri(client, request.redirect_uri)
         client_sp = await self._dir.service_principal_for(tenant.id, client.app_id)
         if client_sp is not None and not client_sp.account_enabled:
             raise CLIENT_DISABLED(client_id=client.app_id, name=client.display_name)
@@ -126,7 +130,8 @@ class AdminConsentService:
         self._changed()
         values = ", ".join(f"{p.resource_name}/{p.value}" for p in plan.permissions) or "none"
         self._record(plan, user, "granted",
-                     f"{values}; {len(created)} new assignment(s)", code=0)
+                     f"{values}; {len(created)} new assignment(s)", code=0,
+                     assignments=tuple(AuditTarget(ASSIGNMENT, a.id) for a in created))
         return admin_consent.granted_redirect(plan.request, plan.tenant.id, plan.permissions)
 
     def _delegated(self, plan: ConsentPlan, principal: ServicePrincipal, now: datetime
@@ -146,7 +151,7 @@ class AdminConsentService:
         return admin_consent.canceled_redirect(plan.request)
 
     def _record(self, plan: ConsentPlan, user: User, what: str, detail: str, *,
-                code: int) -> None:
+                code: int, assignments: tuple[AuditTarget, ...] = ()) -> None:
         self._audit.add(AuditEvent(
             time=self._sources.now(), tenant_id=plan.tenant.id, kind=f"consent.admin.{what}",
             outcome="failure" if code else "success", client_id=plan.client.app_id,
@@ -154,4 +159,4 @@ class AdminConsentService:
             user_id=user.id, user_principal_name=user.user_principal_name,
             activity=CONSENT, category="ApplicationManagement",
             targets=(AuditTarget("Application", plan.client.app_id,
-                                 plan.client.display_name),)))
+                                 plan.client.display_name), *assignments)))

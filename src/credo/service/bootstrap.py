@@ -1,27 +1,46 @@
-"""The built-in management API app, the operator app, and tenant onboarding (docs/security.md).
+"""The built-in apps (management API, operator, portal) and tenant onboarding (docs/security.md).
 
 The management API is itself a multi-tenant resource app with application permissions;
 the CLI is a daemon app (the operator) whose certificate lives in the data dir
-(docs/architecture.md).
+(docs/architecture.md); the portal is a public client holding the management API's
+delegated permissions, pre-consented for all users of every tenant (as Entra's own portal
+is): a user's token through it counts only within the user's directory roles.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from dataclasses import dataclass
 
 from cryptography import x509
 
 from credo import certs
-from credo.model import Profile, Tenant
+from credo.errors import ObjectConflict, ObjectNotFound
+from credo.model import (
+    AppId,
+    Application,
+    DelegatedGrant,
+    ObjectId,
+    Profile,
+    RequiredResourceAccess,
+    ResourceAccess,
+    ServicePrincipal,
+    Tenant,
+)
 from credo.service.directory import DirectoryService
 from credo.service.management.policy import (
     MANAGEMENT_APP_ID,
     MANAGEMENT_URI,
+    PORTAL_APP_ID,
     ROLE_TENANTS,
     management_roles,
     management_scopes,
 )
+from credo.store.api import FlowStore
+
+PORTAL_NAME = "Credo portal"
+PORTAL_CALLBACK = "/portal/callback"
 
 
 @dataclass(frozen=True)
@@ -30,9 +49,10 @@ class Bootstrapped:
     operator_app_id: str
 
 
-async def bootstrap(directory: DirectoryService, domain: str,
-                    operator_cert: x509.Certificate) -> Bootstrapped:
-    """First start: the bootstrap tenant, the management API, the operator app and its grants."""
+async def bootstrap(directory: DirectoryService, flows: FlowStore, domain: str,
+                    operator_cert: x509.Certificate, *, base_url: str) -> Bootstrapped:
+    """First start: the bootstrap tenant, the management API, the operator app and its
+    grants, the portal."""
     tenant = await directory.create_tenant(domain, display_name=domain)
     await directory.create_application(
         tenant, "Credo Management API", identifier_uris=[MANAGEMENT_URI],
@@ -44,6 +64,7 @@ async def bootstrap(directory: DirectoryService, domain: str,
     await directory.add_key(operator, certs.key_credential(
         operator_cert, key_id=directory.new_id(), display_name="credo operator"))
     await grant_operator(directory, tenant, operator.app_id, bootstrap_tenant=True)
+    await ensure_portal(directory, flows, base_url)
     return Bootstrapped(tenant, operator.app_id)
 
 
@@ -56,15 +77,82 @@ async def ensure_management_api(directory: DirectoryService) -> None:
             dataclasses.replace(api, oauth2_permission_scopes=management_scopes()))
 
 
-async def onboard_tenant(directory: DirectoryService, domain: str, *, profile: Profile,
-                         operator_app_id: str, display_name: str = "") -> Tenant:
-    """A new tenant with the management API's and the operator's service principals."""
-    tenant = await directory.create_tenant(domain, display_name=display_name, profile=profile)
+async def ensure_portal(directory: DirectoryService, flows: FlowStore, base_url: str) -> None:
+    """The built-in portal as this version and ``base_url`` define it (made when missing, its
+    redirect URI following a moved server), installed and pre-consented in every tenant."""
+    portal = await _portal_app(directory, base_url)
+    for tenant in await directory.tenants():
+        await install_portal(directory, flows, tenant, portal)
+
+
+async def _portal_app(directory: DirectoryService, base_url: str) -> Application:
     management = await directory.find_application(MANAGEMENT_APP_ID)
     if management is None:
         raise RuntimeError("the management API app is missing: run `credo init`")
+    found = await directory.find_application(PORTAL_APP_ID)
+    app = dataclasses.replace(
+        found or Application(ObjectId(directory.new_id()), AppId(PORTAL_APP_ID),
+                             management.tenant_id, PORTAL_NAME, created=directory.now()),
+        display_name=PORTAL_NAME, sign_in_audience="AzureADMultipleOrgs",
+        public_client_redirect_uris=(base_url + PORTAL_CALLBACK,),
+        required_resource_access=(RequiredResourceAccess(AppId(MANAGEMENT_APP_ID), tuple(
+            ResourceAccess(s.id, "Scope") for s in management_scopes())),))
+    if app == found:
+        return app
+    try:
+        return await directory.save_application(app)
+    except ObjectConflict:  # another node made it first
+        made = await directory.find_application(PORTAL_APP_ID)
+        if made is None:
+            raise
+        return made
+
+
+async def install_portal(directory: DirectoryService, flows: FlowStore, tenant: Tenant,
+                         portal: Application) -> None:
+    """The portal's service principal in ``tenant`` and its ``AllPrincipals`` grant of every
+    delegated permission of the management API."""
+    management = await directory.service_principal(tenant, MANAGEMENT_APP_ID)
+    sp = await _portal_sp(directory, tenant, portal)
+    scope = " ".join(s.value for s in management_scopes())
+    held = [g for g in await flows.delegated_grants(tenant.id, client_id=sp.id,
+                                                    resource_id=management.id)
+            if g.consent_type == "AllPrincipals"]
+    if held and held[0].scope == scope:
+        return
+    grant = (dataclasses.replace(held[0], scope=scope) if held else DelegatedGrant(
+        directory.new_id(), tenant.id, sp.id, "AllPrincipals", None, management.id, scope,
+        directory.now()))
+    with contextlib.suppress(ObjectConflict):  # another node wrote the same grant
+        await flows.save_delegated_grant(grant)
+
+
+async def _portal_sp(directory: DirectoryService, tenant: Tenant, portal: Application
+                     ) -> ServicePrincipal:
+    try:
+        return await directory.service_principal(tenant, portal.app_id)
+    except ObjectNotFound:
+        pass
+    try:
+        return await directory.create_service_principal(tenant, portal,
+                                                        assignment_required=False)
+    except ObjectConflict:  # another node made it first
+        return await directory.service_principal(tenant, portal.app_id)
+
+
+async def onboard_tenant(directory: DirectoryService, flows: FlowStore, domain: str, *,
+                         profile: Profile, operator_app_id: str,
+                         display_name: str = "") -> Tenant:
+    """A new tenant with the management API's, the operator's and the portal's service
+    principals."""
+    tenant = await directory.create_tenant(domain, display_name=display_name, profile=profile)
+    management = await directory.find_application(MANAGEMENT_APP_ID)
+    portal = await directory.find_application(PORTAL_APP_ID)
+    if management is None or portal is None:
+        raise RuntimeError("a built-in app is missing: run `credo init`")
     await directory.create_service_principal(tenant, management)
     await grant_operator(directory, tenant, operator_app_id, bootstrap_tenant=False)
+    await install_portal(directory, flows, tenant, portal)
     return tenant
 
 

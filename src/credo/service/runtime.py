@@ -15,7 +15,7 @@ from credo.config import ConfigError, Settings
 from credo.model import AuditEvent, AuditTarget
 from credo.service.accounts import Accounts, open_accounts
 from credo.service.audit import AuditBuffer
-from credo.service.bootstrap import ensure_management_api
+from credo.service.bootstrap import ensure_management_api, ensure_portal
 from credo.service.directory import DirectoryService
 from credo.service.federation import FederatedKeys, ssl_context
 from credo.service.grants import Grant, GrantServices, build_grants
@@ -27,6 +27,7 @@ from credo.service.managed_identity import (
 )
 from credo.service.management import Management, open_management
 from credo.service.management.activities import ROTATE
+from credo.service.portal import PortalSignIn
 from credo.service.secrets import SecretHasher
 from credo.service.signin import ThrottlePolicy
 from credo.service.snapshots import DirectoryCache, poll_versions
@@ -57,6 +58,7 @@ class Services:
     accounts: Accounts
     delegated: UserFlows
     management: Management
+    portal: PortalSignIn
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     managed_identity: ManagedIdentityService | None = None
     federation: FederatedKeys | None = None
@@ -145,12 +147,15 @@ async def open_services(settings: Settings, sources: Sources = SYSTEM, *,
                           throttle=_token_throttle(settings, sources, on_throttle),
                           federation=federation)
     await ensure_management_api(directory)
+    await ensure_portal(directory, store.flows, settings.base_url)
     management = open_management(
         base_url=settings.base_url, directory=directory, keys=keys, users=accounts.users,
         flows=store.flows, audit=audit, log=store, bootstrap_tenant=settings.bootstrap_tenant,
         operator_app_id=settings.operator_app_id)
+    portal = PortalSignIn(base_url=settings.base_url, tokens=tokens, store=store.portal,
+                          sessions=accounts.sessions, sources=sources)
     return Services(settings, store, sources, replay, cache, keys, audit, tokens, directory,
-                    accounts, delegated, management,
+                    accounts, delegated, management, portal,
                     managed_identity=_managed_identity(settings, identity_ids, cache,
                                                        grants["client_credentials"], audit,
                                                        sources),

@@ -42,6 +42,12 @@ def _hash(cookie: str) -> str:
     return hashlib.sha256(cookie.encode("ascii")).hexdigest()
 
 
+def session_key(cookie: str) -> str | None:
+    """The stored key of the session ``cookie`` opens (what other rows of the session, such
+    as the portal's tokens, are filed under); None for a malformed cookie."""
+    return _hash(cookie) if _COOKIE.match(cookie) else None
+
+
 class SessionService:
     """Starts, opens and ends sessions; makes and checks CSRF tokens."""
 

@@ -157,7 +157,8 @@ def initialize(settings: Settings, domain: str) -> InitResult:
         try:
             await KeyService(store, rotation_days=settings.key_rotation_days,
                              retention_days=settings.key_retention_days).ensure(now)
-            done = await bootstrap(DirectoryService(store, secret_hasher=hasher), domain, op_cert)
+            done = await bootstrap(DirectoryService(store, secret_hasher=hasher), store.flows,
+                                   domain, op_cert, base_url=settings.base_url)
             return done.tenant.id, done.operator_app_id
         finally:
             await store.close()

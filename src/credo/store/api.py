@@ -197,6 +197,19 @@ class SessionStore(Protocol):
         """Deletes the sessions that expired before ``before``; returns how many."""
 
 
+class PortalTokenStore(Protocol):
+    """The portal's tokens of one browser session (sealed at rest; aad = the session's hash).
+
+    A row exists only while its session does: ending or purging the session deletes it."""
+
+    async def save_portal_tokens(self, session_hash: str, payload: bytes,
+                                 updated: datetime) -> None:
+        """Insert or replace; raises ``ObjectNotFound`` when the session no longer exists."""
+    async def portal_tokens(self, session_hash: str) -> bytes | None:
+        """The unsealed payload, or None (no row, or a blob that does not open)."""
+    async def forget_portal_tokens(self, session_hash: str) -> None: ...
+
+
 class ConsentWriter(Protocol):
     """Admin consent written in one transaction (a failure writes nothing)."""
 

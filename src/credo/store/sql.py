@@ -36,6 +36,7 @@ from credo.store.db import Database, create_engine
 from credo.store.seal import Sealer
 from credo.store.sql_consent import SqlConsentStore
 from credo.store.sql_flows import SqlFlowStore
+from credo.store.sql_portal import SqlPortalTokenStore
 from credo.store.sql_sessions import SqlSessionStore
 from credo.store.sql_users import SqlUserStore
 from credo.store.tables import app_role_assignments, audit_events, directory_version, replay
@@ -65,7 +66,8 @@ async def open_store(url: str, sealer: Sealer) -> SqlStore:
 
 class SqlStore:
     """Implements ``store.api`` Directory, KeyRing, ReplayStore and AuditLog; ``users``,
-    ``flows``, ``consent`` and ``sessions`` are the other contracts over the same database."""
+    ``flows``, ``consent``, ``sessions`` and ``portal`` are the other contracts over the same
+    database."""
 
     def __init__(self, db: Database, sealer: Sealer) -> None:
         self._db = db
@@ -75,6 +77,7 @@ class SqlStore:
         self.flows = SqlFlowStore(db)
         self.consent = SqlConsentStore(db)
         self.sessions = SqlSessionStore(db)
+        self.portal = SqlPortalTokenStore(db, sealer)
 
     async def close(self) -> None:
         await self._db.dispose()

@@ -356,3 +356,14 @@ sign_in_familiar = sa.Table(
     sa.Column("address_hash", sa.String(64), primary_key=True),  # keyed hash, hex
     sa.Column("last_seen", sa.Float, nullable=False, index=True),
 )
+
+# -- the portal's tokens (migration 0008) ---------------------------------------------------
+
+portal_tokens = sa.Table(
+    "portal_tokens", metadata,
+    # The browser session they belong to: they end with it (sign-out, password change, ...).
+    sa.Column("session_hash", sa.String(64), _cascade("browser_sessions.token_hash"),
+              primary_key=True),
+    sa.Column("sealed", sa.LargeBinary, nullable=False),  # Sealer blob, aad = session_hash
+    _when("updated", nullable=False),
+)

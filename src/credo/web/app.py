@@ -18,7 +18,7 @@ from credo.errors import StoreUnavailable
 from credo.metrics.exposition import worker_exited
 from credo.service.readiness import for_services
 from credo.service.runtime import Services, close_services, open_services, start_background
-from credo.web import admin_consent, authorize, health, managed_identity, render, signin
+from credo.web import admin_consent, authorize, health, managed_identity, portal, render, signin
 from credo.web.access import AccessLog
 from credo.web.connection_limits import LimitedHttpProtocol
 from credo.web.protocol import ProtocolRoutes
@@ -44,11 +44,13 @@ def _unavailable(request: Request, exc: Exception) -> Response:
 def build_app(services: Services) -> ASGIApp:
     """The whole HTTP surface over already-open services (tests use it with ASGITransport):
     the access log outermost, then the raw token route, then Starlette."""
-    from credo.web.management import management_mount
+    from credo.web.management import management_app, management_mount
 
     protocol = ProtocolRoutes(services.settings.base_url, services.cache, services.keys)
+    management = management_app(services)
     routes = [*health.routes(for_services(services)), *protocol.routes(), *signin.routes(),
-              *admin_consent.routes(), *authorize.routes(), management_mount(services)]
+              *admin_consent.routes(), *authorize.routes(), management_mount(management),
+              *portal.routes(management)]
     app = Starlette(routes=routes, exception_handlers={
         404: _not_found, 405: _not_allowed, StoreUnavailable: _unavailable})
     app.state.services = services  # the pages' handlers (web/session.py services_of)

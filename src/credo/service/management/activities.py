@@ -16,6 +16,8 @@ _APP, _SP, _USER = "Application", "ServicePrincipal", "User"
 CREDENTIALS = "Update application \u2013 Certificates and secrets management"
 """Entra's name for adding or removing a certificate or a secret (with an en dash)."""
 _ASSIGN = "Add app role assignment to service principal"
+ASSIGNMENT = "AppRoleAssignment"
+"""The target type naming a granted application permission (a created assignment)."""
 CONSENT = "Consent to application"
 ROTATE = "Rotate signing keys"
 _UNASSIGN = "Remove app role assignment from service principal"
@@ -91,6 +93,8 @@ def describe(method: str, template: str, params: Mapping[str, str],
                          created.get("displayName", ""))
     if param == "role_id" and params.get("user_id"):
         return activity, category, (target, AuditTarget(_USER, params["user_id"]))
+    if activity == _ASSIGN and created.get("id"):  # who granted it: the portal asks
+        return activity, category, (target, AuditTarget(ASSIGNMENT, created["id"]))
     return activity, category, (target,)
 
 

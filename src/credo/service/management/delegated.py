@@ -2,7 +2,8 @@
 
 Graph: https://learn.microsoft.com/graph/api/resources/oauth2permissiongrant. A grant is
 (client SP, resource SP, ``AllPrincipals`` or one user, scope values), all in the caller's
-tenant. Deleting a grant (or removing values) stops new tokens at once; tokens already
+tenant. The grants of the built-in apps (the portal's pre-consent) never change through the
+API. Deleting a grant (or removing values) stops new tokens at once; tokens already
 issued live until ``exp`` and refresh tokens then get only what is still granted.
 """
 
@@ -15,7 +16,7 @@ from credo.errors import FieldError, InvalidInput, ObjectConflict, ObjectNotFoun
 from credo.model import Application, DelegatedGrant, ObjectId
 from credo.service.directory import DirectoryService
 from credo.service.management.caller import Caller
-from credo.service.management.policy import ROLE_GRANTS, require_any
+from credo.service.management.policy import ROLE_GRANTS, require_any, require_not_builtin
 from credo.service.users import UserService
 from credo.store.api import FlowStore
 
@@ -23,11 +24,12 @@ READERS = ("Directory.Read.All", "Application.ReadWrite.All", ROLE_GRANTS)
 
 
 class DelegatedGrants:
-    def __init__(self, directory: DirectoryService, flows: FlowStore,
-                 users: UserService) -> None:
+    def __init__(self, directory: DirectoryService, flows: FlowStore, users: UserService, *,
+                 builtins: frozenset[str]) -> None:
         self._dir = directory
         self._flows = flows
         self._users = users
+        self._builtins = builtins
 
     async def all(self, caller: Caller, *, client_id: str | None = None,
                    resource_id: str | None = None) -> list[DelegatedGrant]:
@@ -53,6 +55,8 @@ class DelegatedGrants:
         """Graph ``POST /oauth2PermissionGrants``: validated, then written once."""
         require_any(caller.power, caller.tenant.id, (ROLE_GRANTS,))
         client = await self._dir.service_principal(caller.tenant, client_id)
+        require_not_builtin(client.app_id, self._builtins,
+                            f"the grants of service principal {client.id}")
         resource = await self._dir.service_principal(caller.tenant, resource_id)
         principal = (await self._users.get(caller.tenant, principal_id)
                      if principal_id is not None else None)
@@ -76,7 +80,7 @@ class DelegatedGrants:
     async def update(self, caller: Caller, grant_id: str, scope: str) -> None:
         """Graph ``PATCH /oauth2PermissionGrants/{id}``: only ``scope`` changes."""
         require_any(caller.power, caller.tenant.id, (ROLE_GRANTS,))
-        found = await self._grant(caller, grant_id)
+        found = await self._changeable(caller, grant_id)
         resource = await self._dir.service_principal(caller.tenant, found.resource_id)
         changed = dataclasses.replace(
             found, scope=check_scope(await self._dir.app_of(resource), scope))
@@ -84,7 +88,14 @@ class DelegatedGrants:
 
     async def delete(self, caller: Caller, grant_id: str) -> None:
         require_any(caller.power, caller.tenant.id, (ROLE_GRANTS,))
-        await self._flows.delete_delegated_grant((await self._grant(caller, grant_id)).id)
+        await self._flows.delete_delegated_grant((await self._changeable(caller, grant_id)).id)
+
+    async def _changeable(self, caller: Caller, grant_id: str) -> DelegatedGrant:
+        found = await self._grant(caller, grant_id)
+        client = await self._dir.service_principal(caller.tenant, found.client_id)
+        require_not_builtin(client.app_id, self._builtins,
+                            f"the grants of service principal {client.id}")
+        return found
 
 
 def check_scope(resource: Application, scope: str) -> str:

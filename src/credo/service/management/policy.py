@@ -12,8 +12,8 @@ hand power to someone needs the caller to hold that power already:
   the power of that app (no secret added to a stronger app, no stronger app deleted);
 * a directory role is assigned, and a user holding one is changed, only by a caller
   covering what the role implies (no password reset of a stronger administrator);
-* the built-in apps — the management API and the operator — and their grants are
-  immutable through the API, whoever asks.
+* the built-in apps — the management API, the operator and the portal — and their grants
+  are immutable through the API, whoever asks.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from credo.errors import NotPermitted
 from credo.model import AppRole, DirectoryRoleName, PermissionScope, TenantId
 
 MANAGEMENT_APP_ID = "c4ed0000-0000-4000-8000-000000000001"
+PORTAL_APP_ID = "c4ed0000-0000-4000-8000-000000000002"
+"""The built-in admin portal: a public client holding the management API's delegated
+permissions in every tenant (service/portal.py)."""
 MANAGEMENT_URI = "api://credo"
 MANAGEMENT_SCOPE = f"{MANAGEMENT_URI}/.default"
 ROLE_APPS = "Application.ReadWrite.All"
@@ -140,7 +143,7 @@ def require_covers(caller: Power, target: Power, what: str) -> None:
 
 
 def require_not_builtin(app_id: str, builtins: frozenset[str], what: str) -> None:
-    """The management API and the operator app stay as ``credo init`` made them."""
+    """The management API, the operator and the portal stay as ``credo init`` made them."""
     if app_id in builtins:
         raise refuse(f"{what} is built in and cannot be changed through the API")
 

@@ -6,7 +6,13 @@ from collections.abc import Iterable
 
 from credo.model import DirectoryRoleName, TenantId, User
 from credo.service.directory import DirectoryService
-from credo.service.management.policy import MANAGEMENT_APP_ID, Power, management_roles, user_power
+from credo.service.management.policy import (
+    MANAGEMENT_APP_ID,
+    PORTAL_APP_ID,
+    Power,
+    management_roles,
+    user_power,
+)
 
 
 class Powers:
@@ -17,7 +23,8 @@ class Powers:
         self._dir = directory
         self._operator = operator_app_id
         self._bootstrap = bootstrap_tenant.lower()
-        self.builtins = frozenset(a for a in (MANAGEMENT_APP_ID, operator_app_id) if a)
+        self.builtins = frozenset(a for a in (MANAGEMENT_APP_ID, PORTAL_APP_ID, operator_app_id)
+                                  if a)
         self._values = {r.id: r.value for r in management_roles()}
 
     async def of_app(self, app_id: str) -> Power:

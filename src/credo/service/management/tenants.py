@@ -2,7 +2,8 @@
 
 ``/organization`` is the caller's own tenant (Graph). ``/tenants`` and ``/keys`` are Credo
 extensions for the operator: ``Tenant.ReadWrite.All`` held in the bootstrap tenant. A new
-tenant gets the management API's and the operator's service principals (bootstrap.py).
+tenant gets the management API's, the operator's and the portal's service principals
+(bootstrap.py).
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ from credo.service.management.policy import (
     refuse,
     require_any,
 )
+from credo.store.api import FlowStore
 
 READERS = (ROLE_READ, ROLE_APPS, ROLE_GRANTS)
 _ORDER = {"active": 0, "next": 1, "retired": 2}
 
 
 class Tenants:
-    def __init__(self, directory: DirectoryService, keys: KeyService, *, bootstrap_tenant: str,
-                 operator_app_id: str) -> None:
+    def __init__(self, directory: DirectoryService, keys: KeyService, flows: FlowStore, *,
+                 bootstrap_tenant: str, operator_app_id: str) -> None:
         self._dir = directory
+        self._flows = flows
         self._keys = keys
         self._bootstrap = bootstrap_tenant.lower()
         self._operator = operator_app_id
@@ -55,7 +58,7 @@ class Tenants:
     async def create(self, caller: Caller, domain: str, *, profile: Profile,
                      display_name: str) -> Tenant:
         self._operator_only(caller)
-        return await onboard_tenant(self._dir, domain, profile=profile,
+        return await onboard_tenant(self._dir, self._flows, domain, profile=profile,
                                     operator_app_id=self._operator, display_name=display_name)
 
     async def set_profile(self, caller: Caller, ref: str, profile: Profile) -> None:

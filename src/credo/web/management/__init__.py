@@ -59,9 +59,9 @@ def management_app(services: Services) -> ASGIApp:
     return RequestContext(app, services.audit, services.settings)
 
 
-def management_mount(services: Services) -> Mount:
+def management_mount(app: ASGIApp) -> Mount:
     """``/v1.0`` and everything under it, a path holding a newline included (Starlette's
     pattern stops at one, which would hand ``/v1.0/users/a%0A`` to the protocol's 404)."""
-    mount = Mount("/v1.0", app=management_app(services))
+    mount = Mount("/v1.0", app=app)
     mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)
     return mount

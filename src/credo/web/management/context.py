@@ -5,7 +5,8 @@ is a sane token, else the request id), as Microsoft Graph does. Bodies over ``MA
 refused before parsing. Each write (POST, PATCH, DELETE) by an authenticated caller, and
 each refused call, leaves a directory-audit event: the activity the route stands for, its
 targets (ids from the path, or the ``id`` and ``displayName`` of a created object), the
-caller and the status; never a request body, so never a secret.
+caller (the app, and the signed-in user of a delegated token) and the status; never a
+request body, so never a secret.
 """
 
 from __future__ import annotations
@@ -123,11 +124,14 @@ class RequestContext:
         template = getattr(scope.get("route"), "path", "")
         activity, category, targets = describe(
             scope["method"], template, scope.get("path_params") or {}, _created(created))
+        user = caller.user if caller is not None else None  # a delegated token's user
         self._audit.add(AuditEvent(
             time=datetime.now(UTC), tenant_id=caller.tenant.id if caller else "",
             kind=f"management.{scope['method'].lower()}",
             outcome="failure" if refused else "success",
             client_id=caller.app_id if caller else "", code=status,
+            user_id=user.id if user else "",
+            user_principal_name=user.user_principal_name if user else "",
             detail=f"{scope['method']} {path}{reason}"[:500],
             correlation_id=correlation, ip_address=client_address(scope, self._settings),
             activity=activity, category=category, targets=targets))
