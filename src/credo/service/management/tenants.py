@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from credo.errors import ObjectConflict
 from credo.model import Profile, SigningKey, Tenant
-from credo.service.bootstrap import onboard_tenant
+from credo.service import bootstrap  # a module: bootstrap imports the policy of this package
 from credo.service.directory import DirectoryService
 from credo.service.keys import KeyService
 from credo.service.management.caller import Caller
@@ -58,7 +58,7 @@ class Tenants:
     async def create(self, caller: Caller, domain: str, *, profile: Profile,
                      display_name: str) -> Tenant:
         self._operator_only(caller)
-        return await onboard_tenant(self._dir, self._flows, domain, profile=profile,
+        return await bootstrap.onboard_tenant(self._dir, self._flows, domain, profile=profile,
                                     operator_app_id=self._operator, display_name=display_name)
 
     async def set_profile(self, caller: Caller, ref: str, profile: Profile) -> None:
