@@ -8,8 +8,9 @@ a throw-away venv) and put it on PATH or point ``PYSPY`` at it. The script:
 
 1. makes (or reuses, ``--data-dir``) a bench data dir with ``bench/setup_bench.py``, and
    pre-signs enough assertions (``bench/assertions.py``);
-2. starts ``credo serve --workers 2 --insecure-http`` (with ``CREDO_REDIS_URL`` for
-   ``strict``: ``BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/9``);
+2. starts ``credo serve --workers 2`` over HTTPS (``--plain-http`` adds ``--insecure-http``),
+   with ``CREDO_REDIS_URL`` for ``strict`` (``BENCH_REDIS_URL``, default
+   ``redis://127.0.0.1:6379/9``);
 3. drives it with ``../shared/bench/run-token-bench.sh`` and, during the measured part,
    runs ``py-spy record --nonblocking --format raw`` on every worker;
 4. folds the sampled stacks into CPU shares: by category (RSA sign, RSA verify, HTTP
@@ -26,6 +27,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -42,6 +44,8 @@ CATEGORIES: list[tuple[str, bool, tuple[str, ...]]] = [
     ("RSA sign (access token)", True, ("Signer.sign (credo/jose.py",)),
     ("RSA verify (assertion)", True, ("verify_rsa (credo/jose.py",)),
     ("certificate parse per request", False, ("load_der_x509_certificate",)),
+    ("TLS: record encryption and decryption (ssl, asyncio sslproto)", False,
+     ("asyncio/sslproto.py", "/ssl.py")),
     ("HTTP server: uvicorn/httptools, socket syscalls", True, ("uvicorn/", "httptools")),
     ("replay store (Redis client)", False, ("redis/", "add_if_absent")),
     ("audit log (buffer + batched SQL insert)", False, ("credo/service/audit.py",
@@ -136,6 +140,7 @@ def main() -> int:
     ap.add_argument("--tmp", type=Path, default=Path("/tmp/credo-bench/live"))
     ap.add_argument("--data-dir", type=Path, default=None)
     ap.add_argument("--top", type=int, default=30)
+    ap.add_argument("--plain-http", action="store_true", help="serve with --insecure-http")
     ap.add_argument("--fold-only", type=Path, nargs="*", default=None,
                     help="only fold existing py-spy raw files (no server, no load)")
     a = ap.parse_args()
@@ -176,13 +181,16 @@ def main() -> int:
     credo = str(Path(sys.executable).with_name("credo"))
     with open(a.tmp / "serve.log", "wb") as log:
         server = subprocess.Popen([credo, "serve", "--data-dir", str(data_dir), "--port",
-                                   str(a.port), "--workers", "2", "--insecure-http"], env=env,
+                                   str(a.port), "--workers", "2",
+                                   *(["--insecure-http"] if a.plain_http else [])], env=env,
                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        probe = f"http://127.0.0.1:{a.port}{t['discoveryPath']}"
+        base = f"{'http' if a.plain_http else 'https'}://127.0.0.1:{a.port}"
+        trust = ssl.create_default_context(cafile=str(data_dir / "tls" / "ca.pem"))
         for _ in range(300):
             try:
-                with urllib.request.urlopen(probe, timeout=2) as r:
+                with urllib.request.urlopen(base + t["discoveryPath"], timeout=2,
+                                            context=trust) as r:
                     if r.status == 200:
                         break
             except OSError:
@@ -190,7 +198,7 @@ def main() -> int:
         time.sleep(2)
         workers = [p for p in children(server.pid)
                    if "resource_tracker" not in Path(f"/proc/{p}/cmdline").read_text()]
-        url = f"http://127.0.0.1:{a.port}{t['tokenPath']}"
+        url = base + t["tokenPath"]
         load = subprocess.Popen([str(SHARED / "run-token-bench.sh"), url, str(bodies),
                                  str(a.conns), str(a.seconds + 6)],
                                 env=dict(os.environ, WARMUP="3", LABEL=f"profile {a.profile}",

@@ -24,6 +24,12 @@
    directory version bumped), because saving 100,000 apps one by one through the
    service layer (a transaction and several checks each) would take many minutes.
 
+4. ``--total-tenants N``: filler tenants until the directory holds N tenants, each with a
+   domain ``filler-<n>.example`` and one registered application with its service principal
+   (written like the filler apps, in one transaction).
+5. The entra daemon also gets a client secret (``addPassword``): ``clientSecret`` in the
+   JSON, for the client-secret run.
+
 ``--copy-of DIR --setup-json S.json``: instead of 1-2, copy an existing bench data dir
 (database, keys, settings: the same tenants, apps, certificates and signing keys) and only
 add fillers. The 10-app and 100,000-app directories then differ in nothing but the filler
@@ -72,22 +78,19 @@ def run_init(data_dir: Path, port: int) -> dict[str, Any]:
     return json.loads(done.stdout[start:])
 
 
-async def populate(data_dir: Path, client_cert_pem: bytes, total_apps: int) -> dict[str, Any]:
+async def populate(data_dir: Path, client_cert_pem: bytes, total_apps: int,
+                   total_tenants: int = 0) -> dict[str, Any]:
     from cryptography import x509
 
     from credo import certs
     from credo.config import load_settings
     from credo.model import AppRole
+    from credo.service.bootstrap import onboard_tenant
     from credo.service.directory import DirectoryService
     from credo.service.secrets import SecretHasher
     from credo.service.sources import new_guid as new_id
     from credo.store.seal import Sealer
     from credo.store.sql import open_store
-
-    try:
-        from credo.service.bootstrap import onboard_tenant
-    except ImportError:  # pragma: no cover - older trees
-        onboard_tenant = None  # type: ignore[assignment]
 
     settings = load_settings(data_dir)
     sealer = Sealer.from_env_or_file(settings.data_dir / "master.key", create=False)
@@ -101,13 +104,9 @@ async def populate(data_dir: Path, client_cert_pem: bytes, total_apps: int) -> d
     try:
         tenants = {}
         for profile, domain in TENANTS:
-            if onboard_tenant is not None and settings.operator_app_id:
-                tenants[profile] = await onboard_tenant(
-                    directory, domain, profile=profile,  # type: ignore[arg-type]
-                    operator_app_id=settings.operator_app_id, display_name=domain)
-            else:
-                tenants[profile] = await directory.create_tenant(
-                    domain, display_name=domain, profile=profile)  # type: ignore[arg-type]
+            tenants[profile] = await onboard_tenant(
+                directory, store.flows, domain, profile=profile,  # type: ignore[arg-type]
+                operator_app_id=settings.operator_app_id, display_name=domain)
         role = AppRole(new_id(), ROLE_VALUE, "Read the bench API",
                        "Application permission used by the token benchmark.")
         api, api_sp_home = await directory.create_application(
@@ -118,14 +117,16 @@ async def populate(data_dir: Path, client_cert_pem: bytes, total_apps: int) -> d
                       else await directory.create_service_principal(tenant, api))
             daemon, daemon_sp = await directory.create_application(
                 tenant, f"Bench daemon ({profile})")
-            await directory.add_key(daemon, certs.key_credential(
+            daemon = await directory.add_key(daemon, certs.key_credential(
                 cert, key_id=new_id(), display_name="bench client certificate"))
             await directory.grant(tenant, daemon_sp, api_sp, role.id)
+            _, _, secret = await directory.add_password(daemon, display_name="bench secret")
             tid = tenant.id
             out["tenants"][profile] = {
                 "tenantId": tid, "domain": tenant.default_domain, "profile": profile,
                 "clientAppId": daemon.app_id, "resourceAppId": api.app_id,
                 "resourceUri": RESOURCE_URI, "role": ROLE_VALUE, "tokenVersion": 2,
+                "clientSecret": secret,
                 "tokenUrl": f"{base}/{tid}/oauth2/v2.0/token",
                 "tokenPath": f"/{tid}/oauth2/v2.0/token",
                 "issuer": f"{base}/{tid}/v2.0",
@@ -135,32 +136,111 @@ async def populate(data_dir: Path, client_cert_pem: bytes, total_apps: int) -> d
     finally:
         await store.close()
 
-    return await fill(settings.database_url, out, total_apps)
+    return await fill(settings.database_url, out, total_apps, total_tenants)
 
 
-async def fill(url: str, out: dict[str, Any], total_apps: int) -> dict[str, Any]:
-    existing = await count_apps(url)
-    filler = max(0, total_apps - existing)
+async def fill(url: str, out: dict[str, Any], total_apps: int,
+               total_tenants: int = 0) -> dict[str, Any]:
     t0 = time.perf_counter()
+    tenants = max(0, total_tenants - await count_rows(url, "tenants"))
+    if tenants:
+        await bulk_tenants(url, Path(out["dataDir"]), tenants,
+                           offset=await count_rows(url, "tenants"))
+    existing = await count_rows(url, "applications")
+    filler = max(0, total_apps - existing)
     if filler:
         await bulk_insert(url, out["tenants"]["entra"]["tenantId"], filler, offset=existing)
     out["fillerApps"] = out.get("fillerApps", 0) + filler
+    out["fillerTenants"] = out.get("fillerTenants", 0) + tenants
     out["fillerSeconds"] = round(time.perf_counter() - t0, 2)
-    out["totalApps"] = await count_apps(url)
+    out["totalApps"] = await count_rows(url, "applications")
+    out["totalTenants"] = await count_rows(url, "tenants")
     return out
 
 
-async def count_apps(url: str) -> int:
+async def count_rows(url: str, table: str) -> int:
     import sqlalchemy as sa
 
+    from credo.store import tables
     from credo.store.db import Database, create_engine
-    from credo.store.tables import applications
 
     db = Database(create_engine(url))
     try:
         async with db.read() as conn:
-            return int(await conn.scalar(sa.select(sa.func.count()).select_from(applications))
-                       or 0)
+            return int(await conn.scalar(sa.select(sa.func.count()).select_from(
+                getattr(tables, table))) or 0)
+    finally:
+        await db.dispose()
+
+
+async def bulk_tenants(url: str, data_dir: Path, n: int, *, offset: int = 0) -> None:
+    """``n`` filler tenants, each as ``credo tenant create`` makes one (the built-in service
+    principals, the operator's roles, the portal's grant) plus one daemon app with its service
+    principal (a realm with a client, in Keycloak's terms). The first is made through the
+    service layer; the others are copies of its rows with fresh ids, written in one
+    transaction (onboarding 10,000 tenants one by one would take a quarter of an hour)."""
+    import sqlalchemy as sa
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from credo.config import load_settings
+    from credo.service.bootstrap import onboard_tenant
+    from credo.service.directory import DirectoryService
+    from credo.service.secrets import SecretHasher
+    from credo.store.db import Database, create_engine
+    from credo.store.seal import Sealer
+    from credo.store.sql import open_store
+    from credo.store.tables import (
+        app_role_assignments,
+        applications,
+        delegated_grants,
+        service_principals,
+        tenant_domains,
+        tenants,
+    )
+
+    settings = load_settings(data_dir)
+    store = await open_store(url, Sealer.from_env_or_file(settings.data_dir / "master.key",
+                                                          create=False))
+    directory = DirectoryService(store, secret_hasher=SecretHasher.from_data_dir(data_dir))
+    first = f"filler-{offset}.example"
+    try:
+        tenant = await onboard_tenant(directory, store.flows, first, profile="entra",
+                                      operator_app_id=settings.operator_app_id,
+                                      display_name=first)
+        await directory.create_application(tenant, f"filler daemon {offset}")
+    finally:
+        await store.close()
+    tables = (tenants, tenant_domains, applications, service_principals, app_role_assignments,
+              delegated_grants)
+    db = Database(create_engine(url))
+    try:
+        async with db.read() as conn:
+            template = [(table, [dict(r._mapping) for r in await conn.execute(
+                sa.select(table).where((table.c.id if table is tenants else table.c.tenant_id)
+                                       == tenant.id))]) for table in tables]
+        own = {tenant.id} | {row[c] for table, rows in template for row in rows
+                             for c in ("id", "app_id") if c in row and table is not tenants
+                             and (c == "id" or table is applications)}
+
+        def copy(i: int) -> list[list[dict[str, Any]]]:
+            fresh = {old: str(uuid.uuid4()) for old in own}
+            name = f"filler-{i}.example"
+            return [[{k: fresh.get(v, v) if isinstance(v, str) else v for k, v in row.items()}
+                     | ({"domain": name} if "domain" in row else {})
+                     | ({"display_name": name} if table is tenants else {})
+                     for row in rows] for table, rows in template]
+
+        async def op(conn: AsyncConnection) -> bool:
+            for start in range(offset + 1, offset + n, FILLER_CHUNK // 4):
+                batch = [copy(i) for i in range(start, min(offset + n, start + FILLER_CHUNK // 4))]
+                for column, (table, _) in enumerate(template):
+                    values = [row for made in batch for row in made[column]]
+                    if values:
+                        await conn.execute(sa.insert(table), values)
+            return True
+
+        if n > 1:
+            await db.write(op, bump=True)
     finally:
         await db.dispose()
 
@@ -237,6 +317,8 @@ def main() -> int:
     ap.add_argument("--client-cert", type=Path, default=None,
                     help="the bench client certificate (PEM); required unless --copy-of")
     ap.add_argument("--total-apps", type=int, default=10)
+    ap.add_argument("--total-tenants", type=int, default=0,
+                    help="add filler tenants (one app each) until the directory holds this many")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--fresh", action="store_true", help="delete the data dir first")
     ap.add_argument("--copy-of", type=Path, default=None,
@@ -256,12 +338,14 @@ def main() -> int:
         out = json.loads(a.setup_json.read_text())
         out["dataDir"] = str(a.data_dir.resolve())
         out["copyOf"] = str(a.copy_of)
-        out = asyncio.run(fill(load_settings(a.data_dir).database_url, out, a.total_apps))
+        out = asyncio.run(fill(load_settings(a.data_dir).database_url, out, a.total_apps,
+                               a.total_tenants))
     else:
         if a.client_cert is None:
             ap.error("--client-cert is required")
         init = run_init(a.data_dir, a.port)
-        out = asyncio.run(populate(a.data_dir, a.client_cert.read_bytes(), a.total_apps))
+        out = asyncio.run(populate(a.data_dir, a.client_cert.read_bytes(), a.total_apps,
+                                   a.total_tenants))
         out["init"] = init
     out["setupSeconds"] = round(time.perf_counter() - t0, 2)
     text = json.dumps(out, indent=1)

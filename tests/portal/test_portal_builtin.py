@@ -4,6 +4,7 @@ pre-consented in every tenant, ensured at every start, and immutable through the
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import httpx
@@ -110,3 +111,24 @@ async def test_admin_consent_answers_to_the_portal_for_any_client(
                                      "&state=consent.e30.forged")
         assert answered.status_code == 400
         assert "not started from the portal in this session" in answered.text
+
+
+async def test_a_stale_grant_or_a_missing_principal_is_repaired_and_only_there(
+        services: Services, org: Org) -> None:
+    """Each start finds the incomplete tenants in bulk; the complete ones are not touched."""
+    (grant,) = await _grants(services, org.tenant.id)
+    await services.store.flows.save_delegated_grant(dataclasses.replace(grant, scope="User.Read"))
+    await ensure_portal(services.directory, services.store.flows, services.settings.base_url)
+    (repaired,) = await _grants(services, org.tenant.id)
+    assert (repaired.id, repaired.scope) == (grant.id, SCOPES)
+    portal = await services.directory.service_principal(org.tenant, PORTAL_APP_ID)
+    await services.store.delete_service_principal(portal.id)
+    before = await directory_rows(services)
+    await ensure_portal(services.directory, services.store.flows, services.settings.base_url)
+    again = await services.directory.service_principal(org.tenant, PORTAL_APP_ID)
+    assert again.id != portal.id and not again.app_role_assignment_required
+    (grant,) = await _grants(services, org.tenant.id)
+    assert grant.scope == SCOPES
+    after = await directory_rows(services)
+    changed = {name for name in after if after[name] != before[name]}
+    assert changed <= {"service_principals", "delegated_grants", "directory_version"}, changed

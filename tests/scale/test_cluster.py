@@ -156,7 +156,7 @@ class Cluster:
             node.stop()
 
 
-@pytest.mark.parametrize("count", [2, 3])
+@pytest.mark.parametrize("count", [3])  # two nodes: tests/scale/test_two_nodes.py
 def test_rolling_restart_rotation_and_revocation(count: int, tmp_path: Path,
                                                  backing: tuple[OwnPostgres, OwnRedis]) -> None:
     cluster = Cluster(tmp_path, count, *backing)

@@ -156,6 +156,7 @@ def _run(settings: Settings, host: str, port: int) -> None:
     try:
         _serve(settings, host, port, metrics_dir)
     finally:
+        exposition.forget_dead_workers(metrics_dir)  # a worker stopped before its shutdown ran
         if ours:
             exposition.remove_directory(metrics_dir)
 

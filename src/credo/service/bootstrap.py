@@ -81,8 +81,21 @@ async def ensure_portal(directory: DirectoryService, flows: FlowStore, base_url:
     """The built-in portal as this version and ``base_url`` define it (made when missing, its
     redirect URI following a moved server), installed and pre-consented in every tenant."""
     portal = await _portal_app(directory, base_url)
-    for tenant in await directory.tenants():
+    for tenant in await _without_portal(directory, flows):
         await install_portal(directory, flows, tenant, portal)
+
+
+async def _without_portal(directory: DirectoryService, flows: FlowStore) -> list[Tenant]:
+    """The tenants whose portal principal or grant is missing or out of date, found with three
+    queries whatever the number of tenants (each worker runs this at every start)."""
+    management = await directory.service_principals_of_app(MANAGEMENT_APP_ID)
+    portals = await directory.service_principals_of_app(PORTAL_APP_ID)
+    scope = " ".join(s.value for s in management_scopes())
+    granted = {(g.client_id, g.resource_id) for g in await flows.delegated_grants(None)
+               if g.consent_type == "AllPrincipals" and g.scope == scope}
+    return [t for t in await directory.tenants()
+            if t.id not in management or t.id not in portals
+            or (portals[t.id].id, management[t.id].id) not in granted]
 
 
 async def _portal_app(directory: DirectoryService, base_url: str) -> Application:

@@ -63,6 +63,10 @@ class DirectoryService:
     async def service_principals(self, tenant: Tenant) -> list[ServicePrincipal]:
         return await self._store.service_principals(tenant.id)
 
+    async def service_principals_of_app(self, app_id: str) -> dict[str, ServicePrincipal]:
+        """The app's service principals by tenant id, across every tenant."""
+        return {sp.tenant_id: sp for sp in await self._store.service_principals_of_app(app_id)}
+
     async def app_of(self, sp: ServicePrincipal) -> Application:
         """A service principal's application (the store deletes the SPs with their app)."""
         app = await self._store.application_by_app_id(sp.app_id)

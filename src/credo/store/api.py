@@ -60,6 +60,8 @@ class Directory(Protocol):
     async def service_principal_for(self, tenant_id: TenantId, app_id: str
                                     ) -> ServicePrincipal | None: ...
     async def service_principals(self, tenant_id: TenantId) -> list[ServicePrincipal]: ...
+    async def service_principals_of_app(self, app_id: str) -> list[ServicePrincipal]:
+        """The app's service principals in every tenant."""
     async def save_service_principal(self, sp: ServicePrincipal) -> None:
         """Insert or replace; raises ``ObjectConflict`` for a second SP of one app in one tenant."""
     async def delete_service_principal(self, object_id: ObjectId) -> None:
@@ -229,9 +231,11 @@ class FlowStore(Protocol):
     ``token_hash``); the clear values are never stored.
     """
 
-    async def delegated_grants(self, tenant_id: TenantId, *, client_id: ObjectId | None = None,
-                               resource_id: ObjectId | None = None
-                               ) -> list[DelegatedGrant]: ...
+    async def delegated_grants(self, tenant_id: TenantId | None, *,
+                               client_id: ObjectId | None = None,
+                               resource_id: ObjectId | None = None) -> list[DelegatedGrant]:
+        """The grants of one tenant (of every tenant for ``None``), optionally of one client
+        and one resource."""
     async def delegated_grant(self, grant_id: str) -> DelegatedGrant | None: ...
     async def save_delegated_grant(self, grant: DelegatedGrant) -> None:
         """Insert, or replace the scope of the grant with that id; raises ``ObjectConflict`` for a

@@ -33,6 +33,11 @@ async def for_app(conn: AsyncConnection, tenant_id: TenantId, app_id: str
     return sp_from(row) if row else None
 
 
+async def of_app(conn: AsyncConnection, app_id: str) -> list[ServicePrincipal]:
+    rows = await conn.execute(sa.select(service_principals).where(_sp.app_id == app_id))
+    return [sp_from(r) for r in rows]
+
+
 async def of_tenant(conn: AsyncConnection, tenant_id: TenantId) -> list[ServicePrincipal]:
     rows = await conn.execute(sa.select(service_principals).where(_sp.tenant_id == tenant_id)
                               .order_by(_sp.created.asc().nulls_first(), _sp.id))

@@ -73,6 +73,7 @@ class SqlStore:
         self._db = db
         self._sealer = sealer
         self._purge_due = 0.0
+        self._audit_insert: audit.BatchInsert | None = None
         self.users = SqlUserStore(db)
         self.flows = SqlFlowStore(db)
         self.consent = SqlConsentStore(db)
@@ -142,6 +143,10 @@ class SqlStore:
     async def service_principals(self, tenant_id: TenantId) -> list[ServicePrincipal]:
         async with self._db.read() as conn:
             return await principals.of_tenant(conn, tenant_id)
+
+    async def service_principals_of_app(self, app_id: str) -> list[ServicePrincipal]:
+        async with self._db.read() as conn:
+            return await principals.of_app(conn, app_id)
 
     async def save_service_principal(self, sp: ServicePrincipal) -> None:
         await self._db.write(lambda conn: principals.save(conn, sp), bump=True)
@@ -251,10 +256,10 @@ class SqlStore:
     async def record(self, events: list[AuditEvent]) -> None:
         if not events:
             return
-        rows = [audit.values(e) for e in events]
 
         async def op(conn: AsyncConnection) -> bool:
-            await conn.execute(sa.insert(audit_events), rows)
+            insert = self._audit_insert = self._audit_insert or audit.BatchInsert(conn.dialect)
+            await conn.exec_driver_sql(insert.sql, insert.rows(events))
             return True
 
         await self._db.write(op, bump=False)

@@ -32,9 +32,10 @@ class SqlFlowStore:
 
     # -- delegated grants ------------------------------------------------------------------
 
-    async def delegated_grants(self, tenant_id: TenantId, *, client_id: ObjectId | None = None,
+    async def delegated_grants(self, tenant_id: TenantId | None, *,
+                               client_id: ObjectId | None = None,
                                resource_id: ObjectId | None = None) -> list[DelegatedGrant]:
-        clauses = [_g.tenant_id == tenant_id]
+        clauses = [] if tenant_id is None else [_g.tenant_id == tenant_id]
         if client_id is not None:
             clauses.append(_g.client_id == client_id)
         if resource_id is not None:

@@ -12,7 +12,8 @@ protocol is uvicorn's httptools protocol with three limits, read from the settin
 * ``max_connections``: connections past it are closed as soon as they are accepted.
 
 A request that runs out of time gets ``408`` with ``Connection: close``. Time spent by the
-application answering is not limited here.
+application answering is not limited here. Each connection's transport is ``Corked``
+(``web/corked_transport.py``): a response's head and body leave in one write.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import asyncio
 from typing import ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from credo.web.corked_transport import Corked
 
 _TIMEOUT_RESPONSE = (b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\n"
                      b"content-length: 17\r\nconnection: close\r\n\r\nRequest Timeout.\n")
@@ -45,7 +48,7 @@ class LimitedHttpProtocol(HttpToolsProtocol):
         if len(self.connections) >= self.max_connections:
             transport.abort()  # over the cap: nothing is read, nothing is held
             return
-        super().connection_made(transport)
+        super().connection_made(Corked(transport, self.loop))  # type: ignore[arg-type]
         self._arm(self.header_timeout)
 
     def on_message_begin(self) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import Response
 
 from credo.errors import GraphError, OAuthError
+from credo.service.sources import new_guid
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -37,12 +37,12 @@ def correlation_id(header_value: str | None) -> str:
     """Echo the client's ``client-request-id`` when it is a sane token, else a new UUID."""
     if header_value and _CORRELATION.match(header_value):
         return header_value
-    return str(uuid.uuid4())
+    return new_guid()
 
 
 def oauth_error(err: OAuthError, correlation: str) -> tuple[int, Headers, bytes]:
     """RFC 6749 §5.2 error response, Entra-shaped (docs/protocol.md)."""
-    trace = str(uuid.uuid4())
+    trace = new_guid()
     body = err.body(timestamp=timestamp(), trace_id=trace, correlation_id=correlation)
     headers = [*NO_STORE, (b"x-ms-request-id", trace.encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in err.headers.items()]

@@ -3,10 +3,14 @@ the issuer → subject → audience match, then the issuer's key, the signature 
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import replace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from credo.errors import InvalidClient, InvalidRequest, OAuthError
 from credo.model import FederatedIdentityCredential
@@ -172,3 +176,39 @@ def test_matching_is_pure_and_reports_the_first_difference(app: Any) -> None:
     with pytest.raises(InvalidClient) as info:
         match_credential(app, {**claims, "iss": K8S.upper()})
     assert info.value.code == 700211
+
+
+_ISSUERS = st.sampled_from(["https://idp.example", "http://idp.example", "app-id", "", 7,
+                            None, "HTTPS://idp.example", "https:", "\u00e9https://x"])
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(first=_ISSUERS, second=st.none() | _ISSUERS, aud=st.sampled_from(
+    ["https://login.example/t/oauth2/v2.0/token", "api://x"]), escape=st.booleans(),
+       spaces=st.sampled_from(["", " ", "\n\t "]))
+def test_the_quick_issuer_check_agrees_with_a_full_parse(first: Any, second: Any, aud: str,
+                                                        escape: bool, spaces: str) -> None:
+    """``external_issuer`` skips parsing payloads that cannot name an https issuer; it must
+    answer as reading the payload would, whatever the spacing, escapes and duplicate keys."""
+    members = [f'"aud"{spaces}:{spaces}{json.dumps(aud)}', f'"iss"{spaces}:{spaces}'
+               f'{json.dumps(first, ensure_ascii=escape)}']
+    if second is not None:  # a duplicate member: the last one counts (docs/protocol.md)
+        members.append(f'"iss":{json.dumps(second, ensure_ascii=escape)}')
+    payload = "{" + ",".join(members) + "}"
+    segment = base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
+    iss = json.loads(payload)["iss"]
+    expected = iss if isinstance(iss, str) and iss.startswith("https://") else None
+    assert external_issuer(f"e30.{segment}.c2ln") == expected
+
+
+@pytest.mark.parametrize(("payload", "expected"), [
+    (r'{"iss":"\u0068ttps://idp.example"}', "https://idp.example"),  # escaped: parsed
+    (r'{"\u0069ss":"https://idp.example"}', "https://idp.example"),
+    ('{"iss" :\r\n "https:\\/\\/idp.example"}', "https://idp.example"),
+    ('{"iss":"https://a.example","iss":"app"}', None),
+    ('{"aud":"https://login.example","iss":"app"}', None),
+])
+def test_the_quick_issuer_check_reads_escapes_and_spacing(payload: str,
+                                                          expected: str | None) -> None:
+    segment = base64.urlsafe_b64encode(payload.encode()).rstrip(b"=").decode()
+    assert external_issuer(f"e30.{segment}.c2ln") == expected

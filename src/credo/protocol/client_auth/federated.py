@@ -13,13 +13,20 @@ expires, as the workloads' libraries do. RFC 7521 §4.2.1: a failure is ``invali
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 from credo.aadsts import client, request
 from credo.errors import JoseError
-from credo.jose import FEDERATED_ALGS, decode_segment, parse_compact, verify_external
+from credo.jose import (
+    FEDERATED_ALGS,
+    b64url_decode,
+    decode_segment,
+    parse_compact,
+    verify_external,
+)
 from credo.model import Application, FederatedIdentityCredential
 from credo.numericdate import TimeRules
 from credo.protocol.client_auth.assertion import invalid_jwt
@@ -34,15 +41,23 @@ from credo.protocol.client_auth.types import (
 from credo.protocol.forms import MAX_ASSERTION, TokenRequest
 
 NAME = "federated_identity_credential"
+_HTTPS_ISS = re.compile(rb'"iss"[ \t\r\n]*:[ \t\r\n]*"https:')
 _SHOWN = 200
 
 
 def external_issuer(raw: str) -> str | None:
-    """The assertion's ``iss`` when it is an https URL, read without trust; else ``None``."""
+    """The assertion's ``iss`` when it is an https URL, read without trust; else ``None``.
+
+    Every assertion passes here first, so the payload is parsed only when it can name an
+    https issuer: without a ``\\u`` escape (RFC 8259 §7), a member ``"iss"`` whose value
+    starts with ``https:`` is those bytes literally, whitespace aside."""
     parts = raw.split(".")
     if len(parts) != 3 or len(raw) > MAX_ASSERTION:
         return None
     try:
+        payload = b64url_decode(parts[1])
+        if b"\\u" not in payload and _HTTPS_ISS.search(payload) is None:
+            return None
         iss = decode_segment(parts[1], "payload").get("iss")
     except JoseError:
         return None
