@@ -215,6 +215,32 @@ def ensure_wrk() -> bool:
     return False
 
 
+def cpu_split(cfg: Config) -> list[str]:
+    """Where the live server's CPU goes (``profile_live.py``: py-spy on both workers under
+    the same load, entra, 16 connections). py-spy is installed into ``$BENCH_TMP/tools``
+    when missing; without it the split is skipped and the reason given."""
+    tools = cfg.tmp / "tools"
+    spy = shutil.which("py-spy") or str(tools / "bin" / "py-spy")
+    if not Path(spy).exists():
+        say(f"installing py-spy into {tools} (outside the repository)")
+        subprocess.run([PY, "-m", "venv", str(tools)], check=False, stdout=subprocess.DEVNULL)
+        subprocess.run([str(tools / "bin" / "pip"), "install", "-q", "py-spy"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not Path(spy).exists():
+        return ["- skipped: py-spy could not be installed (pip install py-spy; PYSPY=path)"]
+    done = subprocess.run([PY, str(BENCH / "profile_live.py"), "--seconds", "15", "--top", "12",
+                           "--port", str(cfg.port), "--tmp", str(cfg.tmp / "live")],
+                          env=dict(credo_env(), PYSPY=spy), capture_output=True, text=True,
+                          check=False, timeout=600)
+    out = done.stdout.splitlines()
+    if done.returncode != 0 or not out:
+        return [f"- failed (exit {done.returncode}): {(done.stdout + done.stderr)[-400:]}"]
+    start = next((i for i, ln in enumerate(out) if ln.startswith("server CPU")), 0)
+    stop = next((i for i, ln in enumerate(out) if ln.startswith("--- Credo functions")),
+                len(out))
+    return ["```", *[ln for ln in out[start:stop] if ln.strip()], "```"]
+
+
 def redis_ping(url: str) -> bool:
     u = urlparse(url)
     try:
@@ -1078,6 +1104,14 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
             f"sign/s; the sitting's ceiling: {fmt(crypto.get('tokens_per_core'), '.0f')} "
             "tokens/s per core (best of start and end)")
 
+    split: list[str] = []
+    if not env_flag("SKIP_PROFILE"):
+        banner("CPU split of the live server (py-spy)")
+        wait_quiet(cfg)
+        split = cpu_split(cfg)
+        for ln in split:
+            say(ln)
+
     # 5. summary
     rows = []
     if jsonl.exists():
@@ -1085,6 +1119,9 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
     setup_info["big_apps"] = setups.get("big", {}).get("totalApps", cfg.apps_big)
     setup_info["big_tenants"] = setups.get("tenants", {}).get("totalTenants", cfg.tenants_big)
     md, data = summarize(cfg, rows, crypto, failures, skipped, setup_info)
+    if split:
+        md += "\n## Where the server's CPU goes (py-spy, entra, 16 connections)\n" + "\n".join(
+            split) + "\n"
     data["elapsed_s"] = round(time.time() - t_start)
     data["git"] = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
                                  capture_output=True, text=True, check=False).stdout.strip()

@@ -175,8 +175,18 @@ async def test_failures_are_pages_with_the_api_message(member: Browser, org: Org
     assert "Request_ResourceNotFound" in missing.text and "Request ID" in missing.text
     unknown = await member.get("/portal/nowhere.example/apps")
     assert unknown.status_code == 400 and "AADSTS90002" in unknown.text
-    bad_filter = await member.get(org.home + "signins?app=x%27y")
-    assert bad_filter.status_code == 200  # a quoted value is a filter, not an injection
+    logs = await member.get(org.home + "signins")  # the logs are the administrators'
+    assert logs.status_code == 403 and "Insufficient privileges" in logs.text
+    assert 'href="' + org.home + 'signins"' not in (await member.get(org.home)).text
+
+
+async def test_a_quoted_filter_value_is_a_filter(services: Services, org: Org) -> None:
+    admin = await signed_in(services, org, org.admin)
+    try:
+        bad_filter = await admin.get(org.home + "signins?app=x%27y")
+        assert bad_filter.status_code == 200 and "<h1>Sign-in logs</h1>" in bad_filter.text
+    finally:
+        await admin.close()
 
 
 async def test_no_control_for_what_no_delegated_token_may_do(services: Services,

@@ -11,8 +11,13 @@ import httpx
 
 from browser import Browser
 from credo.model import TenantId
-from credo.service.bootstrap import ensure_portal
-from credo.service.management.policy import MANAGEMENT_APP_ID, PORTAL_APP_ID, management_scopes
+from credo.service.bootstrap import ensure_management_api, ensure_portal
+from credo.service.management.policy import (
+    MANAGEMENT_APP_ID,
+    PORTAL_APP_ID,
+    ROLE_AUDIT,
+    management_scopes,
+)
 from credo.service.runtime import Services
 from support import bearer, directory_rows, operator_token
 
@@ -132,3 +137,25 @@ async def test_a_stale_grant_or_a_missing_principal_is_repaired_and_only_there(
     after = await directory_rows(services)
     changed = {name for name in after if after[name] != before[name]}
     assert changed <= {"service_principals", "delegated_grants", "directory_version"}, changed
+
+
+async def test_a_deployment_from_before_the_log_permission_gets_it_at_start(
+        services: Services, org: Org) -> None:
+    """``AuditLog.Read.All`` came after the other management permissions: the start of a
+    newer version adds it to the management API and to the portal's grants, once."""
+    api = await services.directory.find_application(MANAGEMENT_APP_ID)
+    assert api is not None
+    old = tuple(r for r in api.app_roles if r.value != ROLE_AUDIT)
+    assert len(old) == len(api.app_roles) - 1
+    await services.directory.save_application(dataclasses.replace(
+        api, app_roles=old, oauth2_permission_scopes=tuple(
+            s for s in api.oauth2_permission_scopes if s.value != ROLE_AUDIT)))
+    await ensure_management_api(services.directory)
+    await ensure_portal(services.directory, services.store.flows, services.settings.base_url)
+    restored = await services.directory.find_application(MANAGEMENT_APP_ID)
+    assert restored == api
+    (grant,) = await _grants(services, org.tenant.id)
+    assert ROLE_AUDIT in grant.scope.split() and grant.scope == SCOPES
+    before = await directory_rows(services)
+    await ensure_management_api(services.directory)
+    assert await directory_rows(services) == before

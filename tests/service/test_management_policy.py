@@ -18,6 +18,7 @@ from credo.service.management.policy import (
     GRANT_MANAGEMENT,
     MANAGEMENT_APP_ID,
     ROLE_APPS,
+    ROLE_AUDIT,
     ROLE_DIRECTORY_ROLES,
     ROLE_GRANTS,
     ROLE_READ,
@@ -35,7 +36,7 @@ from credo.service.management.policy import (
 A = TenantId("aaaaaaaa-0000-4000-8000-000000000001")
 B = TenantId("bbbbbbbb-0000-4000-8000-000000000002")
 OPERATOR = Power(everything=True)
-APP_ROLES = {ROLE_APPS, ROLE_GRANTS, ROLE_READ}
+APP_ROLES = {ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_AUDIT}
 ROLES: dict[DirectoryRoleName | None, set[str]] = {
     None: {ROLE_READ},
     "Application Administrator": APP_ROLES,
@@ -159,8 +160,8 @@ def test_who_may_not_grant_a_management_role(caller: Power, tenant: TenantId, ro
 
 def test_management_role_ids_are_stable() -> None:
     roles = management_roles()
-    assert {r.value for r in roles} == {ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_TENANTS,
-                                        ROLE_USERS, ROLE_DIRECTORY_ROLES}
+    assert {r.value for r in roles} == {ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_AUDIT,
+                                        ROLE_TENANTS, ROLE_USERS, ROLE_DIRECTORY_ROLES}
     assert all(r.id == str(uuid.uuid5(uuid.UUID(MANAGEMENT_APP_ID), r.value)) and r.is_enabled
                and r.allowed_member_types == ("Application",) for r in roles)
     assert management_roles() == roles

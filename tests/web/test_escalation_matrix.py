@@ -24,6 +24,7 @@ from credo.model import TenantId
 from credo.service.management.policy import (
     MANAGEMENT_APP_ID,
     ROLE_APPS,
+    ROLE_AUDIT,
     ROLE_DIRECTORY_ROLES,
     ROLE_GRANTS,
     ROLE_READ,
@@ -39,8 +40,8 @@ from .conftest import add_password, call
 READERS = frozenset({ROLE_READ, ROLE_APPS, ROLE_GRANTS})
 USER_READERS = frozenset({ROLE_READ, ROLE_USERS, ROLE_DIRECTORY_ROLES})
 NOBODY: frozenset[str] = frozenset()
-PERMISSIONS = (ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_USERS, ROLE_DIRECTORY_ROLES,
-               ROLE_TENANTS)
+PERMISSIONS = (ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_AUDIT, ROLE_USERS,
+               ROLE_DIRECTORY_ROLES, ROLE_TENANTS)
 """Each permission alone (a principal holding none gets no management token at all:
 AADSTS501051, tested with the token endpoint)."""
 APP_ADMIN = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
@@ -53,8 +54,8 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("PATCH", "/tenants/{tenant}"): frozenset({ROLE_TENANTS}),
     ("GET", "/keys"): frozenset({ROLE_TENANTS}),
     ("POST", "/keys/rotate"): frozenset({ROLE_TENANTS}),
-    ("GET", "/auditLogs/signIns"): READERS,
-    ("GET", "/auditLogs/directoryAudits"): READERS,
+    ("GET", "/auditLogs/signIns"): frozenset({ROLE_AUDIT}),
+    ("GET", "/auditLogs/directoryAudits"): frozenset({ROLE_AUDIT}),
     ("GET", "/applications"): READERS,
     ("POST", "/applications"): frozenset({ROLE_APPS}),
     ("GET", "/applications(appId='{app_id}')"): READERS,

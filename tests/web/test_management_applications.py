@@ -281,10 +281,11 @@ async def test_service_principal_patch_and_builtins(client: httpx.AsyncClient,
 
 async def test_operator_grants_token_for_new_admin(client: httpx.AsyncClient,
                                                    tenant: TenantAdmin) -> None:
-    """The admin app's token carries exactly the three tenant-admin roles."""
+    """The admin app's token carries exactly the four tenant-admin roles."""
     token = tenant.admin["Authorization"].removeprefix("Bearer ")
     assert sorted(claims_of(token)["roles"]) == [
-        "AppRoleAssignment.ReadWrite.All", "Application.ReadWrite.All", "Directory.Read.All"]
+        "AppRoleAssignment.ReadWrite.All", "Application.ReadWrite.All", "AuditLog.Read.All",
+        "Directory.Read.All"]
     assert claims_of(token)["tid"] == tenant.tenant_id
     organization = await call(client, "GET", "/organization", bearer(token), expect=200)
     assert [o["id"] for o in organization["value"]] == [tenant.tenant_id]

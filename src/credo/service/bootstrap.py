@@ -69,12 +69,16 @@ async def bootstrap(directory: DirectoryService, flows: FlowStore, domain: str,
 
 
 async def ensure_management_api(directory: DirectoryService) -> None:
-    """The built-in management API as this version defines it: its delegated permissions
-    (``management_scopes``) are added to a deployment initialised before they existed."""
+    """The built-in management API as this version defines it: its application and delegated
+    permissions (``management_roles``, ``management_scopes``) are added to a deployment
+    initialised before they existed (``AuditLog.Read.All`` came later than the others)."""
     api = await directory.find_application(MANAGEMENT_APP_ID)
-    if api is not None and api.oauth2_permission_scopes != management_scopes():
-        await directory.save_application(
-            dataclasses.replace(api, oauth2_permission_scopes=management_scopes()))
+    if api is None:
+        return
+    wanted = dataclasses.replace(api, app_roles=management_roles(),
+                                 oauth2_permission_scopes=management_scopes())
+    if wanted != api:
+        await directory.save_application(wanted)
 
 
 async def ensure_portal(directory: DirectoryService, flows: FlowStore, base_url: str) -> None:

@@ -15,8 +15,7 @@ from credo.model import AuditQuery, AuditRecord, AuditStream
 from credo.service.audit import AuditBuffer
 from credo.service.management.audit_filter import parse_filter, parse_skiptoken, skiptoken
 from credo.service.management.caller import Caller
-from credo.service.management.policy import require_any
-from credo.service.management.tenants import READERS
+from credo.service.management.policy import ROLE_AUDIT, require_any
 from credo.store.api import AuditLog
 
 log = logging.getLogger("credo.audit")
@@ -37,7 +36,7 @@ class AuditLogs:
     async def page(self, caller: Caller, stream: AuditStream, *, top: int,
                    filter_text: str = "", token: str = "") -> LogPage:
         """One page of the caller's tenant's ``stream``, newest first."""
-        require_any(caller.power, caller.tenant.id, READERS)
+        require_any(caller.power, caller.tenant.id, (ROLE_AUDIT,))
         query = parse_filter(stream, filter_text, AuditQuery(caller.tenant.id, stream,
                                                              limit=top))
         if token:

@@ -34,16 +34,18 @@ MANAGEMENT_SCOPE = f"{MANAGEMENT_URI}/.default"
 ROLE_APPS = "Application.ReadWrite.All"
 ROLE_GRANTS = "AppRoleAssignment.ReadWrite.All"
 ROLE_READ = "Directory.Read.All"
+ROLE_AUDIT = "AuditLog.Read.All"
 ROLE_TENANTS = "Tenant.ReadWrite.All"
 ROLE_USERS = "User.ReadWrite.All"
 ROLE_DIRECTORY_ROLES = "RoleManagement.ReadWrite.Directory"
-TENANT_ADMIN_ROLES = (ROLE_APPS, ROLE_GRANTS, ROLE_READ)
+TENANT_ADMIN_ROLES = (ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_AUDIT)
 
 _DESCRIPTIONS = {
     ROLE_APPS: "Create, change and delete applications, their credentials and service "
                "principals in the tenant.",
     ROLE_GRANTS: "Grant and revoke application permissions (admin consent) in the tenant.",
     ROLE_READ: "Read the tenant's applications, service principals and grants.",
+    ROLE_AUDIT: "Read the tenant's sign-in and directory-audit logs.",
     ROLE_TENANTS: "Create and list tenants (bootstrap tenant only).",
     ROLE_USERS: "Create, change and delete the tenant's users and their passwords.",
     ROLE_DIRECTORY_ROLES: "Assign and remove the tenant's directory (administrator) roles.",
@@ -74,13 +76,15 @@ management API's roles."""
 DENIED = "Insufficient privileges to complete the operation."
 
 IMPLIED: dict[DirectoryRoleName, frozenset[str]] = {
-    "Global Administrator": frozenset({ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_USERS,
-                                       ROLE_DIRECTORY_ROLES, GRANT_MANAGEMENT}),
-    "Application Administrator": frozenset({ROLE_APPS, ROLE_GRANTS, ROLE_READ}),
-    "Cloud Application Administrator": frozenset({ROLE_APPS, ROLE_GRANTS, ROLE_READ}),
+    "Global Administrator": frozenset({ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_AUDIT,
+                                       ROLE_USERS, ROLE_DIRECTORY_ROLES, GRANT_MANAGEMENT}),
+    "Application Administrator": frozenset({ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_AUDIT}),
+    "Cloud Application Administrator": frozenset({ROLE_APPS, ROLE_GRANTS, ROLE_READ,
+                                                  ROLE_AUDIT}),
 }
 """What each directory role allows through the management API (Entra's role definitions,
-narrowed to what Credo manages)."""
+narrowed to what Credo manages). The logs are the administrators': a user without a role
+reads the directory but not who signed in from where (Entra's ``AuditLog.Read.All``)."""
 PLAIN_USER = frozenset({ROLE_READ})
 
 

@@ -5,7 +5,8 @@ when, and "Remove" for one.
 Who granted an assignment is what the directory audit log says: the "Add app role
 assignment to service principal" or "Consent to application" event that names the
 assignment among its targets (the same ``/auditLogs/directoryAudits`` any client reads,
-filtered to the minute after the assignment's ``createdDateTime``).
+filtered to the minute after the assignment's ``createdDateTime``). Reading it needs
+``AuditLog.Read.All``: without it the column says so instead of naming anyone.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from credo.service.management.policy import ROLE_GRANTS
+from credo.service.management.policy import ROLE_AUDIT, ROLE_GRANTS
 from credo.web.portal.credentials import parse_time
 from credo.web.portal.frame import Portal
 from credo.web.portal.graph import Graph
@@ -46,12 +47,14 @@ async def detail(portal: Portal) -> Response:
     granted = await graph.values(f"/servicePrincipals/{sp_id}/appRoleAssignments")
     on_this = await graph.values(f"/servicePrincipals/{sp_id}/appRoleAssignedTo")
     roles = await _role_names(graph, sp, granted)
-    who = await granted_by(graph, [*granted, *on_this], names)
+    logs = portal.can(ROLE_AUDIT)
+    who = await granted_by(graph, [*granted, *on_this], names) if logs else {}
     apps = {p["id"]: p["appId"] for p in every}
     locked = {a["id"] for a in (*granted, *on_this)  # the built-ins' grants never change
               if portal.builtin(apps.get(a["principalId"], ""))}
     return portal.render("enterprise_app.html", title=sp["displayName"], sp=sp,
                          granted=granted, on_this=on_this, roles=roles, who=who, locked=locked,
+                         logs=logs,
                          removed="removed" in portal.request.query_params,
                          can_grant=portal.can(ROLE_GRANTS))
 

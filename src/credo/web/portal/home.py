@@ -7,8 +7,8 @@ from starlette.responses import Response
 from credo.web.portal.frame import Portal
 
 PERMISSION_TEXT = {
-    "Directory.Read.All": "Read the directory: applications, service principals, users, "
-                          "sign-in and audit logs",
+    "Directory.Read.All": "Read the directory: applications, service principals, users",
+    "AuditLog.Read.All": "Read the sign-in and audit logs",
     "Application.ReadWrite.All": "Register and change applications, their certificates and "
                                  "secrets",
     "AppRoleAssignment.ReadWrite.All": "Grant and revoke permissions (admin consent)",
