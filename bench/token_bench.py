@@ -11,35 +11,42 @@ What it does, in order (every target on 127.0.0.1, every run bounded in time and
    is skipped, and the reason printed.
 2. The sitting's RSA-2048 crypto ceiling (``openssl speed`` and
    ``../shared/bench/crypto_ceiling.py``).
-3. Keys (``gen_assertions.py keys``), then two Credo data dirs (``bench/setup_bench.py``):
-   one with 10 registered applications, one with 100,000. Each has a tenant with profile
-   ``entra`` and one with ``strict``, the resource ``api://bench`` (app role
+3. Keys (``gen_assertions.py keys``), then three Credo data dirs (``bench/setup_bench.py``):
+   one with 10 registered applications, one with 100,000, one with 10,000 tenants (each
+   onboarded as ``credo tenant create`` does, with a daemon app). Each has a tenant with
+   profile ``entra`` and one with ``strict``, the resource ``api://bench`` (app role
    ``Bench.Read``, requestedAccessTokenVersion 2) and a daemon per tenant with the bench
-   client certificate and an app-role assignment.
+   client certificate, a client secret and an app-role assignment.
 4. Peers, alternating (for each repeat, for each concurrency: every peer), each started,
    checked once (200 + the token verifies against Credo's JWKS with the expected
    ``iss``/``aud``/``tid``/``roles``; replay refused under strict; a bad signature refused),
    warmed up and measured with ``../shared/bench/run-token-bench.sh``, then stopped:
-     credo-entra       credo serve --workers 2 --insecure-http, entra tenant, RS256 assertions
+     credo-entra       credo serve --workers 2 over HTTPS, entra tenant, RS256 assertions
                        (shared gen_assertions.py), aud = the tenant's exact v2 token URL
      credo-entra-100k  the same against the data dir with 100,000 apps
+     credo-entra-10kt  the same against the data dir with 10,000 tenants
+     credo-secret      the entra daemon with its client secret (client_secret_post)
      credo-strict      the strict tenant, CREDO_REDIS_URL set (replay store shared by both
                        workers), PS256 assertions (bench/assertions.py: strict accepts PS256
                        only), aud = the tenant's issuer, lifetime 600 s (made just in time)
      node2             node-oidc-provider, 2 processes (node:cluster), the README's config
-   Credo is plain HTTP here (``--insecure-http``) because every peer is: the harness measures
-   the token path, not TLS. The assertions' ``aud`` names Credo's configured https base
-   URL, as it would behind a TLS-terminating proxy.
-5. A summary: tokens/s, p50/p99, server CPU ms/token, the ratios against node2, p99/p50, the
-   10 vs 100k ratio and the per-core ratio against the crypto ceiling, each compared with
-   issue 2's targets. Raw JSONL, logs and the summary go to ``bench/results/<date>/``; the
+   Credo serves HTTPS (TLS 1.3 from uvicorn; ``PLAIN_HTTP=1`` for plain HTTP); node2 is plain
+   HTTP, as the shared harness runs it. Throttling, metrics, the access log and the sign-in
+   log are on with their defaults.
+5. The CPU split of the live server (``profile_live.py``: py-spy on both workers, entra, 16
+   connections; py-spy is installed into ``$BENCH_TMP/tools`` when missing).
+6. A summary: tokens/s, p50/p99, server CPU ms/token, the ratios against node2, p99/p50, the
+   10 vs 100k apps and 1 vs 10k tenants ratios, client-secret throughput and the per-core
+   ratio against the crypto ceiling, each compared with the targets.
+   Raw JSONL, logs and the summary go to ``bench/results/<date>/``; the
    request bodies (large) stay in ``$BENCH_TMP``.
 
 Environment knobs:
   SECONDS_RUN=15 WARMUP=5 CONCS="16 64" REPEATS=2
   SKIP_NODE=1 SKIP_100K=1 SKIP_STRICT=1 SKIP_CRYPTO=1
-  PEERS="credo-entra credo-entra-100k credo-strict node2"   (a subset, in that order)
-  APPS_SMALL=10 APPS_BIG=100000 WORKERS=2
+  PEERS="credo-entra credo-entra-100k credo-entra-10kt credo-secret credo-strict node2"
+  SKIP_PROFILE=1 PLAIN_HTTP=1
+  APPS_SMALL=10 APPS_BIG=100000 TENANTS_BIG=10000 WORKERS=2
   BENCH_TMP=/tmp/credo-bench  BENCH_PORT=8471  NODE_PORT=8400
   BENCH_REDIS_URL=redis://127.0.0.1:6379/9  RESULTS_DIR=bench/results/<date>
   QUIET_WAIT=30 QUIET_CORES=0.3   before each run, wait up to QUIET_WAIT s for other work on

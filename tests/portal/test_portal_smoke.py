@@ -12,7 +12,6 @@ from credo.service.runtime import Services
 
 from .conftest import Org, act, signed_in
 
-
 LOGS = ("signins", "signins?failures=1&code=50126", "audit",
         "audit?failures=1&category=UserManagement")
 """The administrators' pages (AuditLog.Read.All): a user without a role gets 403."""

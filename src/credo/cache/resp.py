@@ -1,0 +1,174 @@
+"""A pipelined Redis connection for the token path's commands (RESP2, ``redis://`` URLs).
+
+The strict profile writes one replay record per token (``SET key 1 NX EXAT t``). redis-py's
+asyncio client takes a pooled connection, locks it, writes, reads and returns it for every
+command: about a third of a strict token's CPU (bench/README.md). Here every command of a
+worker shares one connection: commands issued during one turn of the event loop leave in
+one write, replies come back in order and settle the callers' futures in order (Redis
+answers a connection's commands in the order it received them). Any failure — refused,
+reset, a reply not read within the timeout, a protocol error — closes the connection, fails
+every command waiting on it and raises; the next command connects again.
+
+Replies are what the callers need: ``+simple`` and ``$bulk`` as bytes, ``$-1`` as ``None``,
+``:integer`` as bytes, ``-error`` raised as ``RespError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import cast
+from urllib.parse import unquote, urlsplit
+
+Reply = bytes | None
+
+
+class RespError(Exception):
+    """An error reply (``-ERR …``) or a reply this client cannot read."""
+
+
+def encode(*args: bytes) -> bytes:
+    """A RESP array of bulk strings (the form every Redis command takes)."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
+    return b"".join(parts)
+
+
+def supported(url: str) -> bool:
+    """Plain TCP ``redis://`` URLs; TLS (``rediss://``) and sockets stay with redis-py."""
+    return urlsplit(url).scheme == "redis"
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.waiting: deque[asyncio.Future[Reply | RespError]] = deque()
+        self.lost: BaseException | None = None
+        self._buffer = bytearray()
+        self._out: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is no subclass of it
+
+    def send(self, command: bytes) -> asyncio.Future[Reply | RespError]:
+        future: asyncio.Future[Reply | RespError] = self._loop.create_future()
+        if self.lost is not None:
+            future.set_exception(ConnectionError(f"lost: {self.lost}"))
+            return future
+        self.waiting.append(future)
+        if not self._out:
+            self._loop.call_soon(self._flush)
+        self._out.append(command)
+        return future
+
+    def _flush(self) -> None:
+        if self._out and self.transport is not None and self.lost is None:
+            self.transport.write(b"".join(self._out))
+        self._out.clear()
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        while self._buffer:
+            end = self._buffer.find(b"\r\n")
+            if end < 0:
+                return
+            kind, head = bytes(self._buffer[:1]), bytes(self._buffer[1:end])
+            value: Reply | RespError
+            if kind in (b"+", b":"):
+                value, used = head, end + 2
+            elif kind == b"-":
+                value, used = RespError(head.decode("utf-8", "replace")), end + 2
+            elif kind == b"$" and head.lstrip(b"-").isdigit():
+                size = int(head)
+                if size < 0:
+                    value, used = None, end + 2
+                elif len(self._buffer) < end + 4 + size:
+                    return
+                else:
+                    value, used = bytes(self._buffer[end + 2:end + 2 + size]), end + 4 + size
+            else:
+                self.abort(RespError(f"unreadable reply {bytes(self._buffer[:40])!r}"))
+                return
+            del self._buffer[:used]
+            if not self.waiting:
+                self.abort(RespError("a reply nobody asked for"))
+                return
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_result(value)
+
+    def abort(self, why: BaseException) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+        self.connection_lost(why)
+
+    def connection_lost(self, exc: Exception | BaseException | None) -> None:
+        self.lost = self.lost or exc or ConnectionError("the connection was closed")
+        self._out.clear()
+        while self.waiting:
+            future = self.waiting.popleft()
+            if not future.done():
+                future.set_exception(ConnectionError(f"lost: {self.lost}"))
+
+
+class Pipeline:
+    """One shared connection to the Redis of a ``redis://[user:password@]host[:port][/db]``
+    URL, opened on first use and again after any failure."""
+
+    def __init__(self, url: str, *, timeout: float) -> None:
+        parts = urlsplit(url)
+        self._host = parts.hostname or "localhost"
+        self._port = parts.port or 6379
+        self._db = int(parts.path.strip("/") or 0)
+        self._auth = [unquote(p).encode() for p in (parts.username, parts.password) if p]
+        self._timeout = timeout
+        self._connection: _Connection | None = None
+        self._connecting = asyncio.Lock()
+
+    async def call(self, *args: bytes) -> Reply:
+        """Send one command, return its reply; ``RespError``, ``OSError`` or ``TimeoutError``
+        when it fails (the connection is then closed)."""
+        connection = self._connection
+        if connection is None or connection.lost is not None:
+            connection = await self._connect()
+        return await self._reply(connection, connection.send(encode(*args)))
+
+    async def _reply(self, connection: _Connection,
+                     future: asyncio.Future[Reply | RespError]) -> Reply:
+        try:
+            async with asyncio.timeout(self._timeout):
+                value = await future
+        except TimeoutError:
+            connection.abort(TimeoutError(f"no reply within {self._timeout} s"))
+            raise TimeoutError(f"no reply within {self._timeout} s") from None
+        if isinstance(value, RespError):
+            raise value
+        return value
+
+    async def _connect(self) -> _Connection:
+        async with self._connecting:
+            if self._connection is not None and self._connection.lost is None:
+                return self._connection  # another caller connected meanwhile
+            loop = asyncio.get_running_loop()
+            async with asyncio.timeout(self._timeout):
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(loop), self._host, self._port)
+            try:
+                if self._auth:
+                    await self._reply(connection, connection.send(encode(b"AUTH",
+                                                                         *self._auth)))
+                if self._db:
+                    await self._reply(connection, connection.send(
+                        encode(b"SELECT", str(self._db).encode())))
+            except RespError as exc:
+                connection.abort(exc)
+                raise
+            self._connection = connection
+            return connection
+
+    def close(self) -> None:
+        if self._connection is not None and self._connection.transport is not None:
+            self._connection.transport.close()
+        self._connection = None
