@@ -22,11 +22,14 @@ lint: $(STAMP)
 
 typecheck: lint
 
-# The whole suite: lint, types, fast tests, then the slow (real-HTTPS interop) step.
+# The whole suite: lint, then types (on the second core) beside the fast tests, then the
+# slow step (real HTTPS, browsers, faults, fuzzing). Fails if any of them fails.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench examples
-	$(BIN)/mypy
-	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider
+	@types=$$(mktemp); ($(BIN)/mypy > $$types 2>&1; echo $$? >> $$types) & \
+	$(BIN)/pytest -q -m "not slow" -p no:cacheprovider; fast=$$?; wait; \
+	echo "mypy:"; head -n -1 $$types; rc=$$(tail -n 1 $$types); rm -f $$types; \
+	test $$fast -eq 0 -a $$rc -eq 0
 	$(BIN)/pytest -q -m slow -p no:cacheprovider
 
 test-fast: $(STAMP)

@@ -24,7 +24,7 @@ from credo import jose
 from credo.errors import JoseError
 from hostile_jws import COMPACT, JSON_OBJECTS, JSON_VALUES, SEGMENTS, b64url, fuzz
 
-FAST, SLOW = 200, 2500
+FAST, SLOW = 200, 1200
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 

@@ -85,7 +85,7 @@ def properties(fuzzed: Fuzzed) -> dict[str, tuple[Any, Any]]:
 
 
 FAST = {"compact": 300, "header": 200, "claims": 200}
-SLOW = {"compact": 2000, "header": 1500, "claims": 1500}
+SLOW = {"compact": 1000, "header": 800, "claims": 800}
 
 
 @pytest.mark.parametrize("name", sorted(FAST))

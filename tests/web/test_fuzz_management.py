@@ -58,7 +58,7 @@ from .fuzzing import Tables, fuzz_settings, raw_headers
 from .test_escalation_matrix import ALLOWED
 
 FAST = 3
-SLOW = 40
+SLOW = 20
 CALLERS = ("operator", "tenant admin")
 OPERATIONS = sorted(ALLOWED)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,

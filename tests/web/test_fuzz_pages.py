@@ -36,7 +36,7 @@ from .consent_world import PASSWORD, REDIRECT_URI, World, make_world
 from .fuzzing import Tables, fuzz_settings, raw_headers
 
 FAST = 25
-SLOW = 400
+SLOW = 200
 FORM = "application/x-www-form-urlencoded"
 PAGES = ("login", "adminconsent", "authorize", "consent")
 _addresses = itertools.count(1)

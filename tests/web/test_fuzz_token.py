@@ -47,7 +47,7 @@ from support import ASSERTION_TYPE, make_services
 from .fuzzing import Tables, fuzz_settings, raw_headers
 
 FAST = 100
-SLOW = 1500
+SLOW = 800
 FORM = "application/x-www-form-urlencoded"
 ERROR_KEYS = {"error", "error_description", "error_codes", "timestamp", "trace_id",
               "correlation_id", "error_uri"}
