@@ -33,6 +33,17 @@ from credo.service.management.proof import verify_proof
 READERS = (ROLE_READ, ROLE_APPS, ROLE_GRANTS)
 
 
+
+async def changeable_application(directory: DirectoryService, powers: Powers, caller: Caller,
+                                 ref: str) -> Application:
+    """An app the caller may change (its manifest, credentials, federated credentials, or
+    the app itself): not built in, no stronger than the caller."""
+    require_any(caller.power, caller.tenant.id, (ROLE_APPS,))
+    app = await directory.application(caller.tenant, ref)
+    require_not_builtin(app.app_id, powers.builtins, f"application {app.app_id}")
+    require_covers(caller.power, await powers.of_app(app.app_id), f"application {app.app_id}")
+    return app
+
 class Applications:
     """``/applications`` and ``/servicePrincipals`` for one deployment."""
 
@@ -71,13 +82,7 @@ class Applications:
         await self._dir.delete_application(await self._changeable(caller, ref))
 
     async def _changeable(self, caller: Caller, ref: str) -> Application:
-        """An app the caller may change: not built in, no stronger than the caller."""
-        require_any(caller.power, caller.tenant.id, (ROLE_APPS,))
-        app = await self._dir.application(caller.tenant, ref)
-        require_not_builtin(app.app_id, self._powers.builtins, f"application {app.app_id}")
-        require_covers(caller.power, await self._powers.of_app(app.app_id),
-                       f"application {app.app_id}")
-        return app
+        return await changeable_application(self._dir, self._powers, caller, ref)
 
     # -- credentials ---------------------------------------------------------------------
     async def add_key(self, caller: Caller, ref: str, key_credential: dict[str, Any],

@@ -17,13 +17,10 @@ from credo.errors import FieldError, InvalidInput, ObjectConflict, ObjectNotFoun
 from credo.manifest.federated import federated_from_json
 from credo.model import MAX_FEDERATED_CREDENTIALS, Application, FederatedIdentityCredential
 from credo.service.directory import DirectoryService
-from credo.service.management.apps import READERS
+from credo.service.management.apps import READERS, changeable_application
 from credo.service.management.caller import Caller
 from credo.service.management.policy import (
-    ROLE_APPS,
     require_any,
-    require_covers,
-    require_not_builtin,
 )
 from credo.service.management.powers import Powers
 
@@ -82,13 +79,8 @@ class FederatedCredentials:
             dataclasses.replace(app, federated_credentials=credentials))
 
     async def _changeable(self, caller: Caller, app_ref: str) -> Application:
-        """As for certificates and secrets: not built in, no stronger than the caller."""
-        require_any(caller.power, caller.tenant.id, (ROLE_APPS,))
-        app = await self._dir.application(caller.tenant, app_ref)
-        require_not_builtin(app.app_id, self._powers.builtins, f"application {app.app_id}")
-        require_covers(caller.power, await self._powers.of_app(app.app_id),
-                       f"application {app.app_id}")
-        return app
+        """As for certificates and secrets (``apps.changeable_application``)."""
+        return await changeable_application(self._dir, self._powers, caller, app_ref)
 
 
 def _named(app: Application, ref: str) -> FederatedIdentityCredential:
