@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -29,6 +29,9 @@ from credo.testing.graph import Graph
 from credo.testing.registrations import Api, App
 from credo.testing.server import ServerInfo
 from credo.testing.tenant import Tenant
+from live import credo, free_port
+
+from .processes import Node, wait_ready
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ROLE = "Load.Read"
@@ -54,6 +57,24 @@ class World:
     cert_daemon: App
     spare_grant: str
     graph: Graph
+
+
+@contextlib.contextmanager
+def one_node(folder: Path, domain: str, env: dict[str, str]
+             ) -> Iterator[tuple[Node, str, ssl.SSLContext, World]]:
+    """``credo init`` and one ``credo serve`` with ``env`` on a free port, ready, with the
+    ``directory`` world made; the node is stopped at the end."""
+    port = free_port()
+    url, data_dir = f"https://127.0.0.1:{port}", folder / "credo"
+    credo("init", "--port", str(port), "--domain", domain, data_dir=data_dir, env=env)
+    node = Node(data_dir, url, env)
+    node.start()
+    try:
+        context = ssl.create_default_context(cafile=str(data_dir / "tls" / "ca.pem"))
+        wait_ready(url, context, process=node.process)
+        yield node, url, context, directory(url, data_dir, context, folder / "apps")
+    finally:
+        node.stop()
 
 
 def directory(url: str, data_dir: Path, context: ssl.SSLContext, folder: Path) -> World:

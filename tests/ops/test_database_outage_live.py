@@ -20,18 +20,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from live import credo, free_port
-
 from .faults import (
     Answer,
     Load,
     World,
-    directory,
+    one_node,
     outcomes,
     secret_form,
     summary,
 )
-from .processes import Node, OwnPostgres, wait_ready
+from .processes import OwnPostgres
 
 pytestmark = pytest.mark.slow
 CACHE_SECONDS, MAX_STALE = 1.0, 8.0
@@ -60,20 +58,10 @@ def _until(check: Callable[[], bool], seconds: float) -> float:
 
 
 def test_postgresql_stopped_under_load(postgres: OwnPostgres, tmp_path: Path) -> None:
-    port = free_port()
-    url, data_dir = f"https://127.0.0.1:{port}", tmp_path / "credo"
     env = {"CREDO_DATABASE_URL": postgres.create_database("outage"),
            "CREDO_CACHE_SECONDS": str(CACHE_SECONDS), "CREDO_MAX_STALE_SECONDS": str(MAX_STALE)}
-    credo("init", "--port", str(port), "--domain", "outage.test", data_dir=data_dir, env=env)
-    node = Node(data_dir, url, env)
-    node.start()
-    try:
-        context = ssl.create_default_context(cafile=str(data_dir / "tls" / "ca.pem"))
-        wait_ready(url, context, process=node.process)
-        world = directory(url, data_dir, context, tmp_path / "apps")
+    with one_node(tmp_path, "outage.test", env) as (node, url, context, world):
         _outage(postgres, world, url, context)
-    finally:
-        node.stop()
     assert not re.search(r"credo\.access: \S+ \S+ 5(?!03)\d\d ", node.log())  # no 500
 
 

@@ -18,19 +18,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from live import credo, free_port
-
 from .faults import (
     Answer,
     Load,
     World,
     assertion_form,
-    directory,
+    one_node,
     outcomes,
     secret_form,
     summary,
 )
-from .processes import Node, OwnRedis, wait_ready
+from .processes import OwnRedis
 
 pytestmark = pytest.mark.slow
 OUTAGE = 4.0
@@ -46,19 +44,11 @@ def _until(check: Callable[[], bool], seconds: float) -> float:
 
 def test_redis_stopped_under_load(tmp_path: Path) -> None:
     redis = OwnRedis()
-    port = free_port()
-    url, data_dir = f"https://127.0.0.1:{port}", tmp_path / "credo"
     env = {"CREDO_REDIS_URL": redis.url, "CREDO_CACHE_SECONDS": "1"}
-    credo("init", "--port", str(port), "--domain", "redis.test", data_dir=data_dir, env=env)
-    node = Node(data_dir, url, env)
-    node.start()
     try:
-        context = ssl.create_default_context(cafile=str(data_dir / "tls" / "ca.pem"))
-        wait_ready(url, context, process=node.process)
-        world = directory(url, data_dir, context, tmp_path / "apps")
-        _outage(redis, world, url, context)
+        with one_node(tmp_path, "redis.test", env) as (_, url, context, world):
+            _outage(redis, world, url, context)
     finally:
-        node.stop()
         redis.stop()
 
 
