@@ -105,3 +105,17 @@ async def onboard(client: httpx.AsyncClient, services: Services, domain: str) ->
                         "appRoleId": role_ids[role]}, expect=201)
     admin = bearer(await token_with_secret(client, tenant["id"], app["appId"], secret))
     return TenantAdmin(tenant["id"], domain, op, admin, app, management)
+
+
+def api_manifest(display_name: str, uri: str) -> dict[str, Any]:
+    """An API with one application permission (``Thing.Read``) and one delegated scope
+    (``Thing.Use``), fresh ids each time."""
+    return {
+        "displayName": display_name, "identifierUris": [uri],
+        "appRoles": [{"allowedMemberTypes": ["Application"], "value": "Thing.Read",
+                      "displayName": "Read", "description": "Read things",
+                      "id": str(uuid.uuid4()), "isEnabled": True}],
+        "api": {"oauth2PermissionScopes": [{
+            "id": str(uuid.uuid4()), "value": "Thing.Use", "type": "User",
+            "adminConsentDisplayName": "Use", "adminConsentDescription": "Use things",
+            "isEnabled": True}]}}

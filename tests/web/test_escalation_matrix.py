@@ -35,7 +35,7 @@ from credo.service.management.policy import (
 from credo.service.runtime import Services
 from support import bearer, token_with_secret
 
-from .conftest import add_password, call
+from .conftest import add_password, api_manifest, call
 
 READERS = frozenset({ROLE_READ, ROLE_APPS, ROLE_GRANTS})
 USER_READERS = frozenset({ROLE_READ, ROLE_USERS, ROLE_DIRECTORY_ROLES})
@@ -154,15 +154,8 @@ class Victims:
     async def api(self) -> dict[str, Any]:
         if "api" not in self.made:
             uri = f"api://victim-{uuid.uuid4().hex[:8]}"
-            self.made["api"] = await self._call("POST", "/applications", {
-                "displayName": "Victim API", "identifierUris": [uri],
-                "appRoles": [{"allowedMemberTypes": ["Application"], "value": "Thing.Read",
-                              "displayName": "Read", "description": "Read things",
-                              "id": str(uuid.uuid4()), "isEnabled": True}],
-                "api": {"oauth2PermissionScopes": [{
-                    "id": str(uuid.uuid4()), "value": "Thing.Use", "type": "User",
-                    "adminConsentDisplayName": "Use", "adminConsentDescription": "Use things",
-                    "isEnabled": True}]}})
+            self.made["api"] = await self._call("POST", "/applications",
+                                                api_manifest("Victim API", uri))
         return dict(self.made["api"])
 
     async def sp(self, app: dict[str, Any]) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from credo.service.management.policy import MANAGEMENT_APP_ID
 from credo.service.runtime import Services
 from hostile_jws import JSON_VALUES
 
-from .conftest import call, onboard, unique_domain
+from .conftest import api_manifest, call, onboard, unique_domain
 from .fuzzing import Tables, fuzz_settings, raw_headers
 from .test_escalation_matrix import ALLOWED
 
@@ -126,15 +126,8 @@ async def _victim_api(f: Fuzz, headers: dict[str, str]) -> None:
     """An API with a role and a scope, granted (both ways) to a daemon with a certificate and
     a secret: something for the application, principal, assignment and grant parameters."""
     tag = uuid.uuid4().hex[:8]
-    api = await call(f.client, "POST", "/applications", headers, {
-        "displayName": f"Fuzz API {tag}", "identifierUris": [f"api://fuzz-{tag}"],
-        "appRoles": [{"allowedMemberTypes": ["Application"], "value": "Thing.Read",
-                      "displayName": "Read", "description": "Read things",
-                      "id": str(uuid.uuid4()), "isEnabled": True}],
-        "api": {"oauth2PermissionScopes": [{
-            "id": str(uuid.uuid4()), "value": "Thing.Use", "type": "User",
-            "adminConsentDisplayName": "Use", "adminConsentDescription": "Use things",
-            "isEnabled": True}]}}, expect=201)
+    api = await call(f.client, "POST", "/applications", headers,
+                     api_manifest(f"Fuzz API {tag}", f"api://fuzz-{tag}"), expect=201)
     daemon = await call(f.client, "POST", "/applications", headers,
                         {"displayName": f"Fuzz daemon {tag}"}, expect=201)
     _, cert = certs.create_self_signed("CN=fuzz", datetime.now(UTC),
