@@ -209,3 +209,17 @@ def summary(name: str, answers: list[Answer], **figures: Any) -> str:
     extra = " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}"
                      for k, v in figures.items())
     return f"FAULT {name}: sent={len(answers)} failed={failed} {dict(outcomes(answers))} {extra}"
+
+
+def workers(supervisor: int) -> set[int]:
+    """The ``credo serve`` supervisor's worker processes (multiprocessing's spawned ones)."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    found = set()
+    for pid in map(int, children):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"spawn_main" in command:
+            found.add(pid)
+    return found

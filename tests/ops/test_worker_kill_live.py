@@ -19,24 +19,10 @@ import pytest
 
 from live import start_server, stop_server
 
-from .faults import Load, directory, outcomes, secret_form, summary
+from .faults import Load, directory, outcomes, secret_form, summary, workers
 
 pytestmark = pytest.mark.slow
 THREADS = 8
-
-
-def workers(supervisor: int) -> set[int]:
-    """The ``credo serve`` supervisor's worker processes (multiprocessing's spawned ones)."""
-    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
-    found = set()
-    for pid in map(int, children):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except FileNotFoundError:
-            continue
-        if b"spawn_main" in command:
-            found.add(pid)
-    return found
 
 
 def test_a_killed_worker_is_replaced_and_only_its_requests_fail(tmp_path: Path) -> None:

@@ -15,16 +15,18 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
 
 from credo.cli.common import EXIT_USAGE, CliError, DataDirOption, handle_errors, warn
 from credo.config import Settings, base_url_is_derived, load_settings
+from credo.web import reuseport
 
 _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa: S104 - names
 _POLL_SECONDS = 0.2
+APP = "credo.web.app:create_app"  # the uvicorn factory each worker imports
 
 
 def _check_address(settings: Settings, host: str, port: int) -> None:
@@ -183,9 +185,27 @@ def _serve(settings: Settings, host: str, port: int, metrics_dir: Path | None) -
     _announce_when_ready(probe_url, verify, _banner(settings, host, port, settings.insecure_http))
     hsts = ([("strict-transport-security", f"max-age={settings.hsts_seconds}")]
             if settings.hsts_seconds else [])
-    uvicorn.run("credo.web.app:create_app", factory=True, host=host, port=port,
-                workers=settings.workers, log_level=settings.log_level, access_log=False,
-                log_config=logs.uvicorn_config(settings.log_level, settings.log_format),
-                proxy_headers=False, server_header=False, timeout_graceful_shutdown=5,
-                timeout_worker_healthcheck=30, http=LimitedHttpProtocol, headers=hsts,
-                **tls)  # type: ignore[arg-type]
+    options: dict[str, Any] = dict(
+        factory=True, host=host, port=port, workers=settings.workers,
+        log_level=settings.log_level, access_log=False,
+        log_config=logs.uvicorn_config(settings.log_level, settings.log_format),
+        proxy_headers=False, server_header=False, timeout_graceful_shutdown=5,
+        timeout_worker_healthcheck=30, http=LimitedHttpProtocol, headers=hsts, **tls)
+    if settings.workers > 1 and reuseport.SUPPORTED:
+        _supervise(uvicorn.Config(APP, **options), host, port)
+    else:  # one process, or no SO_REUSEPORT: uvicorn's own socket
+        uvicorn.run(APP, **options)
+
+
+def _supervise(config: Any, host: str, port: int) -> None:
+    """uvicorn's supervisor over workers that each listen on a socket of their own
+    (``web/reuseport.py``)."""
+    from uvicorn.supervisors import Multiprocess
+
+    listeners = reuseport.WorkerListeners(host, port)
+    try:
+        Multiprocess(config, sockets=[listeners]).run()  # type: ignore[list-item]
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listeners.close()
