@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from sqlalchemy.dialects import postgresql, sqlite
+
 from credo.model import AuditEvent, AuditQuery, AuditRecord, AuditTarget
+from credo.store.audit import BatchInsert, chunks
 from credo.store.sql import SqlStore
 
 from .samples import T0, guid
@@ -92,3 +95,30 @@ async def test_purge_deletes_what_is_older_than_the_retention(store: SqlStore) -
     kept = await store.events(AuditQuery(TENANT, "signIn")) + await store.events(
         AuditQuery(TENANT, "directoryAudit"))
     assert sorted(r.event.time for r in kept) == [T0 + timedelta(minutes=m) for m in (1, 1, 2)]
+
+
+async def test_a_large_batch_is_written_whole_and_in_order(store: SqlStore) -> None:
+    """300 events: on SQLite four multi-row statements (256 + 32 + 8 + 4 rows), one
+    executemany on PostgreSQL; the ids follow the batch's order."""
+    written = [replace(sign_in(0), detail=f"#{n}") for n in range(300)]
+    await store.record(written)
+    found = await store.events(AuditQuery(TENANT, "signIn", limit=1000))
+    assert events(found) == written[::-1]
+    assert [r.id for r in found] == sorted((r.id for r in found), reverse=True)
+
+
+def test_chunks_are_powers_of_two_that_add_up() -> None:
+    assert list(chunks(500, 256)) == [256, 128, 64, 32, 16, 4]
+    assert list(chunks(513, 256)) == [256, 256, 1]
+    assert list(chunks(0, 256)) == []
+    assert all(sum(chunks(n, 32)) == n and max(chunks(n, 32)) <= 32 for n in range(1, 600))
+
+
+def test_sqlite_statements_carry_one_row_per_values_group() -> None:
+    event = sign_in(0)
+    sqlite_insert = BatchInsert(sqlite.dialect())
+    made = list(sqlite_insert.statements([event] * 5))
+    assert [text.count("(?,") for text, _ in made] == [4, 1]
+    assert [len(parameters) for _, parameters in made] == [4 * 21, 21]
+    postgres = list(BatchInsert(postgresql.dialect()).statements([event] * 5))
+    assert len(postgres) == 1 and len(postgres[0][1]) == 5

@@ -259,7 +259,8 @@ class SqlStore:
 
         async def op(conn: AsyncConnection) -> bool:
             insert = self._audit_insert = self._audit_insert or audit.BatchInsert(conn.dialect)
-            await conn.exec_driver_sql(insert.sql, insert.rows(events))
+            for sql, parameters in insert.statements(events):
+                await conn.exec_driver_sql(sql, parameters)
             return True
 
         await self._db.write(op, bump=False)
