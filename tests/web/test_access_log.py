@@ -67,6 +67,29 @@ async def test_a_known_client_is_named(client: httpx.AsyncClient, services: Serv
     assert (line.status, line.client_id) == (200, services.settings.operator_app_id)
 
 
+async def test_a_token_request_that_breaks_is_logged_as_500(
+        client: httpx.AsyncClient, services: Services, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug below the token route still leaves its line and observation (status 500)."""
+
+    async def broken(call: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services.tokens, "token", broken)
+    observed = _sample("credo_http_request_duration_seconds_count", route=TOKEN_ROUTE,
+                       method="POST", status="500")
+    tenant = services.settings.bootstrap_tenant
+    with caplog.at_level(logging.INFO, logger="credo"), pytest.raises(RuntimeError):
+        await client.post(f"/{tenant}/oauth2/v2.0/token",
+                          headers={"client-request-id": "not a sane id!"},
+                          data={"grant_type": "client_credentials"})
+    [line] = _access(caplog)
+    assert (line.route, line.status, line.tenant) == (TOKEN_ROUTE, 500, "")
+    assert uuid.UUID(line.correlation_id)  # an id Credo made: the caller's was not sane
+    assert _sample("credo_http_request_duration_seconds_count", route=TOKEN_ROUTE,
+                   method="POST", status="500") == observed + 1
+
+
 async def test_management_lines_name_the_template_and_the_caller(
         client: httpx.AsyncClient, operator: dict[str, str], services: Services,
         caplog: pytest.LogCaptureFixture) -> None:

@@ -43,7 +43,8 @@ def _unavailable(request: Request, exc: Exception) -> Response:
 
 def build_app(services: Services) -> ASGIApp:
     """The whole HTTP surface over already-open services (tests use it with ASGITransport):
-    the access log outermost, then the raw token route, then Starlette."""
+    the raw token route outermost (it writes its own access line), then the access log
+    around Starlette."""
     from credo.web.management import management_app, management_mount
 
     protocol = ProtocolRoutes(services.settings.base_url, services.cache, services.keys)
@@ -54,7 +55,7 @@ def build_app(services: Services) -> ASGIApp:
     app = Starlette(routes=routes, exception_handlers={
         404: _not_found, 405: _not_allowed, StoreUnavailable: _unavailable})
     app.state.services = services  # the pages' handlers (web/session.py services_of)
-    return AccessLog(TokenEndpoint(services.tokens, app, services.settings))
+    return TokenEndpoint(services.tokens, AccessLog(app), services.settings)
 
 
 def create_app() -> ASGIApp:

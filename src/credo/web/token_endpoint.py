@@ -2,13 +2,15 @@
 
 The hot path skips the framework (``bench/`` measures Starlette's form handling at about a
 fifth of a token's CPU budget): refuse a body that is not a form, read the capped body,
-hand the raw parts to the token service, write the JSON. Every other path falls through
-to the Starlette application.
+hand the raw parts to the token service, write the JSON, and write the access line and
+latency observation itself (``access.answered``). Every other path falls through to the
+access-logged Starlette application.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Literal
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -19,7 +21,7 @@ from credo.errors import OAuthError
 from credo.protocol.forms import MAX_BODY, check_form_type
 from credo.service.token import TokenCall, TokenService
 from credo.web import render
-from credo.web.access import note_caller, note_route
+from credo.web.access import answered, note_caller
 from credo.web.body import BodyTooLarge, header, read_body
 from credo.web.client_address import client_address
 
@@ -28,7 +30,7 @@ TOKEN_ROUTES = {False: "/{tenant}/oauth2/token", True: "/{tenant}/oauth2/v2.0/to
 
 
 class TokenEndpoint:
-    """ASGI middleware that answers the two token paths and passes everything else on."""
+    """The outermost ASGI layer: answers the two token paths, passes everything else on."""
 
     def __init__(self, tokens: TokenService, fallback: ASGIApp, settings: Settings) -> None:
         self._settings = settings
@@ -40,9 +42,22 @@ class TokenEndpoint:
         if match is None:
             await self._fallback(scope, receive, send)
             return
-        note_route(scope, TOKEN_ROUTES[match.group(2) is not None])
+        started = time.perf_counter()
         correlation = render.correlation_id(
             header(scope, b"client-request-id") or header(scope, b"x-ms-client-request-id"))
+        status = 500  # what the access line says if anything below fails unexpectedly
+        try:
+            status, headers, payload = await self._answer(scope, receive, match, correlation)
+            headers = [*headers, (b"content-length", str(len(payload)).encode()),
+                       (b"client-request-id", correlation.encode())]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+        finally:
+            answered(scope, TOKEN_ROUTES[match.group(2) is not None], status, correlation,
+                     time.perf_counter() - started)
+
+    async def _answer(self, scope: Scope, receive: Receive, match: re.Match[str],
+                      correlation: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         version: Literal[1, 2] = 2 if match.group(2) else 1
         try:
             if scope["method"] != "POST":
@@ -61,10 +76,6 @@ class TokenEndpoint:
                 facts = call.facts
                 note_caller(scope, facts.tenant.id if facts.tenant else "",
                             facts.snapshot.application.app_id if facts.snapshot else "")
-            status, headers, payload = 200, render.NO_STORE, render.json_bytes(result)
+            return 200, render.NO_STORE, render.json_bytes(result)
         except OAuthError as err:
-            status, headers, payload = render.oauth_error(err, correlation)
-        headers = [*headers, (b"content-length", str(len(payload)).encode()),
-                   (b"client-request-id", correlation.encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": payload})
+            return render.oauth_error(err, correlation)
