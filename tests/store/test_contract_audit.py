@@ -3,13 +3,14 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
 
 from credo.model import AuditEvent, AuditQuery, AuditRecord, AuditTarget
-from credo.store.audit import BatchInsert, chunks
+from credo.store.audit import BatchInsert, chunks, values
 from credo.store.sql import SqlStore
 
 from .samples import T0, guid
@@ -122,3 +123,21 @@ def test_sqlite_statements_carry_one_row_per_values_group() -> None:
     assert [len(parameters) for _, parameters in made] == [4 * 21, 21]
     postgres = list(BatchInsert(postgresql.dialect()).statements([event] * 5))
     assert len(postgres) == 1 and len(postgres[0][1]) == 5
+
+
+def test_positional_rows_carry_what_the_named_rows_carry() -> None:
+    """The positional fast path (SQLite, asyncpg) writes what ``values`` names, column by
+    column; only the dialect's own processing of ``time`` applies on top."""
+    insert = BatchInsert(sqlite.dialect())
+    with_targets = change(1)
+    for event in (sign_in(0), with_targets):
+        [row] = insert.rows([event])
+        expected = values(event)
+        expected["time"] = event.time.replace(tzinfo=None)  # SQLite's naive UTC
+        assert dict(zip(insert._order or (), row, strict=True)) == expected
+    [row] = insert.rows([with_targets])
+    order = insert._order or ()
+    app_id = with_targets.targets[0].id
+    assert json.loads(row[order.index("targets")]) == [["Application", app_id, "Mail API"],
+                                                       ["ServicePrincipal", "", ""]]
+    assert row[order.index("stream")] == "directoryAudit"

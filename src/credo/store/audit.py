@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,6 +54,10 @@ class BatchInsert:
         self._order = tuple(order) if order is not None else None
         processors = ((c.name, c.type.bind_processor(dialect)) for c in audit_events.c)
         self._process = [(name, p) for name, p in processors if p is not None and name != "id"]
+        if self._order is not None:  # a row is the event's attributes in the statement's order
+            self._getter = attrgetter(*self._order)
+            self._targets_at = self._order.index("targets")
+            self._process_at = [(self._order.index(name), p) for name, p in self._process]
         self._multirow = dialect.name == "sqlite" and self._order is not None
         self._head, _, values = self.sql.partition(" VALUES ")
         self._row = values.strip()
@@ -77,12 +82,20 @@ class BatchInsert:
         return text
 
     def rows(self, events: list[AuditEvent]) -> list[Any]:
+        """Each event's parameters: a tuple in the statement's order, or a dict by name."""
+        if self._order is None:
+            named = [values(e) for e in events]
+            for by_name in named:
+                for name, process in self._process:
+                    by_name[name] = process(by_name[name])
+            return named
         made = []
         for e in events:
-            row = values(e)
-            for name, process in self._process:
-                row[name] = process(row[name])
-            made.append(tuple(row[name] for name in self._order) if self._order else row)
+            row = list(self._getter(e))
+            row[self._targets_at] = targets_json(e)
+            for at, process in self._process_at:
+                row[at] = process(row[at])
+            made.append(tuple(row))
         return made
 
 
@@ -102,8 +115,13 @@ def chunks(count: int, largest: int) -> Iterator[int]:
 def values(e: AuditEvent) -> dict[str, Any]:
     row: dict[str, Any] = {name: getattr(e, name) for name in _PLAIN}
     row.update(time=e.time, outcome=e.outcome, code=e.code, stream=e.stream,
-               targets=json.dumps([[t.type, t.id, t.display_name] for t in e.targets]))
+               targets=targets_json(e))
     return row
+
+
+def targets_json(e: AuditEvent) -> str:
+    """The ``targets`` column: ``[[type, id, display name], ...]`` (a sign-in has none)."""
+    return json.dumps([[t.type, t.id, t.display_name] for t in e.targets]) if e.targets else "[]"
 
 
 def record_from(row: Row[Any]) -> AuditRecord:
