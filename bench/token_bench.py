@@ -30,6 +30,11 @@ What it does, in order (every target on 127.0.0.1, every run bounded in time and
                        workers), PS256 assertions (bench/assertions.py: strict accepts PS256
                        only), aud = the tenant's issuer, lifetime 600 s (made just in time)
      node2             node-oidc-provider, 2 processes (node:cluster), the README's config
+     py-lean           the bound, not a peer: the harness's lean Python sketch
+                       (peers/py-lean: raw ASGI, no logs, no directory, per-process jti
+                       cache) in 2 uvicorn processes over HTTPS like Credo
+                       (``bench/lean_peer.py``; its own venv in $BENCH_TMP/py-lean-venv),
+                       node2's bodies
    Credo serves HTTPS (TLS 1.3 from uvicorn; ``PLAIN_HTTP=1`` for plain HTTP); node2 is plain
    HTTP, as the shared harness runs it. Throttling, metrics, the access log and the sign-in
    log are on with their defaults.
@@ -43,8 +48,8 @@ What it does, in order (every target on 127.0.0.1, every run bounded in time and
 
 Environment knobs:
   SECONDS_RUN=15 WARMUP=5 CONCS="16 64" REPEATS=2
-  SKIP_NODE=1 SKIP_100K=1 SKIP_STRICT=1 SKIP_CRYPTO=1
-  PEERS="credo-entra credo-entra-100k credo-entra-10kt credo-secret credo-strict node2"
+  SKIP_NODE=1 SKIP_100K=1 SKIP_STRICT=1 SKIP_CRYPTO=1 SKIP_LEAN=1
+  PEERS="credo-entra credo-entra-100k credo-entra-10kt credo-secret credo-strict node2 py-lean"
   SKIP_PROFILE=1 PLAIN_HTTP=1
   APPS_SMALL=10 APPS_BIG=100000 TENANTS_BIG=10000 WORKERS=2
   BENCH_TMP=/tmp/credo-bench  BENCH_PORT=8471  NODE_PORT=8400
@@ -104,7 +109,8 @@ NOISE = 0.10
 
 DISTURBED = 0.25  # "other" cores above this: other work shared the machine during the run
 ALL_PEERS = ("credo-entra", "credo-entra-100k", "credo-entra-10kt", "credo-secret",
-             "credo-strict", "node2")
+             "credo-strict", "node2", "py-lean")
+LEAN_PACKAGES = ("uvicorn", "uvloop", "httptools", "orjson", "cryptography")
 BIG_SETUPS = {"credo-entra-100k": "big", "credo-entra-10kt": "tenants"}
 
 
@@ -299,6 +305,28 @@ def ensure_node_peer(cfg: Config) -> tuple[Path | None, str]:
     return dst, ""
 
 
+def ensure_lean_peer(cfg: Config) -> tuple[Path | None, str]:
+    """A venv in ``$BENCH_TMP/py-lean-venv`` with the sketch's packages at the versions the
+    shared harness pins (``requirements.txt``); returns its python."""
+    sketch = SHARED / "peers" / "py-lean" / "app.py"
+    if not sketch.exists():
+        return None, f"the lean sketch is missing at {sketch}"
+    pins = [ln.strip() for ln in (SHARED / "requirements.txt").read_text().splitlines()
+            if ln.split("==")[0].strip().lower() in LEAN_PACKAGES]
+    venv = cfg.tmp / "py-lean-venv"
+    python = venv / "bin" / "python"
+    stamp = venv / "installed.txt"
+    if not stamp.exists() or stamp.read_text() != "\n".join(pins):
+        say(f"installing the lean sketch's packages into {venv}: {' '.join(pins)}")
+        subprocess.run([PY, "-m", "venv", str(venv)], check=False, stdout=subprocess.DEVNULL)
+        done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", *pins], check=False,
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            return None, f"pip install failed: {done.stderr.strip()[-300:]}"
+        stamp.write_text("\n".join(pins))
+    return python, ""
+
+
 # --- the machine ----------------------------------------------------------------------------
 CLK = os.sysconf("SC_CLK_TCK")
 
@@ -465,6 +493,7 @@ def take_bodies(path: Path, n: int) -> list[bytes]:
 
 # --- checks -------------------------------------------------------------------------------
 TRUST: list[ssl.SSLContext] = []  # the bench data dirs' local CA (they share one: copies)
+TRUST_FILE: list[str] = []  # the same CA's PEM file, for the lean sketch's check
 
 
 def http(method: str, url: str, body: bytes | None = None) -> tuple[int, bytes]:
@@ -545,18 +574,23 @@ def check_credo(peer: str, t: dict[str, Any], base: str, bodies: Path, strict: b
     return fails
 
 
-def check_node(keys: Path, port: int, bodies: Path, log: Path) -> list[str]:
-    done = subprocess.run([PY, str(SHARED / "check_peer.py"), f"http://127.0.0.1:{port}/token",
-                           str(bodies), "--server-key", str(keys / "server_key.pem")],
-                          capture_output=True, text=True, check=False)
+def check_node(peer: str, keys: Path, url: str, bodies: Path, log: Path) -> list[str]:
+    """The shared ``check_peer.py`` against node2 or the lean sketch (HTTPS: trusting the
+    bench data dir's CA through ``SSL_CERT_FILE``)."""
+    env = dict(os.environ)
+    if TRUST_FILE:
+        env["SSL_CERT_FILE"] = TRUST_FILE[0]
+    done = subprocess.run([PY, str(SHARED / "check_peer.py"), url, str(bodies), "--server-key",
+                           str(keys / "server_key.pem")], capture_output=True, text=True,
+                          check=False, env=env)
     log.write_text(done.stdout + done.stderr)
     first = next((ln for ln in done.stdout.splitlines() if ln.startswith("1.")), "?")
     replay = next((ln for ln in done.stdout.splitlines() if ln.startswith("2.")), "?")
-    say(f"  check node2: {first.strip()}; {replay.strip()[:80]}")
-    if "HTTP 200" not in first:
-        return [f"node2 did not issue a token: {done.stdout[-400:]}"]
+    say(f"  check {peer}: {first.strip()}; {replay.strip()[:80]}")
+    if "HTTP 200" not in first or "signature: valid" not in done.stdout:
+        return [f"{peer} did not issue a valid token: {done.stdout[-400:]}"]
     if "replay accepted" in done.stdout:
-        say("    (node2 accepted the replay: its jti cache is per process; a known caveat "
+        say(f"    ({peer} accepted the replay: its jti cache is per process; a known caveat "
             "of this peer in ../shared/bench/README.md, not a bench failure)")
     return []
 
@@ -630,6 +664,34 @@ def start_node(cfg: Config, peer_dir: Path, keys: Path, log: Path) -> subprocess
     stop(p, cfg.node_port)
     raise RuntimeError(f"node-oidc-provider did not start 2 workers (log: {log}):\n"
                        + _log_since(log, offset)[-2000:])
+
+
+def start_lean(cfg: Config, python: Path, setup: dict[str, Any], keys: Path, log: Path
+               ) -> subprocess.Popen[bytes]:
+    """The lean sketch in ``cfg.workers`` processes on ``cfg.node_port``, over HTTPS with
+    the bench data dir's certificate unless ``PLAIN_HTTP``; once every process listens."""
+    tls = Path(setup["dataDir"]) / "tls"
+    env = dict(os.environ, KEYS_DIR=str(keys), ISSUER=f"http://127.0.0.1:{cfg.node_port}")
+    cmd = [str(python), str(BENCH / "lean_peer.py"), "--sketch", str(SHARED / "peers" / "py-lean"),
+           "--port", str(cfg.node_port), "--workers", str(cfg.workers),
+           *(["--cert", str(tls / "server.pem"), "--key", str(tls / "server.key.pem")]
+             if cfg.tls else [])]
+    offset = log.stat().st_size if log.exists() else 0
+    p = start(cmd, env=env, log=log)
+    deadline = time.time() + 60
+    while time.time() < deadline and p.poll() is None:
+        listening = len(re.findall(r"^worker \d+: listening", _log_since(log, offset), re.M))
+        if listening >= cfg.workers and port_open(cfg.node_port):
+            time.sleep(0.5)
+            return p
+        time.sleep(0.1)
+    stop(p, cfg.node_port)
+    raise RuntimeError(f"the lean sketch did not start {cfg.workers} processes (log: {log}):\n"
+                       + _log_since(log, offset)[-2000:])
+
+
+def peer_port(cfg: Config, peer: str) -> int:
+    return cfg.node_port if peer in ("node2", "py-lean") else cfg.port
 
 
 def listening_pid(port: int) -> list[int]:
@@ -787,6 +849,16 @@ def summarize(cfg: Config, rows: list[dict[str, Any]], crypto: dict[str, Any],
              f"({fmt(crypto_ms, '.3f')} ms here) = {fmt(cpu_target, '.3f')} ms | "
              f"{fmt(entra_ms, '.3f')} ms (= {fx(in_crypto)} crypto; node2 "
              f"{fmt(node_ms, '.3f')} ms) | {verdict(cpu_ok)} |")
+    lean_ms = peer_mean(agg, "py-lean", "cpu_ms_per_token")
+    if lean_ms is not None:
+        beyond = [None if x is None or crypto_ms is None else x - crypto_ms
+                  for x in (entra_ms, lean_ms)]
+        t.append(f"| (bound, no target) the harness's lean Python sketch, "
+                 f"{'HTTPS' if cfg.tls else 'plain HTTP'}, {cfg.workers} processes: CPU per "
+                 f"token; beyond RSA, Credo entra against the sketch; tokens/s against node2 | "
+                 f"{fmt(lean_ms, '.3f')} ms (= {fx(lean_ms / crypto_ms if crypto_ms else None)}"
+                 f" crypto); beyond RSA {fmt(beyond[0], '.3f')} ms against "
+                 f"{fmt(beyond[1], '.3f')} ms; {fx(ratio('py-lean', 'node2'))} node2 | n/a |")
     for p in ("credo-entra", "credo-strict", "credo-secret"):
         v = p9950.get(p)
         t.append(f"| {p}: p99 ≤ {TARGET_P99_P50}x p50 at 16 conns (node2: "
@@ -818,7 +890,8 @@ def summarize(cfg: Config, rows: list[dict[str, Any]], crypto: dict[str, Any],
 
     eff = [f"- credo-entra: {per_core_eff(entra_ms)}",
            f"- credo-strict: {per_core_eff(strict_ms)} (Redis server CPU included)",
-           f"- node2: {per_core_eff(node_ms)}"]
+           f"- node2: {per_core_eff(node_ms)}",
+           f"- py-lean: {per_core_eff(lean_ms)}"]
     both = " / ".join(f"{crypto[k]['sign_per_s']:.0f}" for k in ("openssl_start", "openssl_end")
                       if k in crypto)
     cr = [f"- openssl speed rsa2048 (1 core, best of start / end = {both} sign/s): "
@@ -849,6 +922,7 @@ def summarize(cfg: Config, rows: list[dict[str, Any]], crypto: dict[str, Any],
                        "secret_over_node2": secret_x, "p99_over_p50_c16": p9950,
                        "entra_cpu_ms_per_token": entra_ms, "strict_cpu_ms_per_token": strict_ms,
                        "node2_cpu_ms_per_token": node_ms, "crypto_ms_per_token": crypto_ms,
+                       "lean_cpu_ms_per_token": lean_ms,
                        "per_core_entra_over_node2": entra_core_x,
                        "per_core_strict_over_node2": strict_core_x,
                        "per_core_100k_over_10": big_cpu_x, "noise_bound": noise,
@@ -894,7 +968,7 @@ def main() -> int:
 
     wanted = (os.environ.get("PEERS") or " ".join(ALL_PEERS)).split()
     for flag, peer in (("SKIP_NODE", "node2"), ("SKIP_100K", "credo-entra-100k"),
-                       ("SKIP_STRICT", "credo-strict")):
+                       ("SKIP_STRICT", "credo-strict"), ("SKIP_LEAN", "py-lean")):
         if env_flag(flag) and peer in wanted:
             wanted.remove(peer)
             skipped[peer] = f"{flag}=1"
@@ -927,13 +1001,19 @@ def main() -> int:
         if node_dir is None:
             wanted.remove("node2")
             skipped["node2"] = why
+    lean_python = None
+    if "py-lean" in wanted:
+        lean_python, why = ensure_lean_peer(cfg)
+        if lean_python is None:
+            wanted.remove("py-lean")
+            skipped["py-lean"] = why
     for peer, reason in skipped.items():
         say(f"SKIPPED {peer}: {reason}")
     if redis_url:
         say(f"strict runs: CREDO_REDIS_URL={redis_url} (one replay store for both workers)")
     try:
-        return run_sitting(cfg, wanted, jsonl, redis_url, redis_proc, node_dir, skipped,
-                           failures, t_start)
+        return run_sitting(cfg, wanted, jsonl, redis_url, redis_proc, node_dir, lean_python,
+                           skipped, failures, t_start)
     finally:
         stop_all()
         (cfg.results / f"sitting-{stamp}.log").write_text("\n".join(LOG) + "\n")
@@ -941,7 +1021,8 @@ def main() -> int:
 
 def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | None,
                 redis_proc: subprocess.Popen[bytes] | None, node_dir: Path | None,
-                skipped: dict[str, str], failures: list[str], t_start: float) -> int:
+                lean_python: Path | None, skipped: dict[str, str], failures: list[str],
+                t_start: float) -> int:
     keys = cfg.tmp / "keys"
     logs = cfg.tmp / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -971,8 +1052,8 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
         if not setup_dir("small", args, out, setups, setup_info):
             return 2
         if cfg.tls:
-            TRUST.append(ssl.create_default_context(
-                cafile=str(Path(setups["small"]["dataDir"]) / "tls" / "ca.pem")))
+            TRUST_FILE.append(str(Path(setups["small"]["dataDir"]) / "tls" / "ca.pem"))
+            TRUST.append(ssl.create_default_context(cafile=TRUST_FILE[0]))
     if "credo-entra-100k" in wanted:
         # a copy of the small dir plus fillers: the same tenants, apps and keys, so the only
         # difference is the filler rows, and credo-entra's bodies serve both
@@ -992,11 +1073,11 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
     # body specs: one file per peer; credo-entra and credo-entra-100k share theirs
     specs: dict[str, BodySpec] = {}
     for peer in wanted:
-        if peer == "node2":
-            specs[peer] = BodySpec("shared", "bench-client",
-                                   f"http://127.0.0.1:{cfg.node_port}/token",
-                                   ["scope=api:read", "resource=https://api.bench.local"],
-                                   7200, cfg.tmp / "bodies-node2.txt")
+        if peer in ("node2", "py-lean"):  # one file: the lean sketch takes node2's bodies
+            specs[peer] = next((specs[p] for p in specs if p in ("node2", "py-lean")), None) \
+                or BodySpec("shared", "bench-client", f"http://127.0.0.1:{cfg.node_port}/token",
+                            ["scope=api:read", "resource=https://api.bench.local"], 7200,
+                            cfg.tmp / "bodies-node2.txt")
         elif peer == "credo-secret":
             t = setups["small"]["tenants"]["entra"]
             specs[peer] = BodySpec("secret", t["clientAppId"], t["tokenUrl"],
@@ -1043,8 +1124,18 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
                         url = f"http://127.0.0.1:{cfg.node_port}/token"
                         pids = [proc.pid]
                         if peer not in checked:
-                            fails = check_node(keys, cfg.node_port, spec.path,
+                            fails = check_node(peer, keys, url, spec.path,
                                                cfg.results / f"check-node2-{cfg.stamp}.txt")
+                    elif peer == "py-lean":
+                        assert lean_python is not None
+                        proc = start_lean(cfg, lean_python, setups["small"], keys,
+                                          logs / "py-lean.log")
+                        url = (f"{'https' if cfg.tls else 'http'}://127.0.0.1:"
+                               f"{cfg.node_port}/token")
+                        pids = [proc.pid]
+                        if peer not in checked:
+                            fails = check_node(peer, keys, url, spec.path,
+                                               cfg.results / f"check-py-lean-{cfg.stamp}.txt")
                     else:
                         s = setups[BIG_SETUPS.get(peer, "small")]
                         t = s["tenants"]["strict" if peer == "credo-strict" else "entra"]
@@ -1071,12 +1162,16 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
                                                   pids, jsonl)
                     if code == 3:  # bodies ran out: the peer is faster than budgeted; once more
                         say("  bodies ran out: generating twice as many and running again")
-                        stop(proc, cfg.port if peer != "node2" else cfg.node_port)
+                        stop(proc, peer_port(cfg, peer))
                         proc = None
                         generate_bodies(spec, 2 * int(rate * secs) + conns + 20, keys)
                         if peer == "node2":
                             assert node_dir is not None
                             proc = start_node(cfg, node_dir, keys, logs / "node2.log")
+                        elif peer == "py-lean":
+                            assert lean_python is not None
+                            proc = start_lean(cfg, lean_python, setups["small"], keys,
+                                              logs / "py-lean.log")
                         else:
                             proc = start_credo(cfg, s, use_redis, logs / f"{peer}.log")
                         pids = [proc.pid, *pids[1:]]
@@ -1096,7 +1191,7 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
                     say(f"  FAILED: {str(exc)[:1500]}")
                     rc = 1
                 finally:
-                    stop(proc, cfg.node_port if peer == "node2" else cfg.port)
+                    stop(proc, peer_port(cfg, peer))
                 time.sleep(1)
 
     for spec in {id(v): v for v in specs.values()}.values():  # large files: keep /tmp tidy
