@@ -1,0 +1,115 @@
+"""``make bench``'s own parts: the lean sketch's launcher and the summary's bound line.
+
+The launcher runs here against a stand-in sketch (an ASGI app answering with its process
+id), so the test needs neither the shared harness nor a venv of its own: every process
+listens on its own socket, speaks HTTPS, and stops with its parent.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+from credo import local_ca
+from live import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))
+
+import token_bench  # noqa: E402
+
+STAND_IN = """
+import os
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    body = str(os.getpid()).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+"""
+
+
+def listening_sockets(port: int) -> int:
+    """LISTEN entries for 127.0.0.1:``port`` in /proc/net/tcp (state 0A)."""
+    wanted = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp") as table:
+        return sum(1 for line in table.readlines()[1:]
+                   if line.split()[1] == wanted and line.split()[3] == "0A")
+
+
+@pytest.mark.slow
+def test_lean_peer_serves_https_from_each_process_on_its_own_socket(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(STAND_IN)
+    ca_key, ca = local_ca.create_ca("bench test CA")
+    key, cert = local_ca.issue_server_certificate(ca_key, ca, [], ["127.0.0.1"])
+    (tmp_path / "ca.pem").write_bytes(ca.public_bytes(Encoding.PEM))
+    (tmp_path / "server.pem").write_bytes(cert.public_bytes(Encoding.PEM))
+    (tmp_path / "server.key.pem").write_bytes(key.private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    port = free_port()
+    log = tmp_path / "lean.log"
+    with open(log, "wb") as out:
+        launcher = subprocess.Popen(
+            [sys.executable, str(REPO / "bench" / "lean_peer.py"), "--sketch", str(tmp_path),
+             "--port", str(port), "--workers", "2", "--cert", str(tmp_path / "server.pem"),
+             "--key", str(tmp_path / "server.key.pem")], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while log.read_text().count(": listening") < 2:
+            assert launcher.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        assert listening_sockets(port) == 2
+        context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        with urllib.request.urlopen(f"https://127.0.0.1:{port}/token", context=context,
+                                    timeout=10) as response:
+            assert response.status == 200
+            assert int(response.read()) in children(launcher.pid)
+    finally:
+        launcher.send_signal(signal.SIGTERM)
+        launcher.wait(timeout=30)
+    assert listening_sockets(port) == 0
+
+
+def children(pid: int) -> set[int]:
+    return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+def row(peer: str, ok_per_s: float, server_cores: float) -> dict[str, Any]:
+    return {"label": f"{peer} rep1", "connections": 16, "ok_per_s": ok_per_s, "p50_ms": 5.0,
+            "p99_ms": 10.0, "cpu_cores": {"server": server_cores, "other": 0.01}}
+
+
+def test_summary_prints_the_lean_bound_beyond_rsa() -> None:
+    rows = [row("credo-entra", 3000.0, 1.8), row("node2", 2400.0, 1.8),
+            row("py-lean", 4500.0, 1.8)]
+    crypto = {"tokens_per_core": 1000 / 0.3}  # 0.300 ms of RSA per token
+    md, data = token_bench.summarize(token_bench.Config(concs=[16]), rows, crypto, [], {}, {})
+    bound = next(line for line in md.splitlines() if line.startswith("| (bound"))
+    # CPU per token: credo 1.8 / 3000 = 0.600 ms, lean 1.8 / 4500 = 0.400 ms
+    assert ("| 0.400 ms (= 1.33x crypto); beyond RSA 0.300 ms against 0.100 ms; 1.88x node2 "
+            "| n/a |") in bound
+    assert data["ratios"]["lean_cpu_ms_per_token"] == pytest.approx(0.4)
+    assert json.dumps(data)  # the summary's JSON file is written from this
+    assert "- py-lean: 2500 tokens/s per server core = 75% of the RSA ceiling" in md
+
+
+def test_no_bound_line_without_the_lean_sketch() -> None:
+    md, data = token_bench.summarize(token_bench.Config(concs=[16]),
+                                     [row("credo-entra", 3000.0, 1.8)], {}, [], {}, {})
+    assert "(bound" not in md
+    assert data["ratios"]["lean_cpu_ms_per_token"] is None
