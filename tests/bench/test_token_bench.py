@@ -1,4 +1,5 @@
-"""``make bench``'s own parts: the lean sketch's launcher and the summary's bound line.
+"""``make bench``'s own parts: the lean sketch's launcher, the summary's bound line, and
+``http_cycle.py``'s protocols.
 
 The launcher runs here against a stand-in sketch (an ASGI app answering with its process
 id), so the test needs neither the shared harness nor a venv of its own: every process
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvloop
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from credo import local_ca
@@ -27,6 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 
 import token_bench  # noqa: E402
+from http_cycle import Direct, HttpToolsProtocol, LimitedHttpProtocol, per_request  # noqa: E402
 
 STAND_IN = """
 import os
@@ -113,3 +116,11 @@ def test_no_bound_line_without_the_lean_sketch() -> None:
                                      [row("credo-entra", 3000.0, 1.8)], {}, [], {}, {})
     assert "(bound" not in md
     assert data["ratios"]["lean_cpu_ms_per_token"] is None
+
+
+def test_http_cycle_counts_writes_per_response() -> None:
+    """``http_cycle.py`` drives each protocol for real: uvicorn writes a response's head and
+    body apart, Credo's protocol (``Corked``) and the prototype write it once."""
+    writes = {protocol.__name__: uvloop.run(per_request(protocol, 50))[1]
+              for protocol in (HttpToolsProtocol, LimitedHttpProtocol, Direct)}
+    assert writes == {"HttpToolsProtocol": 110, "LimitedHttpProtocol": 55, "Direct": 55}
