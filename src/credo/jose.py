@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import jwt
-import orjson
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -141,10 +140,8 @@ def verify_external(alg: str, key: PublicKey, signing_input: bytes, signature: b
 
 
 def _dumps(value: Mapping[str, Any]) -> bytes:
-    """Compact UTF-8 JSON of a JOSE header or a claim set (RFC 7515 §2, RFC 7519 §7.1 step 2):
-    orjson, the same bytes ``json.dumps`` with ``(",", ":")`` and no ASCII escaping gives for
-    these shapes, about a tenth of the CPU (0.4 against 4.5 µs for an access token's claims)."""
-    return orjson.dumps(value if isinstance(value, dict) else dict(value))
+    """A JOSE header or a claim set as compact UTF-8 JSON (RFC 7515 §2; RFC 7519 §7.1)."""
+    return ijson.dumps(value if isinstance(value, dict) else dict(value))
 
 
 def sign(alg: Alg, key: rsa.RSAPrivateKey, header: Mapping[str, Any],

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from starlette.responses import Response
 
+from credo import ijson
 from credo.errors import GraphError, OAuthError
 from credo.service.sources import new_guid
 
@@ -26,14 +25,7 @@ _CORRELATION = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 def json_bytes(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def token_json(response: dict[str, str | int]) -> bytes:
-    """A successful token response (RFC 6749 §5.1): the bytes ``json_bytes`` gives, by orjson
-    (0.2 against 4.1 µs). Only here, where every member is a string or an integer: elsewhere
-    a value may be something orjson refuses (an integer past 64 bits) or writes otherwise."""
-    return orjson.dumps(response)
+    return ijson.dumps(value)
 
 
 def timestamp(now: datetime | None = None) -> str:

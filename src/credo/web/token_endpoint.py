@@ -76,6 +76,6 @@ class TokenEndpoint:
                 facts = call.facts
                 note_caller(scope, facts.tenant.id if facts.tenant else "",
                             facts.snapshot.application.app_id if facts.snapshot else "")
-            return 200, render.NO_STORE, render.token_json(result)
+            return 200, render.NO_STORE, render.json_bytes(result)
         except OAuthError as err:
             return render.oauth_error(err, correlation)
