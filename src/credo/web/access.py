@@ -23,11 +23,12 @@ from typing import Any
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from credo import metrics
+from credo import logs, metrics
 
 log = logging.getLogger("credo.access")
 
 CALLER = "credo.caller"
+LINE = "%s %s %d %.1f ms"
 UNMATCHED = "unmatched"
 _SANE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
@@ -87,7 +88,9 @@ def answered(scope: Scope, route: str, status: int, correlation: str, seconds: f
     if log.isEnabledFor(logging.INFO):
         tenant, client_id = scope.get(CALLER, ("", ""))
         method = scope["method"][:16]
-        log.info("%s %s %d %.1f ms", method, route, status, seconds * 1000, extra={
-            "method": method, "route": route, "status": status,
-            "duration_ms": round(seconds * 1000, 2), "correlation_id": correlation,
-            "tenant": tenant, "client_id": client_id})
+        fields = {"method": method, "route": route, "status": status,
+                  "duration_ms": round(seconds * 1000, 2), "correlation_id": correlation,
+                  "tenant": tenant, "client_id": client_id}
+        args = (method, route, status, seconds * 1000)
+        if not logs.write_direct(log, LINE % args, fields):
+            log.info(LINE, *args, extra=fields)
