@@ -680,7 +680,7 @@ def start_lean(cfg: Config, python: Path, setup: dict[str, Any], keys: Path, log
     p = start(cmd, env=env, log=log)
     deadline = time.time() + 60
     while time.time() < deadline and p.poll() is None:
-        listening = len(re.findall(r"^worker \d+: listening", _log_since(log, offset), re.M))
+        listening = len(re.findall(r"worker \d+: listening", _log_since(log, offset)))
         if listening >= cfg.workers and port_open(cfg.node_port):
             time.sleep(0.5)
             return p

@@ -28,7 +28,20 @@ async def redis(redis_namespace: str) -> AsyncIterator[FailureCounter]:
     await shared.close()
 
 
-@pytest.fixture(params=["local", pytest.param("redis", marks=pytest.mark.services)])
+@pytest.fixture
+async def redis_py(redis_namespace: str) -> AsyncIterator[FailureCounter]:
+    """Reads through redis-py, as for a ``rediss://`` or socket URL (the pipelined RESP
+    connection takes plain ``redis://`` only)."""
+    shared = RedisFailures(REDIS_URL, namespace=redis_namespace)
+    assert shared._pipe is not None
+    shared._pipe.close()
+    shared._pipe = None
+    yield shared
+    await shared.close()
+
+
+@pytest.fixture(params=["local", pytest.param("redis", marks=pytest.mark.services),
+                        pytest.param("redis_py", marks=pytest.mark.services)])
 def counter(request: pytest.FixtureRequest) -> FailureCounter:
     found: FailureCounter = request.getfixturevalue(request.param)
     return found

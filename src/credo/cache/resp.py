@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Sequence
 from typing import cast
 from urllib.parse import unquote, urlsplit
 
@@ -130,22 +131,28 @@ class Pipeline:
     async def call(self, *args: bytes) -> Reply:
         """Send one command, return its reply; ``RespError``, ``OSError`` or ``TimeoutError``
         when it fails (the connection is then closed)."""
+        return (await self.call_many(args))[0]
+
+    async def call_many(self, *commands: Sequence[bytes]) -> list[Reply]:
+        """Send several commands in one write, return their replies in order; the first
+        error reply is raised once every reply is in."""
         connection = self._connection
         if connection is None or connection.lost is not None:
             connection = await self._connect()
-        return await self._reply(connection, connection.send(encode(*args)))
+        return await self._replies(connection, [connection.send(encode(*c)) for c in commands])
 
-    async def _reply(self, connection: _Connection,
-                     future: asyncio.Future[Reply | RespError]) -> Reply:
+    async def _replies(self, connection: _Connection,
+                       futures: list[asyncio.Future[Reply | RespError]]) -> list[Reply]:
         try:
             async with asyncio.timeout(self._timeout):
-                value = await future
+                values = [await future for future in futures]
         except TimeoutError:
             connection.abort(TimeoutError(f"no reply within {self._timeout} s"))
             raise TimeoutError(f"no reply within {self._timeout} s") from None
-        if isinstance(value, RespError):
-            raise value
-        return value
+        for value in values:
+            if isinstance(value, RespError):
+                raise value
+        return cast(list[Reply], values)
 
     async def _connect(self) -> _Connection:
         async with self._connecting:
@@ -156,12 +163,10 @@ class Pipeline:
                 _, connection = await loop.create_connection(
                     lambda: _Connection(loop), self._host, self._port)
             try:
-                if self._auth:
-                    await self._reply(connection, connection.send(encode(b"AUTH",
-                                                                         *self._auth)))
+                setup = [(b"AUTH", *self._auth)] if self._auth else []
                 if self._db:
-                    await self._reply(connection, connection.send(
-                        encode(b"SELECT", str(self._db).encode())))
+                    setup.append((b"SELECT", str(self._db).encode()))
+                await self._replies(connection, [connection.send(encode(*c)) for c in setup])
             except RespError as exc:
                 connection.abort(exc)
                 raise
