@@ -41,7 +41,7 @@ config = uvicorn.Config("app:app", loop="uvloop", http="httptools", access_log=F
                         log_level="warning", lifespan="on", **tls)
 server = uvicorn.Server(config)
 config.load()
-sys.stdout.write(f"worker {sys.argv[2]}: listening\n")  # one write: the workers share a log
+sys.stdout.write(f"worker {sys.argv[2]}: listening\\n")  # one write: the workers share a log
 sys.stdout.flush()
 server.run(sockets=[sock])
 """

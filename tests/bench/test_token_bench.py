@@ -28,6 +28,7 @@ from live import free_port
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 
+import lean_peer  # noqa: E402
 import token_bench  # noqa: E402
 from http_cycle import Direct, HttpToolsProtocol, LimitedHttpProtocol, per_request  # noqa: E402
 
@@ -45,6 +46,11 @@ async def app(scope, receive, send):
                 "headers": [(b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 """
+
+
+def test_each_worker_runs_code_that_compiles() -> None:
+    """The worker's code is a string handed to ``python -c``: nothing else would notice."""
+    compile(lean_peer.SERVE, "lean_peer.SERVE", "exec")
 
 
 def listening_sockets(port: int) -> int:
