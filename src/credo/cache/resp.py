@@ -144,8 +144,8 @@ class Pipeline:
     async def _replies(self, connection: _Connection,
                        futures: list[asyncio.Future[Reply | RespError]]) -> list[Reply]:
         try:
-            async with asyncio.timeout(self._timeout):
-                values = [await future for future in futures]
+            async with asyncio.timeout(self._timeout):  # gather: every failure is retrieved
+                values = await asyncio.gather(*futures)
         except TimeoutError:
             connection.abort(TimeoutError(f"no reply within {self._timeout} s"))
             raise TimeoutError(f"no reply within {self._timeout} s") from None
