@@ -654,16 +654,22 @@ def start_node(cfg: Config, peer_dir: Path, keys: Path, log: Path) -> subprocess
                WORKERS="2", CLIENT_ID="bench-client", RESOURCE="https://api.bench.local")
     offset = log.stat().st_size if log.exists() else 0
     p = start(["node", "server.mjs"], env=env, cwd=peer_dir, log=log)
+    return _listening(p, cfg.node_port, log, offset, re.compile(r"^worker \d+: ", re.M), 2,
+                      "node-oidc-provider did not start 2 workers")
+
+
+def _listening(p: subprocess.Popen[bytes], port: int, log: Path, offset: int,
+               started: re.Pattern[str], count: int, failure: str) -> subprocess.Popen[bytes]:
+    """``p`` once its log (past ``offset``) holds ``count`` lines matching ``started`` and
+    ``port`` accepts connections; else stopped and a ``RuntimeError`` saying ``failure``."""
     deadline = time.time() + 60
     while time.time() < deadline and p.poll() is None:
-        listening = len(re.findall(r"^worker \d+: ", _log_since(log, offset), re.M))
-        if listening >= 2 and port_open(cfg.node_port):
+        if len(started.findall(_log_since(log, offset))) >= count and port_open(port):
             time.sleep(0.5)
             return p
         time.sleep(0.1)
-    stop(p, cfg.node_port)
-    raise RuntimeError(f"node-oidc-provider did not start 2 workers (log: {log}):\n"
-                       + _log_since(log, offset)[-2000:])
+    stop(p, port)
+    raise RuntimeError(f"{failure} (log: {log}):\n" + _log_since(log, offset)[-2000:])
 
 
 def start_lean(cfg: Config, python: Path, setup: dict[str, Any], keys: Path, log: Path
@@ -678,16 +684,8 @@ def start_lean(cfg: Config, python: Path, setup: dict[str, Any], keys: Path, log
              if cfg.tls else [])]
     offset = log.stat().st_size if log.exists() else 0
     p = start(cmd, env=env, log=log)
-    deadline = time.time() + 60
-    while time.time() < deadline and p.poll() is None:
-        listening = len(re.findall(r"worker \d+: listening", _log_since(log, offset)))
-        if listening >= cfg.workers and port_open(cfg.node_port):
-            time.sleep(0.5)
-            return p
-        time.sleep(0.1)
-    stop(p, cfg.node_port)
-    raise RuntimeError(f"the lean sketch did not start {cfg.workers} processes (log: {log}):\n"
-                       + _log_since(log, offset)[-2000:])
+    return _listening(p, cfg.node_port, log, offset, re.compile(r"worker \d+: listening"),
+                      cfg.workers, f"the lean sketch did not start {cfg.workers} processes")
 
 
 def peer_port(cfg: Config, peer: str) -> int:
@@ -1102,6 +1100,18 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
     rate_seen: dict[str, float] = {}
     checked: set[str] = set()
     rc = 0
+
+    def launch(peer: str) -> subprocess.Popen[bytes]:
+        """Start ``peer``'s server; return once it serves."""
+        if peer == "node2":
+            assert node_dir is not None
+            return start_node(cfg, node_dir, keys, logs / "node2.log")
+        if peer == "py-lean":
+            assert lean_python is not None
+            return start_lean(cfg, lean_python, setups["small"], keys, logs / "py-lean.log")
+        return start_credo(cfg, setups[BIG_SETUPS.get(peer, "small")],
+                           redis_url if peer == "credo-strict" else None, logs / f"{peer}.log")
+
     for rep in range(1, cfg.repeats + 1):
         for conns in cfg.concs:
             for peer in wanted:
@@ -1118,31 +1128,19 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
                 wait_quiet(cfg)
                 proc = None
                 try:
-                    if peer == "node2":
-                        assert node_dir is not None
-                        proc = start_node(cfg, node_dir, keys, logs / "node2.log")
-                        url = f"http://127.0.0.1:{cfg.node_port}/token"
-                        pids = [proc.pid]
+                    proc = launch(peer)
+                    pids = [proc.pid]
+                    if peer in ("node2", "py-lean"):
+                        scheme = "https" if peer == "py-lean" and cfg.tls else "http"
+                        url = f"{scheme}://127.0.0.1:{cfg.node_port}/token"
                         if peer not in checked:
                             fails = check_node(peer, keys, url, spec.path,
-                                               cfg.results / f"check-node2-{cfg.stamp}.txt")
-                    elif peer == "py-lean":
-                        assert lean_python is not None
-                        proc = start_lean(cfg, lean_python, setups["small"], keys,
-                                          logs / "py-lean.log")
-                        url = (f"{'https' if cfg.tls else 'http'}://127.0.0.1:"
-                               f"{cfg.node_port}/token")
-                        pids = [proc.pid]
-                        if peer not in checked:
-                            fails = check_node(peer, keys, url, spec.path,
-                                               cfg.results / f"check-py-lean-{cfg.stamp}.txt")
+                                               cfg.results / f"check-{peer}-{cfg.stamp}.txt")
                     else:
                         s = setups[BIG_SETUPS.get(peer, "small")]
                         t = s["tenants"]["strict" if peer == "credo-strict" else "entra"]
                         use_redis = redis_url if peer == "credo-strict" else None
-                        proc = start_credo(cfg, s, use_redis, logs / f"{peer}.log")
                         url = f"{credo_base(cfg)}{t['tokenPath']}"
-                        pids = [proc.pid]
                         if use_redis:
                             rport = urlparse(use_redis).port or 6379
                             pids += (listening_pid(rport) if redis_proc is None
@@ -1165,15 +1163,7 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
                         stop(proc, peer_port(cfg, peer))
                         proc = None
                         generate_bodies(spec, 2 * int(rate * secs) + conns + 20, keys)
-                        if peer == "node2":
-                            assert node_dir is not None
-                            proc = start_node(cfg, node_dir, keys, logs / "node2.log")
-                        elif peer == "py-lean":
-                            assert lean_python is not None
-                            proc = start_lean(cfg, lean_python, setups["small"], keys,
-                                              logs / "py-lean.log")
-                        else:
-                            proc = start_credo(cfg, s, use_redis, logs / f"{peer}.log")
+                        proc = launch(peer)
                         pids = [proc.pid, *pids[1:]]
                         code, summary, _err = run_load(cfg, f"{peer} rep{rep}", url, spec.path,
                                                       conns, pids, jsonl)
