@@ -23,7 +23,6 @@ cryptography): nothing here imports Credo.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -58,7 +57,7 @@ def main() -> int:
     a = ap.parse_args()
     tls = [a.cert, a.key] if a.cert and a.key else []
     children = [subprocess.Popen([sys.executable, "-c", SERVE, str(a.port), str(n), *tls],
-                                 cwd=a.sketch, env=os.environ.copy())
+                                 cwd=a.sketch)
                 for n in range(1, a.workers + 1)]
 
     def stop(*_: object) -> None:

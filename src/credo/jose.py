@@ -141,7 +141,7 @@ def verify_external(alg: str, key: PublicKey, signing_input: bytes, signature: b
 
 def _dumps(value: Mapping[str, Any]) -> bytes:
     """A JOSE header or a claim set as compact UTF-8 JSON (RFC 7515 §2; RFC 7519 §7.1)."""
-    return ijson.dumps(value if isinstance(value, dict) else dict(value))
+    return ijson.dumps(value)
 
 
 def sign(alg: Alg, key: rsa.RSAPrivateKey, header: Mapping[str, Any],
