@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from credo.model import AuditEvent, AuditQuery, AuditRecord, AuditTarget
 from credo.store.audit import BatchInsert, chunks, values
 from credo.store.sql import SqlStore
+from credo.store.tables import audit_events
 
 from .samples import T0, guid
 
@@ -71,14 +74,21 @@ async def test_filters_combine(store: SqlStore) -> None:
     assert [e.category for e in events(audits)] == ["UserManagement"]
 
 
-async def test_pages_follow_each_other_without_gap_or_repeat(store: SqlStore) -> None:
-    same_instant = [sign_in(5) for _ in range(4)]  # ties broken by id
-    written = [sign_in(m) for m in range(5)] + same_instant + [sign_in(6)]
+@pytest.mark.parametrize("base", [T0, T0.replace(microsecond=0)], ids=["fraction", "second"])
+async def test_pages_follow_each_other_without_gap_or_repeat(store: SqlStore,
+                                                            base: datetime) -> None:
+    """Also at a whole second, whose text must compare equal to the bound key's."""
+
+    def at(minutes: int) -> AuditEvent:
+        return replace(sign_in(minutes), time=base + timedelta(minutes=minutes))
+
+    same_instant = [at(5) for _ in range(4)]  # ties broken by id
+    written = [at(m) for m in range(5)] + same_instant + [at(6)]
     await store.record(written[:6])
     await store.record(written[6:])
     seen: list[AuditRecord] = []
     after = None
-    while True:
+    for _ in range(len(written)):  # bounded: a key that compares wrongly can page forever
         found = await store.events(AuditQuery(TENANT, "signIn", after=after, limit=3))
         seen += found
         if len(found) < 3:
@@ -133,7 +143,7 @@ def test_positional_rows_carry_what_the_named_rows_carry() -> None:
     for event in (sign_in(0), with_targets):
         [row] = insert.rows([event])
         expected = values(event)
-        expected["time"] = event.time.replace(tzinfo=None)  # SQLite's naive UTC
+        expected["time"] = event.time.replace(tzinfo=None).isoformat(" ", "microseconds")
         assert dict(zip(insert._order or (), row, strict=True)) == expected
     [row] = insert.rows([with_targets])
     order = insert._order or ()
@@ -141,3 +151,25 @@ def test_positional_rows_carry_what_the_named_rows_carry() -> None:
     assert json.loads(row[order.index("targets")]) == [["Application", app_id, "Mail API"],
                                                        ["ServicePrincipal", "", ""]]
     assert row[order.index("stream")] == "directoryAudit"
+
+
+def test_sqlite_time_text_is_what_sa_insert_writes() -> None:
+    """The batch's ``time`` text equals what ``sa.insert`` stores, for UTC times with and
+    without microseconds and for another offset; a naive time is refused as the column type
+    refuses it. (A whole second was once written without ``.000000``, and a page key at
+    that second then matched its own rows as older: paging repeated them.)"""
+    engine = sa.create_engine("sqlite://")
+    audit_events.create(engine)
+    insert = BatchInsert(engine.dialect)
+    moments = [T0, T0.replace(microsecond=0), T0.astimezone(timezone(timedelta(hours=2)))]
+    with engine.begin() as conn:
+        for moment in moments:
+            event = replace(sign_in(0), time=moment)
+            conn.execute(sa.insert(audit_events), values(event))
+            for sql, parameters in insert.statements([event]):
+                conn.exec_driver_sql(sql, parameters)
+        texts = conn.exec_driver_sql("SELECT time FROM audit_events ORDER BY id").scalars()
+        assert list(texts) == [m.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+                               for m in moments for _ in "ab"]
+    with pytest.raises(ValueError, match="naive datetime"):
+        insert.rows([replace(sign_in(0), time=T0.replace(tzinfo=None))])

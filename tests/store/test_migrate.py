@@ -29,7 +29,7 @@ from .conftest import BACKENDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SEALER = Sealer(b"\x00" * 32)
-HEAD = "0008"
+HEAD = "0009"
 """The newest migration; bump it with each new revision."""
 
 
@@ -178,3 +178,25 @@ async def test_audit_logs_migration_sorts_existing_events_into_their_log(empty_u
         "authorize", "signin.password", "token.client_credentials"]
     assert sorted(r.event.kind for r in audits) == ["consent.admin.granted", "management.post"]
     assert all(r.event.targets == () for r in sign_ins + audits)
+
+
+def test_whole_second_audit_times_gain_their_fraction(tmp_path: Path) -> None:
+    """0009 (SQLite): a time the batched insert wrote without ``.000000`` gets it; others
+    are untouched."""
+    url = f"sqlite:///{tmp_path / 'times.db'}"
+    migrate.upgrade(url, "0008")
+    columns = ("time", "tenant_id", "kind", "outcome", "client_id", "code", "detail",
+               "correlation_id")
+    written = ["2025-01-01 10:00:00", "2025-01-01 10:00:00.250000"]
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for text in written:
+            conn.execute(sa.text(
+                f"INSERT INTO audit_events ({', '.join(columns)}) VALUES "
+                "(:time, 't', 'token.client_credentials', 'success', '', 0, '', '')"),
+                {"time": text})
+    migrate.upgrade(url)
+    with engine.connect() as conn:
+        found = conn.execute(sa.text("SELECT time FROM audit_events ORDER BY id")).scalars()
+        assert list(found) == ["2025-01-01 10:00:00.000000", "2025-01-01 10:00:00.250000"]
+    engine.dispose()
