@@ -35,6 +35,9 @@ What it does, in order (every target on 127.0.0.1, every run bounded in time and
                        cache) in 2 uvicorn processes over HTTPS like Credo
                        (``bench/lean_peer.py``; its own venv in $BENCH_TMP/py-lean-venv),
                        node2's bodies
+     py-lean-redis     the same sketch with its jti store in Redis (REPLAY=redis on
+                       BENCH_REDIS_URL, shared by both processes, as credo-strict's is):
+                       the bound for strict
    Credo serves HTTPS (TLS 1.3 from uvicorn; ``PLAIN_HTTP=1`` for plain HTTP); node2 is plain
    HTTP, as the shared harness runs it. Throttling, metrics, the access log and the sign-in
    log are on with their defaults.
@@ -49,7 +52,8 @@ What it does, in order (every target on 127.0.0.1, every run bounded in time and
 Environment knobs:
   SECONDS_RUN=15 WARMUP=5 CONCS="16 64" REPEATS=2
   SKIP_NODE=1 SKIP_100K=1 SKIP_STRICT=1 SKIP_CRYPTO=1 SKIP_LEAN=1
-  PEERS="credo-entra credo-entra-100k credo-entra-10kt credo-secret credo-strict node2 py-lean"
+  PEERS="credo-entra credo-entra-100k credo-entra-10kt credo-secret credo-strict node2 py-lean
+         py-lean-redis"
   SKIP_PROFILE=1 PLAIN_HTTP=1
   APPS_SMALL=10 APPS_BIG=100000 TENANTS_BIG=10000 WORKERS=2
   BENCH_TMP=/tmp/credo-bench  BENCH_PORT=8471  NODE_PORT=8400
@@ -109,8 +113,11 @@ NOISE = 0.10
 
 DISTURBED = 0.25  # "other" cores above this: other work shared the machine during the run
 ALL_PEERS = ("credo-entra", "credo-entra-100k", "credo-entra-10kt", "credo-secret",
-             "credo-strict", "node2", "py-lean")
-LEAN_PACKAGES = ("uvicorn", "uvloop", "httptools", "orjson", "cryptography")
+             "credo-strict", "node2", "py-lean", "py-lean-redis")
+LEAN_PEERS = ("py-lean", "py-lean-redis")
+SKETCH_BODIES = ("node2", *LEAN_PEERS)  # node2's body file serves the sketch too
+REDIS_PEERS = ("credo-strict", "py-lean-redis")
+LEAN_PACKAGES = ("uvicorn", "uvloop", "httptools", "orjson", "cryptography", "redis", "hiredis")
 BIG_SETUPS = {"credo-entra-100k": "big", "credo-entra-10kt": "tenants"}
 
 
@@ -672,12 +679,15 @@ def _listening(p: subprocess.Popen[bytes], port: int, log: Path, offset: int,
     raise RuntimeError(f"{failure} (log: {log}):\n" + _log_since(log, offset)[-2000:])
 
 
-def start_lean(cfg: Config, python: Path, setup: dict[str, Any], keys: Path, log: Path
-               ) -> subprocess.Popen[bytes]:
+def start_lean(cfg: Config, python: Path, setup: dict[str, Any], keys: Path, log: Path,
+               redis_url: str | None = None) -> subprocess.Popen[bytes]:
     """The lean sketch in ``cfg.workers`` processes on ``cfg.node_port``, over HTTPS with
-    the bench data dir's certificate unless ``PLAIN_HTTP``; once every process listens."""
+    the bench data dir's certificate unless ``PLAIN_HTTP``, its jti store in ``redis_url``
+    when given (else per process); once every process listens."""
     tls = Path(setup["dataDir"]) / "tls"
     env = dict(os.environ, KEYS_DIR=str(keys), ISSUER=f"http://127.0.0.1:{cfg.node_port}")
+    if redis_url:
+        env.update(REPLAY="redis", REDIS_URL=redis_url)
     cmd = [str(python), str(BENCH / "lean_peer.py"), "--sketch", str(SHARED / "peers" / "py-lean"),
            "--port", str(cfg.node_port), "--workers", str(cfg.workers),
            *(["--cert", str(tls / "server.pem"), "--key", str(tls / "server.key.pem")]
@@ -689,7 +699,7 @@ def start_lean(cfg: Config, python: Path, setup: dict[str, Any], keys: Path, log
 
 
 def peer_port(cfg: Config, peer: str) -> int:
-    return cfg.node_port if peer in ("node2", "py-lean") else cfg.port
+    return cfg.node_port if peer in SKETCH_BODIES else cfg.port
 
 
 def listening_pid(port: int) -> list[int]:
@@ -857,6 +867,13 @@ def summarize(cfg: Config, rows: list[dict[str, Any]], crypto: dict[str, Any],
                  f"{fmt(lean_ms, '.3f')} ms (= {fx(lean_ms / crypto_ms if crypto_ms else None)}"
                  f" crypto); beyond RSA {fmt(beyond[0], '.3f')} ms against "
                  f"{fmt(beyond[1], '.3f')} ms; {fx(ratio('py-lean', 'node2'))} node2 | n/a |")
+    lean_redis_ms = peer_mean(agg, "py-lean-redis", "cpu_ms_per_token")
+    if lean_redis_ms is not None:
+        t.append(f"| (bound, no target) the same sketch with its jti store in Redis, shared as "
+                 f"strict's is (Redis server CPU included): CPU per token against strict's; "
+                 f"tokens/s against node2 | {fmt(lean_redis_ms, '.3f')} ms against "
+                 f"{fmt(strict_ms, '.3f')} ms; {fx(ratio('py-lean-redis', 'node2'))} node2 "
+                 f"(strict {fx(strict_x)}) | n/a |")
     for p in ("credo-entra", "credo-strict", "credo-secret"):
         v = p9950.get(p)
         t.append(f"| {p}: p99 ≤ {TARGET_P99_P50}x p50 at 16 conns (node2: "
@@ -889,7 +906,8 @@ def summarize(cfg: Config, rows: list[dict[str, Any]], crypto: dict[str, Any],
     eff = [f"- credo-entra: {per_core_eff(entra_ms)}",
            f"- credo-strict: {per_core_eff(strict_ms)} (Redis server CPU included)",
            f"- node2: {per_core_eff(node_ms)}",
-           f"- py-lean: {per_core_eff(lean_ms)}"]
+           f"- py-lean: {per_core_eff(lean_ms)}",
+           f"- py-lean-redis: {per_core_eff(lean_redis_ms)} (Redis server CPU included)"]
     both = " / ".join(f"{crypto[k]['sign_per_s']:.0f}" for k in ("openssl_start", "openssl_end")
                       if k in crypto)
     cr = [f"- openssl speed rsa2048 (1 core, best of start / end = {both} sign/s): "
@@ -921,6 +939,7 @@ def summarize(cfg: Config, rows: list[dict[str, Any]], crypto: dict[str, Any],
                        "entra_cpu_ms_per_token": entra_ms, "strict_cpu_ms_per_token": strict_ms,
                        "node2_cpu_ms_per_token": node_ms, "crypto_ms_per_token": crypto_ms,
                        "lean_cpu_ms_per_token": lean_ms,
+                       "lean_redis_cpu_ms_per_token": lean_redis_ms,
                        "per_core_entra_over_node2": entra_core_x,
                        "per_core_strict_over_node2": strict_core_x,
                        "per_core_100k_over_10": big_cpu_x, "noise_bound": noise,
@@ -966,7 +985,8 @@ def main() -> int:
 
     wanted = (os.environ.get("PEERS") or " ".join(ALL_PEERS)).split()
     for flag, peer in (("SKIP_NODE", "node2"), ("SKIP_100K", "credo-entra-100k"),
-                       ("SKIP_STRICT", "credo-strict"), ("SKIP_LEAN", "py-lean")):
+                       ("SKIP_STRICT", "credo-strict"), ("SKIP_LEAN", "py-lean"),
+                       ("SKIP_LEAN", "py-lean-redis")):
         if env_flag(flag) and peer in wanted:
             wanted.remove(peer)
             skipped[peer] = f"{flag}=1"
@@ -988,11 +1008,12 @@ def main() -> int:
                 "NODE_PORT")
             return 2
     redis_url, redis_proc, why = (None, None, "")
-    if "credo-strict" in wanted:
+    if any(p in wanted for p in REDIS_PEERS):
         redis_url, redis_proc, why = ensure_redis(cfg)
-        if redis_url is None:
-            wanted.remove("credo-strict")
-            skipped["credo-strict"] = why
+        for peer in REDIS_PEERS if redis_url is None else ():
+            if peer in wanted:
+                wanted.remove(peer)
+                skipped[peer] = why
     node_dir = None
     if "node2" in wanted:
         node_dir, why = ensure_node_peer(cfg)
@@ -1000,15 +1021,17 @@ def main() -> int:
             wanted.remove("node2")
             skipped["node2"] = why
     lean_python = None
-    if "py-lean" in wanted:
+    if any(p in wanted for p in LEAN_PEERS):
         lean_python, why = ensure_lean_peer(cfg)
-        if lean_python is None:
-            wanted.remove("py-lean")
-            skipped["py-lean"] = why
+        for peer in LEAN_PEERS if lean_python is None else ():
+            if peer in wanted:
+                wanted.remove(peer)
+                skipped[peer] = why
     for peer, reason in skipped.items():
         say(f"SKIPPED {peer}: {reason}")
     if redis_url:
-        say(f"strict runs: CREDO_REDIS_URL={redis_url} (one replay store for both workers)")
+        say(f"strict runs: CREDO_REDIS_URL={redis_url} (one replay store for both workers; "
+            "py-lean-redis's jti store too)")
     try:
         return run_sitting(cfg, wanted, jsonl, redis_url, redis_proc, node_dir, lean_python,
                            skipped, failures, t_start)
@@ -1071,8 +1094,8 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
     # body specs: one file per peer; credo-entra and credo-entra-100k share theirs
     specs: dict[str, BodySpec] = {}
     for peer in wanted:
-        if peer in ("node2", "py-lean"):  # one file: the lean sketch takes node2's bodies
-            specs[peer] = next((specs[p] for p in specs if p in ("node2", "py-lean")), None) \
+        if peer in SKETCH_BODIES:  # one file: the lean sketch takes node2's bodies
+            specs[peer] = next((specs[p] for p in specs if p in SKETCH_BODIES), None) \
                 or BodySpec("shared", "bench-client", f"http://127.0.0.1:{cfg.node_port}/token",
                             ["scope=api:read", "resource=https://api.bench.local"], 7200,
                             cfg.tmp / "bodies-node2.txt")
@@ -1106,9 +1129,10 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
         if peer == "node2":
             assert node_dir is not None
             return start_node(cfg, node_dir, keys, logs / "node2.log")
-        if peer == "py-lean":
+        if peer in LEAN_PEERS:
             assert lean_python is not None
-            return start_lean(cfg, lean_python, setups["small"], keys, logs / "py-lean.log")
+            return start_lean(cfg, lean_python, setups["small"], keys, logs / f"{peer}.log",
+                              redis_url if peer in REDIS_PEERS else None)
         return start_credo(cfg, setups[BIG_SETUPS.get(peer, "small")],
                            redis_url if peer == "credo-strict" else None, logs / f"{peer}.log")
 
@@ -1130,8 +1154,11 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
                 try:
                     proc = launch(peer)
                     pids = [proc.pid]
-                    if peer in ("node2", "py-lean"):
-                        scheme = "https" if peer == "py-lean" and cfg.tls else "http"
+                    if peer in REDIS_PEERS and redis_url:  # Redis's CPU is the server's too
+                        rport = urlparse(redis_url).port or 6379
+                        pids += listening_pid(rport) if redis_proc is None else [redis_proc.pid]
+                    if peer in SKETCH_BODIES:
+                        scheme = "https" if peer in LEAN_PEERS and cfg.tls else "http"
                         url = f"{scheme}://127.0.0.1:{cfg.node_port}/token"
                         if peer not in checked:
                             fails = check_node(peer, keys, url, spec.path,
@@ -1139,12 +1166,7 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
                     else:
                         s = setups[BIG_SETUPS.get(peer, "small")]
                         t = s["tenants"]["strict" if peer == "credo-strict" else "entra"]
-                        use_redis = redis_url if peer == "credo-strict" else None
                         url = f"{credo_base(cfg)}{t['tokenPath']}"
-                        if use_redis:
-                            rport = urlparse(use_redis).port or 6379
-                            pids += (listening_pid(rport) if redis_proc is None
-                                     else [redis_proc.pid])
                         if peer not in checked:
                             fails = check_credo(peer, t, credo_base(cfg), spec.path,
                                                 strict=peer == "credo-strict")

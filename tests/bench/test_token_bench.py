@@ -117,11 +117,25 @@ def test_summary_prints_the_lean_bound_beyond_rsa() -> None:
     assert "- py-lean: 2500 tokens/s per server core = 75% of the RSA ceiling" in md
 
 
+def test_summary_prints_the_strict_bound_with_a_shared_redis() -> None:
+    rows = [row("credo-strict", 2700.0, 1.8), row("node2", 2400.0, 1.8),
+            row("py-lean-redis", 3600.0, 1.8)]
+    md, data = token_bench.summarize(token_bench.Config(concs=[16]), rows,
+                                     {"tokens_per_core": 1000 / 0.3}, [], {}, {})
+    [bound] = [line for line in md.splitlines() if line.startswith("| (bound")]
+    # CPU per token: strict 1.8 / 2700 = 0.667 ms, the sketch 1.8 / 3600 = 0.500 ms
+    assert "Redis" in bound
+    assert bound.endswith("| 0.500 ms against 0.667 ms; 1.50x node2 (strict 1.12x) | n/a |")
+    assert data["ratios"]["lean_redis_cpu_ms_per_token"] == pytest.approx(0.5)
+    assert "- py-lean-redis: 2000 tokens/s per server core = 60% of the RSA ceiling" in md
+
+
 def test_no_bound_line_without_the_lean_sketch() -> None:
     md, data = token_bench.summarize(token_bench.Config(concs=[16]),
                                      [row("credo-entra", 3000.0, 1.8)], {}, [], {}, {})
     assert "(bound" not in md
     assert data["ratios"]["lean_cpu_ms_per_token"] is None
+    assert data["ratios"]["lean_redis_cpu_ms_per_token"] is None
 
 
 def test_http_cycle_counts_writes_per_response() -> None:
