@@ -125,6 +125,31 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def thread_ticks(pids: list[int]) -> dict[tuple[int, int], int]:
+    """CPU clock ticks (user + system) of every thread of ``pids``, from ``/proc``."""
+    found = {}
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                fields = (task / "stat").read_text().rpartition(") ")[2].split()
+            except OSError:
+                continue  # the thread ended
+            found[(pid, int(task.name))] = int(fields[11]) + int(fields[12])
+    return found
+
+
+def thread_split(before: dict[tuple[int, int], int], after: dict[tuple[int, int], int],
+                 tokens: float) -> str:
+    """ms of CPU per token in the event loop's threads and in the others (aiosqlite's
+    database thread): counted by the kernel, not sampled, so a thread waiting for a core
+    counts nothing."""
+    per_tick = 1000 / os.sysconf("SC_CLK_TCK") / tokens
+    loop = sum(t - before.get(k, 0) for k, t in after.items() if k[0] == k[1]) * per_tick
+    other = sum(t - before.get(k, 0) for k, t in after.items() if k[0] != k[1]) * per_tick
+    return (f"threads (kernel's count): {loop:.3f} ms per token in the event loops' threads, "
+            f"{other:.3f} ms in the other threads (aiosqlite's database thread)")
+
+
 def category(frames: list[str]) -> str:
     for name, leaf_only, keys in CATEGORIES:
         for frame in frames[-1:] if leaf_only else frames:
@@ -237,8 +262,10 @@ def main() -> int:
                                    "--output", str(o), "--pid", str(w)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                  for w, o in zip(workers, outs, strict=True)]
+        before, started = thread_ticks(workers), time.monotonic()
         for s in spies:
             s.wait(timeout=a.seconds + 60)
+        after, ended = thread_ticks(workers), time.monotonic()
         stdout, stderr = load.communicate(timeout=a.seconds + 200)
         print(stderr.strip().splitlines()[-1] if stderr.strip() else "(no load output)")
     finally:
@@ -250,6 +277,7 @@ def main() -> int:
         ms = 1000 * summary["cpu_cores"]["server"] / summary["ok_per_s"]
         print(f"server CPU per token during the run: {ms:.3f} ms "
               f"({summary['ok_per_s']:.0f} tokens/s)")
+        print(thread_split(before, after, summary["ok_per_s"] * (ended - started)))
     return report([o for o in outs if o.exists()], ms, a.top)
 
 

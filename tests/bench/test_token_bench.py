@@ -9,6 +9,7 @@ listens on its own socket, speaks HTTPS, and stops with its parent.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import ssl
 import subprocess
@@ -29,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench"))
 
 import lean_peer  # noqa: E402
+import profile_live  # noqa: E402
 import token_bench  # noqa: E402
 from http_cycle import Direct, HttpToolsProtocol, LimitedHttpProtocol, per_request  # noqa: E402
 
@@ -144,3 +146,20 @@ def test_http_cycle_counts_writes_per_response() -> None:
     writes = {protocol.__name__: uvloop.run(per_request(protocol, 50))[1]
               for protocol in (HttpToolsProtocol, LimitedHttpProtocol, Direct)}
     assert writes == {"HttpToolsProtocol": 110, "LimitedHttpProtocol": 55, "Direct": 55}
+
+
+def test_thread_split_counts_the_kernels_ticks_per_token() -> None:
+    """Event loops are the threads whose id is their process's; a thread that started
+    during the window counts from zero."""
+    hz = os.sysconf("SC_CLK_TCK")
+    before = {(10, 10): 0, (10, 11): 5, (20, 20): 100}
+    after = {(10, 10): hz, (10, 11): 5 + hz // 2, (20, 20): 100 + hz, (20, 21): hz // 2}
+    line = profile_live.thread_split(before, after, tokens=1000)
+    assert line == ("threads (kernel's count): 2.000 ms per token in the event loops' threads, "
+                    "1.000 ms in the other threads (aiosqlite's database thread)")
+
+
+def test_thread_ticks_reads_this_process() -> None:
+    ticks = profile_live.thread_ticks([os.getpid()])
+    assert (os.getpid(), os.getpid()) in ticks
+    assert all(t >= 0 for t in ticks.values())
