@@ -139,15 +139,20 @@ def thread_ticks(pids: list[int]) -> dict[tuple[int, int], int]:
 
 
 def thread_split(before: dict[tuple[int, int], int], after: dict[tuple[int, int], int],
-                 tokens: float) -> str:
-    """ms of CPU per token in the event loop's threads and in the others (aiosqlite's
-    database thread): counted by the kernel, not sampled, so a thread waiting for a core
-    counts nothing."""
+                 tokens: float) -> tuple[float, float]:
+    """ms of CPU per token in the event loops' threads and in the others (aiosqlite's
+    database thread), counted by the kernel: py-spy samples a thread that is runnable but
+    waiting for a core as busy, and put 0.044 ms per token in the database thread where the
+    kernel counted 0.013 ms (2026-12-07)."""
     per_tick = 1000 / os.sysconf("SC_CLK_TCK") / tokens
     loop = sum(t - before.get(k, 0) for k, t in after.items() if k[0] == k[1]) * per_tick
     other = sum(t - before.get(k, 0) for k, t in after.items() if k[0] != k[1]) * per_tick
-    return (f"threads (kernel's count): {loop:.3f} ms per token in the event loops' threads, "
-            f"{other:.3f} ms in the other threads (aiosqlite's database thread)")
+    return loop, other
+
+
+def in_thread(frames: list[str]) -> bool:
+    """A sample of a thread other than the event loop's (it starts in ``threading``)."""
+    return frames[0].startswith("Thread._bootstrap (threading.py")
 
 
 def category(frames: list[str]) -> str:
@@ -158,19 +163,43 @@ def category(frames: list[str]) -> str:
     return "other Python / C"
 
 
-def fold(paths: list[Path]) -> tuple[int, collections.Counter[str], collections.Counter[str],
-                                     collections.Counter[str]]:
-    total = 0
-    cats: collections.Counter[str] = collections.Counter()
-    incl: collections.Counter[str] = collections.Counter()
-    leaf: collections.Counter[str] = collections.Counter()
+Tally = dict[str, float]
+
+
+def most(tally: Tally, n: int | None = None) -> list[tuple[str, float]]:
+    return sorted(tally.items(), key=lambda kv: -kv[1])[:n]
+
+
+def stacks(paths: list[Path]) -> list[tuple[list[str], int]]:
+    found = []
     for path in paths:
         for line in path.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
-            if not count.isdigit():
-                continue
-            n = int(count)
-            frames = stack.split(";")
+            if count.isdigit():
+                found.append((stack.split(";"), int(count)))
+    return found
+
+
+def weights(sampled: list[tuple[list[str], int]], threads: tuple[float, float] | None
+            ) -> tuple[float, float]:
+    """What one sample of the event loops and one of another thread weigh: 1 each, or, with
+    the kernel's ms per token of each kind, that ms spread over the kind's samples."""
+    other = sum(n for frames, n in sampled if in_thread(frames))
+    loop = sum(n for _, n in sampled) - other
+    if threads is None or not loop or not other:
+        return 1.0, 1.0
+    return threads[0] / loop, threads[1] / other
+
+
+def fold(sampled: list[tuple[list[str], int]], weight: tuple[float, float] = (1.0, 1.0)
+         ) -> tuple[float, Tally, Tally, Tally]:
+    total = 0.0
+    cats: Tally = collections.defaultdict(float)
+    incl: Tally = collections.defaultdict(float)
+    leaf: Tally = collections.defaultdict(float)
+    for frames, count in sampled:
+        n = count * weight[in_thread(frames)]
+        if n:
             total += n
             cats[category(frames)] += n
             leaf[_no_line(frames[-1])] += n
@@ -272,40 +301,41 @@ def main() -> int:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
     summary = json.loads(stdout.strip().splitlines()[-1]) if stdout.strip() else {}
-    ms = None
+    ms, threads = None, None
     if summary.get("cpu_cores") and summary.get("ok_per_s"):
         ms = 1000 * summary["cpu_cores"]["server"] / summary["ok_per_s"]
         print(f"server CPU per token during the run: {ms:.3f} ms "
               f"({summary['ok_per_s']:.0f} tokens/s)")
-        print(thread_split(before, after, summary["ok_per_s"] * (ended - started)))
-    return report([o for o in outs if o.exists()], ms, a.top)
+        threads = thread_split(before, after, summary["ok_per_s"] * (ended - started))
+        print(f"threads (the kernel's count): {threads[0]:.3f} ms per token in the event "
+              f"loops' threads, {threads[1]:.3f} ms in the others (aiosqlite's database "
+              "thread); the samples of each kind are weighted to these")
+    return report([o for o in outs if o.exists()], ms, a.top, threads)
 
 
-def report(paths: list[Path], ms: float | None, top: int) -> int:
-    total, cats, incl, leaf = fold(paths)
+def report(paths: list[Path], ms: float | None, top: int,
+           threads: tuple[float, float] | None = None) -> int:
+    sampled = stacks(paths)
+    total, cats, incl, leaf = fold(sampled, weights(sampled, threads))
     if not total:
         print("py-spy recorded nothing (is ptrace allowed?)")
         return 1
 
-    def unit(c: int) -> str:
+    def unit(c: float) -> str:
         return f"{c / total:6.1%}" + (f"  {ms * c / total:6.3f} ms" if ms else "")
-    print(f"\n{total} samples from {len(paths)} workers; share of samples"
-          + (" and ms per token" if ms else ""))
-    groups: collections.Counter[str] = collections.Counter()
+    print(f"\n{sum(n for _, n in sampled)} samples from {len(paths)} workers; share of "
+          + ("CPU" if threads else "samples") + (" and ms per token" if ms else ""))
+    groups: Tally = collections.defaultdict(float)
     for name, c in cats.items():
         groups[group(name)] += c
-    print("\n--- split: RSA, HTTP and TLS, Credo's own Python ---")
-    for name, c in groups.most_common():
-        print(f"{unit(c)}  {name}")
-    print("\n--- by category (first match in priority order; see CATEGORIES) ---")
-    for name, c in cats.most_common():
-        print(f"{unit(c)}  {name}")
-    print("\n--- Credo functions, inclusive ---")
-    for name, c in incl.most_common(top):
-        print(f"{unit(c)}  {name}")
-    print("\n--- leaf functions (self) ---")
-    for name, c in leaf.most_common(top):
-        print(f"{unit(c)}  {name}")
+    for title, tally, n in (("split: RSA, HTTP and TLS, Credo's own Python", groups, None),
+                            ("by category (first match in priority order; see CATEGORIES)",
+                             cats, None),
+                            ("Credo functions, inclusive", incl, top),
+                            ("leaf functions (self)", leaf, top)):
+        print(f"\n--- {title} ---")
+        for name, c in most(tally, n):
+            print(f"{unit(c)}  {name}")
     return 0
 
 

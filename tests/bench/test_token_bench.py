@@ -154,12 +154,27 @@ def test_thread_split_counts_the_kernels_ticks_per_token() -> None:
     hz = os.sysconf("SC_CLK_TCK")
     before = {(10, 10): 0, (10, 11): 5, (20, 20): 100}
     after = {(10, 10): hz, (10, 11): 5 + hz // 2, (20, 20): 100 + hz, (20, 21): hz // 2}
-    line = profile_live.thread_split(before, after, tokens=1000)
-    assert line == ("threads (kernel's count): 2.000 ms per token in the event loops' threads, "
-                    "1.000 ms in the other threads (aiosqlite's database thread)")
+    loop, other = profile_live.thread_split(before, after, tokens=1000)
+    assert (loop, other) == (pytest.approx(2.0), pytest.approx(1.0))
 
 
 def test_thread_ticks_reads_this_process() -> None:
     ticks = profile_live.thread_ticks([os.getpid()])
     assert (os.getpid(), os.getpid()) in ticks
     assert all(t >= 0 for t in ticks.values())
+
+
+def test_samples_of_each_thread_kind_weigh_the_kernels_count() -> None:
+    """90 event-loop samples share 0.5 ms, 10 database-thread samples 0.05 ms: the thread's
+    category gets 0.05 ms, not the tenth of the total its samples would say."""
+    loop = ["<module> (<string>:1)", "Runner.run (asyncio/runners.py:118)",
+            "Signer.sign (credo/jose.py:170)"]
+    thread = ["Thread._bootstrap (threading.py:1002)",
+              "_connection_worker_thread (aiosqlite/core.py:63)"]
+    sampled = [(loop, 90), (thread, 10)]
+    total, cats, _, _ = profile_live.fold(sampled, profile_live.weights(sampled, (0.5, 0.05)))
+    assert total == pytest.approx(0.55)
+    assert cats["SQL (SQLAlchemy; aiosqlite's thread: audit inserts, polls)"] == \
+        pytest.approx(0.05)
+    assert cats["RSA sign (access token)"] == pytest.approx(0.5)
+    assert profile_live.weights(sampled, None) == (1.0, 1.0)
