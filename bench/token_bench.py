@@ -984,12 +984,18 @@ def main() -> int:
     failures: list[str] = []
 
     wanted = (os.environ.get("PEERS") or " ".join(ALL_PEERS)).split()
-    for flag, peer in (("SKIP_NODE", "node2"), ("SKIP_100K", "credo-entra-100k"),
-                       ("SKIP_STRICT", "credo-strict"), ("SKIP_LEAN", "py-lean"),
-                       ("SKIP_LEAN", "py-lean-redis")):
-        if env_flag(flag) and peer in wanted:
-            wanted.remove(peer)
-            skipped[peer] = f"{flag}=1"
+
+    def drop(peers: tuple[str, ...], why: str) -> None:
+        """Skip ``peers`` (those wanted) for ``why``."""
+        for peer in peers:
+            if peer in wanted:
+                wanted.remove(peer)
+                skipped[peer] = why
+
+    for flag, peers in (("SKIP_NODE", ("node2",)), ("SKIP_100K", ("credo-entra-100k",)),
+                        ("SKIP_STRICT", ("credo-strict",)), ("SKIP_LEAN", LEAN_PEERS)):
+        if env_flag(flag):
+            drop(peers, f"{flag}=1")
     banner(f"Credo token bench: peers {wanted}, conns {cfg.concs}, {cfg.repeats} repeat(s) of "
            f"{cfg.warmup}+{cfg.seconds}s; results in {cfg.results}")
 
@@ -1010,23 +1016,18 @@ def main() -> int:
     redis_url, redis_proc, why = (None, None, "")
     if any(p in wanted for p in REDIS_PEERS):
         redis_url, redis_proc, why = ensure_redis(cfg)
-        for peer in REDIS_PEERS if redis_url is None else ():
-            if peer in wanted:
-                wanted.remove(peer)
-                skipped[peer] = why
+        if redis_url is None:
+            drop(REDIS_PEERS, why)
     node_dir = None
     if "node2" in wanted:
         node_dir, why = ensure_node_peer(cfg)
         if node_dir is None:
-            wanted.remove("node2")
-            skipped["node2"] = why
+            drop(("node2",), why)
     lean_python = None
     if any(p in wanted for p in LEAN_PEERS):
         lean_python, why = ensure_lean_peer(cfg)
-        for peer in LEAN_PEERS if lean_python is None else ():
-            if peer in wanted:
-                wanted.remove(peer)
-                skipped[peer] = why
+        if lean_python is None:
+            drop(LEAN_PEERS, why)
     for peer, reason in skipped.items():
         say(f"SKIPPED {peer}: {reason}")
     if redis_url:
@@ -1126,15 +1127,16 @@ def run_sitting(cfg: Config, wanted: list[str], jsonl: Path, redis_url: str | No
 
     def launch(peer: str) -> subprocess.Popen[bytes]:
         """Start ``peer``'s server; return once it serves."""
+        redis = redis_url if peer in REDIS_PEERS else None
         if peer == "node2":
             assert node_dir is not None
             return start_node(cfg, node_dir, keys, logs / "node2.log")
         if peer in LEAN_PEERS:
             assert lean_python is not None
             return start_lean(cfg, lean_python, setups["small"], keys, logs / f"{peer}.log",
-                              redis_url if peer in REDIS_PEERS else None)
-        return start_credo(cfg, setups[BIG_SETUPS.get(peer, "small")],
-                           redis_url if peer == "credo-strict" else None, logs / f"{peer}.log")
+                              redis)
+        return start_credo(cfg, setups[BIG_SETUPS.get(peer, "small")], redis,
+                           logs / f"{peer}.log")
 
     for rep in range(1, cfg.repeats + 1):
         for conns in cfg.concs:
