@@ -127,14 +127,14 @@ async def test_no_reply_in_time_closes_the_connection(server: tuple[Scripted, in
 
 @pytest.fixture
 async def slow() -> AsyncIterator[int]:
-    """A server answering ``+<name>`` to each command, 0.25 s late for one named SLOW…,
+    """A server answering ``+<name>`` to each command, 0.45 s late for one named SLOW…,
     never for one named MUTE…."""
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while data := await reader.read(65536):
             lines = data.split(b"\r\n")  # one-word commands: each name follows its $n
             names = [lines[i + 1] for i, line in enumerate(lines) if line[:1] == b"$"]
             if any(n.startswith(b"SLOW") for n in names):
-                await asyncio.sleep(0.25)
+                await asyncio.sleep(0.45)
             writer.write(b"".join(b"+%s\r\n" % n for n in names if not n.startswith(b"MUTE")))
         writer.close()
 
@@ -148,12 +148,12 @@ async def slow() -> AsyncIterator[int]:
 async def test_each_command_has_the_whole_timeout_from_its_own_send(slow: int) -> None:
     """One watchdog per connection, set for the oldest command: when it fires for an
     answered command it moves on to the next one's deadline, never failing it early."""
-    pipe = Pipeline(f"redis://127.0.0.1:{slow}", timeout=0.3)
+    pipe = Pipeline(f"redis://127.0.0.1:{slow}", timeout=0.6)
     try:
-        assert await pipe.call(b"FAST") == b"FAST"  # its deadline: the watchdog's first
-        await asyncio.sleep(0.15)
-        assert await pipe.call(b"SLOW") == b"SLOW"  # answered 0.4 s after the first send
-        with pytest.raises(TimeoutError, match=r"no reply within 0\.3 s"):
+        assert await pipe.call(b"FAST") == b"FAST"  # its deadline (0.6 s): the watchdog's first
+        await asyncio.sleep(0.3)
+        assert await pipe.call(b"SLOW") == b"SLOW"  # answered 0.75 s after the first send
+        with pytest.raises(TimeoutError, match=r"no reply within 0\.6 s"):
             await pipe.call_many((b"FAST2",), (b"MUTE",))  # still enforced
         assert await pipe.call(b"AGAIN") == b"AGAIN"  # on a new connection
     finally:
