@@ -164,23 +164,25 @@ class Pipeline:
     async def call(self, *args: bytes) -> Reply:
         """Send one command, return its reply; ``RespError``, ``OSError`` or ``TimeoutError``
         when it fails (the connection is then closed, except after an error reply)."""
-        connection = self._connection
-        if connection is None or connection.lost is not None:
-            connection = await self._connect()
+        connection = self._live() or await self._connect()
         return _reply(await connection.send(encode(*args)))
 
     async def call_many(self, *commands: Sequence[bytes]) -> list[Reply]:
         """Send several commands in one write, return their replies in order; the first
         error reply is raised once every reply is in."""
-        connection = self._connection
-        if connection is None or connection.lost is not None:
-            connection = await self._connect()
+        connection = self._live() or await self._connect()
         return await _replies([connection.send(encode(*c)) for c in commands])
+
+    def _live(self) -> _Connection | None:
+        """The open connection, if there is one that has not failed."""
+        connection = self._connection
+        return connection if connection is not None and connection.lost is None else None
 
     async def _connect(self) -> _Connection:
         async with self._connecting:
-            if self._connection is not None and self._connection.lost is None:
-                return self._connection  # another caller connected meanwhile
+            live = self._live()
+            if live is not None:
+                return live  # another caller connected meanwhile
             loop = asyncio.get_running_loop()
             async with asyncio.timeout(self._timeout):
                 _, connection = await loop.create_connection(
