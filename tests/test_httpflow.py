@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import gzip
 import re
+import socket
 import sys
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -107,3 +110,102 @@ def test_require_https_accepts() -> None:
                          what="jwks_uri", allow_query=True).host == "a.test"
     assert require_https("http://127.0.0.1:8080/t", allow_insecure_http=True,
                          what="the authority").port == 8080
+
+
+# -- Limit: what one answer may cost, read from a real socket ---------------------------------
+
+class Hostile:
+    """A plain-HTTP server on 127.0.0.1 answering every request in one way: ``drip`` (the
+    head, then a byte every 0.2 s), ``gzip`` (a small compressed body), ``big`` (chunked,
+    1 MiB chunks, 64 MiB) or ``ok`` (a small JSON body). Counts the bytes it managed to send."""
+
+    BODY = b'{"ok": true}'
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.sent = 0
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}/doc"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                try:
+                    if self.mode == "drip":
+                        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n")
+                        for _ in range(1000):
+                            conn.sendall(b" ")
+                            self.sent += 1
+                            time.sleep(0.2)
+                    elif self.mode == "gzip":
+                        body = gzip.compress(self.BODY)
+                        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\n"
+                                     b"content-length: %d\r\n\r\n%s" % (len(body), body))
+                    elif self.mode == "big":
+                        conn.sendall(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                        chunk = b"%x\r\n%s\r\n" % (1 << 20, b"x" * (1 << 20))
+                        for _ in range(64):
+                            conn.sendall(chunk)
+                            self.sent += 1 << 20
+                        conn.sendall(b"0\r\n\r\n")
+                    else:
+                        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s"
+                                     % (len(self.BODY), self.BODY))
+                except OSError:
+                    pass  # the client hung up: what a limit is for
+
+    def close(self) -> None:
+        self._server.close()
+
+
+def one_get(url: str) -> Flow[bytes]:
+    return (yield from fetch(httpx.Request("GET", url))).content
+
+
+def failure_text(request: httpx.Request, exc: httpx.RequestError) -> Exception:
+    return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+LIMIT = credo.httpflow.Limit(max_bytes=4096, seconds=1.0)
+REFUSED = {"drip": "OverLimit: did not answer whole within 1 s",
+           "gzip": "OverLimit: answered an encoded body to a request for an unencoded one",
+           "big": "OverLimit: answered more than 4096 bytes"}
+
+
+@pytest.mark.parametrize("mode", sorted(REFUSED))
+async def test_an_answer_past_the_limit_is_refused_as_it_arrives(mode: str) -> None:
+    """Found by an attacker's probe: the fetcher of a dripping key set waited for ever, and a
+    200 MB (or 200 KB gzip) answer was read whole before its size was checked."""
+    server = Hostile(mode)
+    try:
+        with httpx.Client() as client, pytest.raises(RuntimeError) as sync_error:
+            run_sync(one_get(server.url), client, failure_text, LIMIT)
+        async with httpx.AsyncClient() as aclient:
+            with pytest.raises(RuntimeError) as async_error:
+                await run_async(one_get(server.url), aclient, failure_text, LIMIT)
+    finally:
+        server.close()
+    assert str(sync_error.value) == str(async_error.value) == REFUSED[mode]
+    if mode == "big":
+        assert server.sent < 64 << 20  # the client hung up long before the end
+    if mode == "drip":
+        assert server.sent < 1000
+
+
+async def test_an_answer_within_the_limit_is_read_whole() -> None:
+    server = Hostile("ok")
+    try:
+        with httpx.Client() as client:
+            assert run_sync(one_get(server.url), client, failure_text, LIMIT) == Hostile.BODY
+        async with httpx.AsyncClient() as aclient:
+            assert await run_async(one_get(server.url), aclient, failure_text,
+                                   LIMIT) == Hostile.BODY
+    finally:
+        server.close()

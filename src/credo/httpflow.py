@@ -50,6 +50,22 @@ class Join:
     timeout: float
 
 
+@dataclass(frozen=True)
+class Limit:
+    """What one answer may cost a driver: at most ``max_bytes`` of body, whole within
+    ``seconds`` of the request being sent. The body is asked for and read unencoded (a
+    compressed answer could hold a thousand times its size), and the time is checked after
+    each read, so a stalled read still ends at the client's own read timeout."""
+
+    max_bytes: int
+    seconds: float
+
+
+class OverLimit(httpx.TransportError):
+    """An answer larger, slower or otherwise encoded than the driver's ``Limit`` allows; its
+    message completes "<url> …" (``answered more than 524288 bytes``)."""
+
+
 Step: TypeAlias = httpx.Request | Sleep | Join
 Flow: TypeAlias = Generator[Step, httpx.Response | None, T]
 Failure: TypeAlias = Callable[[httpx.Request, httpx.RequestError], Exception]
@@ -67,14 +83,16 @@ def fetch(request: httpx.Request) -> Flow[httpx.Response]:
     return response
 
 
-def run_sync(flow: Flow[T], client: httpx.Client, failure: Failure) -> T:
+def run_sync(flow: Flow[T], client: httpx.Client, failure: Failure,
+             limit: Limit | None = None) -> T:
     """Drive ``flow`` with blocking I/O; the flow is closed however the run ends."""
     try:
         step = next(flow)
         while True:
             if isinstance(step, httpx.Request):
                 try:
-                    response = client.send(step)
+                    response = (client.send(step) if limit is None
+                                else _send_sync(client, step, limit))
                 except httpx.RequestError as exc:
                     step = flow.throw(failure(step, exc))
                     continue
@@ -92,7 +110,8 @@ def run_sync(flow: Flow[T], client: httpx.Client, failure: Failure) -> T:
         flow.close()
 
 
-async def run_async(flow: Flow[T], client: httpx.AsyncClient, failure: Failure) -> T:
+async def run_async(flow: Flow[T], client: httpx.AsyncClient, failure: Failure,
+                    limit: Limit | None = None) -> T:
     """Drive ``flow`` with asyncio; the flow is closed however the run ends (cancellation
     included: a ``Join`` never cancels the future it waits for)."""
     try:
@@ -100,7 +119,8 @@ async def run_async(flow: Flow[T], client: httpx.AsyncClient, failure: Failure) 
         while True:
             if isinstance(step, httpx.Request):
                 try:
-                    response = await client.send(step)
+                    response = (await client.send(step) if limit is None
+                                else await _send_async(client, step, limit))
                 except httpx.RequestError as exc:
                     step = flow.throw(failure(step, exc))
                     continue
@@ -116,6 +136,78 @@ async def run_async(flow: Flow[T], client: httpx.AsyncClient, failure: Failure) 
         return result
     finally:
         flow.close()
+
+
+def _send_sync(client: httpx.Client, request: httpx.Request, limit: Limit) -> httpx.Response:
+    request.headers["Accept-Encoding"] = "identity"
+    started = time.monotonic()
+    response = client.send(request, stream=True)
+    try:
+        _check_encoding(request, response, limit)
+        body = bytearray()
+        for chunk in _unread(response) or response.iter_raw():
+            body += chunk
+            _check_size_and_time(request, limit, len(body), started)
+        return _whole(request, response, body)
+    finally:
+        response.close()
+
+
+async def _send_async(client: httpx.AsyncClient, request: httpx.Request, limit: Limit
+                      ) -> httpx.Response:
+    request.headers["Accept-Encoding"] = "identity"
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(limit.seconds):
+            response = await client.send(request, stream=True)
+            try:
+                _check_encoding(request, response, limit)
+                body = bytearray()
+                for chunk in _unread(response):
+                    body += chunk
+                    _check_size_and_time(request, limit, len(body), started)
+                if not body:
+                    async for chunk in response.aiter_raw():
+                        body += chunk
+                        _check_size_and_time(request, limit, len(body), started)
+                return _whole(request, response, body)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        raise OverLimit(f"did not answer whole within {limit.seconds:g} s",
+                        request=request) from None
+
+
+def _unread(response: httpx.Response) -> list[bytes]:
+    """The body of an answer a transport has already read whole (``httpx.MockTransport``'s),
+    which cannot be streamed again; nothing for an answer still to be read."""
+    try:
+        return [response.content]
+    except httpx.ResponseNotRead:
+        return []
+
+
+def _check_encoding(request: httpx.Request, response: httpx.Response, limit: Limit) -> None:
+    if response.headers.get("content-encoding", "identity").lower() != "identity":
+        raise OverLimit("answered an encoded body to a request for an unencoded one",
+                        request=request)
+    size = response.headers.get("content-length", "")
+    if size.isdigit() and int(size) > limit.max_bytes:
+        raise OverLimit(f"answered more than {limit.max_bytes} bytes", request=request)
+
+
+def _check_size_and_time(request: httpx.Request, limit: Limit, size: int,
+                         started: float) -> None:
+    if size > limit.max_bytes:
+        raise OverLimit(f"answered more than {limit.max_bytes} bytes", request=request)
+    if time.monotonic() - started > limit.seconds:
+        raise OverLimit(f"did not answer whole within {limit.seconds:g} s", request=request)
+
+
+def _whole(request: httpx.Request, response: httpx.Response, body: bytearray) -> httpx.Response:
+    """The answer with its body read (the stream is closed when this returns)."""
+    return httpx.Response(response.status_code, headers=response.headers,
+                          content=bytes(body), request=request)
 
 
 def require_https(url: str, *, allow_insecure_http: bool, what: str,

@@ -52,13 +52,34 @@ class NotUnicodeText(ValueError):
         self.path = path
 
 
-def loads(text: str | bytes) -> Any:
-    """``json.loads``, refusing a string that is not Unicode text (``NotUnicodeText``).
+class DuplicateName(ValueError):
+    """An object gives a member name twice (RFC 7493 §2.3: names MUST be unique)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name.encode("utf-8", "backslashreplace").decode()[:100]
+        super().__init__(f"the member name '{self.name}' appears twice in one object")
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise DuplicateName(name)
+            seen.add(name)
+    return value
+
+
+def loads(text: str | bytes, *, unique_names: bool = False) -> Any:
+    """``json.loads``, refusing a string that is not Unicode text (``NotUnicodeText``) and,
+    with ``unique_names``, an object that names a member twice (``DuplicateName``) where
+    ``json`` keeps the last.
 
     A ``str`` without an escaped surrogate (``\\uD800``-``\\uDFFF``) cannot produce one, so
     it costs one regular-expression scan; bytes (any encoding ``json`` detects) are walked.
     """
-    value = json.loads(text)
+    value = json.loads(text, object_pairs_hook=_unique if unique_names else None)
     if isinstance(text, bytes) or _ESCAPED_SURROGATE.search(text):
         path = surrogate_path(value)
         if path is not None:

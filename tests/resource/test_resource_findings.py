@@ -164,13 +164,21 @@ def credo_id_token(nonce: str | None) -> dict[str, Any]:
                            oidc=["openid"], nonce=nonce, now=NOW, uti="uti")
 
 
+NAMES_NO_CLIENT = ("The token is an ID token (it names no client: no 'azp' or 'appid'), not "
+                   "an access token.")
 NOT_AN_APP = {
-    "entra ID token, openid only": (
-        entra_openid_id_token(),
-        "The token is neither an app-only token (idtyp 'app', or 'oid' equal to 'sub') nor "
-        "a user token (idtyp 'user', 'scp', 'oid' other than 'sub', or user claims)."),
-    "credo ID token": (
-        credo_id_token(None),
+    "entra ID token, openid only": (entra_openid_id_token(), NAMES_NO_CLIENT),
+    "entra ID token with the user's claims": (
+        {**entra_openid_id_token(), "oid": USER_OID, "name": "Mallory",
+         "preferred_username": "mallory@contoso.example", "roles": ["Mail.Admin"]},
+        NAMES_NO_CLIENT),
+    "entra v1 ID token with the user's claims": (
+        {**entra_openid_id_token(), "iss": issuer("1.0"), "ver": "1.0", "oid": USER_OID,
+         "upn": "mallory@contoso.example", "unique_name": "mallory@contoso.example",
+         "roles": ["Mail.Admin"]}, NAMES_NO_CLIENT),
+    "credo ID token": (credo_id_token(None), NAMES_NO_CLIENT),
+    "ID token naming its client as azp": (
+        {**credo_id_token(None), "azp": MAIL_API_ID},
         "The token is an ID token (no 'scp' or 'roles', and its audience is the client "
         "itself), not an access token."),
     "credo ID token with nonce": (

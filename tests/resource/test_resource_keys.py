@@ -27,6 +27,7 @@ from resource_fakes import (
 
 from credo.errors import TokenValidationError
 from credo.resource import MetadataUnavailable, TokenValidator
+from credo.resource.keys import COLD_RETRY
 
 JWKS_V2 = f"/{TENANT_ID}/discovery/v2.0/keys"
 
@@ -268,7 +269,8 @@ def test_a_failed_fetch_is_shared_with_the_waiters(keys: Any) -> None:
         time.sleep(0.1)
         raise httpx.ConnectError("refused", request=request)
 
-    validator = TokenValidator(f"{HOST}/{DOMAIN}", "api://mail", clock=Clock(),
+    clock = Clock()
+    validator = TokenValidator(f"{HOST}/{DOMAIN}", "api://mail", clock=clock,
                                sync_http_client=httpx.Client(
                                    transport=httpx.MockTransport(refuse)))
     token = sign(keys.primary, app_claims())
@@ -280,8 +282,14 @@ def test_a_failed_fetch_is_shared_with_the_waiters(keys: Any) -> None:
         f"The authority metadata at {HOST}/{DOMAIN}/v2.0/.well-known/openid-configuration "
         "could not be fetched."}
     assert calls == [f"/{DOMAIN}/v2.0/.well-known/openid-configuration"]
+    for _ in range(50):  # within COLD_RETRY: the same answer, no request
+        with pytest.raises(MetadataUnavailable) as caught:
+            validator.validate_sync(token)
+        assert caught.value.description == next(e.description for e in errors if e)
+    assert len(calls) == 1
+    clock.now += COLD_RETRY
     with pytest.raises(MetadataUnavailable):
-        validator.validate_sync(token)  # nothing in flight any more: a new attempt
+        validator.validate_sync(token)  # then a new attempt
     assert len(calls) == 2
 
 

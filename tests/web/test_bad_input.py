@@ -179,3 +179,27 @@ async def test_the_document_lists_graph_errors_not_422(client: httpx.AsyncClient
             for status in ("400", "401", "403", "404", "409", "413"):
                 assert responses[status]["content"]["application/json"]["schema"] == error
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+async def test_a_member_name_given_twice_is_a_400_naming_it(
+        client: httpx.AsyncClient, tables: Tables, operator: dict[str, str],
+        app: dict[str, Any]) -> None:
+    """Found by an attacker's probe: ``{"displayName":"a","displayName":"b"}`` was read as
+    its last value; an I-JSON body names each member once (RFC 7493 §2.3)."""
+    cases = [("POST", "/applications", b'{"displayName":"a","displayName":"b"}',
+              "displayName"),
+             ("PATCH", f"/applications/{app['id']}",
+              b'{"appRoles":[{"value":"x","value":"y"}]}', "value"),
+             ("POST", "/tenants", b'{"domain":"x.test","\\ud800":1,"\\ud800":2}', "\\ud800")]
+    for method, path, body, target in cases:
+        before = await tables.read()
+        response = await client.request(method, f"/v1.0{path}", content=body, headers={
+            **operator, "content-type": "application/json"})
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert (error["code"], error["message"]) == ("Request_BadRequest",
+                                                     "The request body is not valid.")
+        assert error["details"] == [{
+            "code": "Request_BadRequest", "target": target,
+            "message": "Must appear once: the member names of a JSON object are unique."}]
+        assert await tables.read() == before

@@ -62,6 +62,16 @@ def test_a_trickling_request_head_gets_408_while_others_are_served(server: LiveS
         assert _answer(sock).startswith(TIMEOUT_408)
 
 
+def test_one_hsts_header_on_every_kind_of_answer(server: LiveServer) -> None:
+    """The server adds it (``hsts_seconds``); the portal once added a second, fixed one."""
+    with httpx.Client(verify=server.ssl_context()) as client:
+        for path in (f"/{server.bootstrap_tenant}/discovery/v2.0/keys", "/portal/",
+                     f"/{server.bootstrap_tenant}/oauth2/v2.0/logout", "/v1.0/applications"):
+            answer = client.get(f"{server.url}{path}")
+            assert answer.headers.get_list("strict-transport-security") == [
+                "max-age=31536000"], path
+
+
 def test_a_trickling_body_gets_408(server: LiveServer) -> None:
     sock = _connect(server)
     sock.sendall(f"POST /{server.bootstrap_tenant}/oauth2/v2.0/token HTTP/1.1\r\n"

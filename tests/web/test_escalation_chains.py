@@ -95,13 +95,14 @@ async def test_no_permission_grants_itself_more(client: httpx.AsyncClient, servi
     sp = await call(client, "GET", f"/servicePrincipals(appId='{app['appId']}')", granter,
                     expect=200)
     roles = {r["value"]: r["id"] for r in tenant.management_sp["appRoles"]}
-    before = await Powers(services.directory, operator_app_id="").of_app(app["appId"])
+    powers = Powers(services.directory, services.store.flows, operator_app_id="")
+    before = await powers.of_app(app["appId"])
     for permission in (ROLE_APPS, ROLE_USERS, ROLE_DIRECTORY_ROLES, ROLE_GRANTS, ROLE_TENANTS):
         await refused(client, services, tenant.tenant_id, "POST",
                       f"/servicePrincipals/{sp['id']}/appRoleAssignments", granter,
                       {"principalId": sp["id"], "resourceId": tenant.management_sp["id"],
                        "appRoleId": roles[permission]})
-    assert await Powers(services.directory, operator_app_id="").of_app(app["appId"]) == before
+    assert await powers.of_app(app["appId"]) == before
 
 
 async def test_tenant_admin_app_cannot_hand_out_management_roles(
@@ -189,3 +190,71 @@ def test_power_model() -> None:
     assert admin.covers(writer) and not writer.covers(admin)
     assert Power(everything=True).covers(admin) and not admin.covers(Power(everything=True))
     assert not Power.of("other", (ROLE_APPS,)).covers(writer)  # type: ignore[arg-type]
+
+
+async def _grant(client: httpx.AsyncClient, t: TenantAdmin, headers: dict[str, str],
+                 client_sp: str, scope: str) -> httpx.Response:
+    return await client.post("/v1.0/oauth2PermissionGrants", headers=headers, json={
+        "clientId": client_sp, "consentType": "AllPrincipals",
+        "resourceId": t.management_sp["id"], "scope": scope})
+
+
+async def test_no_delegated_management_permission_without_the_power(
+        client: httpx.AsyncClient, services: Services, tenant: TenantAdmin) -> None:
+    """Found by an attacker's probe: AppRoleAssignment.ReadWrite.All pre-consented the
+    management API's delegated permissions to an app it controlled, so a Global
+    Administrator signing in to that app handed it their power without a consent page. A
+    management permission is granted, changed and revoked as its app role is."""
+    granter, app = await holder(client, services, tenant, ROLE_GRANTS)
+    sp = await call(client, "GET", f"/servicePrincipals(appId='{app['appId']}')", granter,
+                    expect=200)
+    powers = Powers(services.directory, services.store.flows, operator_app_id="")
+    for headers in (granter, tenant.admin):
+        for permission in (ROLE_READ, ROLE_APPS, ROLE_GRANTS, ROLE_USERS, ROLE_TENANTS,
+                           f"{ROLE_READ} {ROLE_USERS}"):
+            await refused(client, services, tenant.tenant_id, "POST",
+                          "/oauth2PermissionGrants", headers,
+                          {"clientId": sp["id"], "consentType": "AllPrincipals",
+                           "resourceId": tenant.management_sp["id"], "scope": permission})
+    assert await powers.of_app(app["appId"]) == Power.of(tenant.tenant_id, [ROLE_GRANTS])
+
+    # Not even the operator grants Tenant.ReadWrite.All; it grants what it holds.
+    response = await _grant(client, tenant, tenant.operator, sp["id"], ROLE_TENANTS)
+    assert response.status_code == 403, response.text
+    granted = await _grant(client, tenant, tenant.operator, sp["id"], ROLE_READ)
+    assert granted.status_code == 201, granted.text
+    grant_id = granted.json()["id"]
+    for headers in (granter, tenant.admin):
+        await refused(client, services, tenant.tenant_id, "PATCH",
+                      f"/oauth2PermissionGrants/{grant_id}", headers,
+                      {"scope": f"{ROLE_READ} {ROLE_APPS}"})
+        await refused(client, services, tenant.tenant_id, "PATCH",
+                      f"/oauth2PermissionGrants/{grant_id}", headers, {"scope": ""})
+        await refused(client, services, tenant.tenant_id, "DELETE",
+                      f"/oauth2PermissionGrants/{grant_id}", headers)
+    await call(client, "DELETE", f"/oauth2PermissionGrants/{grant_id}", tenant.operator,
+               expect=204)
+
+
+async def test_no_credential_on_a_pre_consented_app(client: httpx.AsyncClient,
+                                                    services: Services,
+                                                    tenant: TenantAdmin) -> None:
+    """An app pre-consented management permissions acts with them for whoever signs in to
+    it: only a caller covering them adds a secret to it or changes it."""
+    writer, _ = await holder(client, services, tenant, ROLE_APPS)
+    wiki = await call(client, "POST", "/applications", tenant.operator,
+                      {"displayName": "Innocent Wiki"}, expect=201)
+    wiki_sp = await call(client, "GET", f"/servicePrincipals(appId='{wiki['appId']}')",
+                         tenant.operator, expect=200)
+    response = await _grant(client, tenant, tenant.operator, wiki_sp["id"],
+                            f"{ROLE_READ} {ROLE_USERS}")
+    assert response.status_code == 201, response.text
+    powers = Powers(services.directory, services.store.flows, operator_app_id="")
+    assert await powers.of_app(wiki["appId"]) == Power.of(tenant.tenant_id,
+                                                          [ROLE_READ, ROLE_USERS])
+    await refused(client, services, tenant.tenant_id, "POST",
+                  f"/applications/{wiki['id']}/addPassword", writer, {})
+    await refused(client, services, tenant.tenant_id, "PATCH", f"/applications/{wiki['id']}",
+                  writer, {"web": {"redirectUris": ["https://attacker.example/cb"]}})
+    await refused(client, services, tenant.tenant_id, "PATCH",
+                  f"/servicePrincipals/{wiki_sp['id']}", writer, {"accountEnabled": False})

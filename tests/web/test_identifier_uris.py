@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 
+from credo.service.management.policy import MANAGEMENT_APP_ID
 from credo.service.runtime import Services
-from support import claims_of
+from support import claims_of, operator_token
 
 from .conftest import TenantAdmin, add_password, call, onboard, unique_domain
 from .test_escalation_matrix import snapshot
@@ -106,3 +107,39 @@ async def test_a_clash_names_only_the_tenants_own_app(client: httpx.AsyncClient,
         f"identifier URI 'api://payroll' is already used by application {first['appId']} in "
         "this tenant")
     assert await snapshot(services, a.tenant_id) == before
+
+
+async def test_no_app_takes_a_built_in_or_another_apps_name(client: httpx.AsyncClient,
+                                                           services: Services) -> None:
+    """Found by an attacker's probe: ``api://credo`` (or ``api://<the management API's
+    appId>``) registered in a tenant captured the management scope there, and the operator's
+    CLI was shut out. ``api://{guid}`` names only the app whose id it is."""
+    a = await onboard(client, services, unique_domain("contoso"))
+    other = await call(client, "POST", "/applications", a.admin, {"displayName": "other"},
+                       expect=201)
+    mine = await call(client, "POST", "/applications", a.admin, {"displayName": "mine"},
+                      expect=201)
+    before = await snapshot(services, a.tenant_id)
+    for uri in ("api://credo", "API://Credo/", f"api://{MANAGEMENT_APP_ID}",
+                f"API://{MANAGEMENT_APP_ID.upper()}", f"api://{other['appId']}"):
+        for method, path, body in (
+                ("POST", "/v1.0/applications", {"displayName": "squat", "identifierUris": [uri]}),
+                ("PATCH", f"/v1.0/applications/{mine['id']}", {"identifierUris": [uri]})):
+            response = await client.request(method, path, headers=a.admin, json=body)
+            assert response.status_code == 400, (uri, method, response.text)
+            app_id = mine["appId"] if method == "PATCH" else None
+            error = response.json()["error"]
+            assert (error["code"], error["message"]) == (
+                "Request_BadRequest",
+                "Invalid value specified for property 'identifierUris' of resource "
+                "'Application'.")
+            assert error["details"][0]["target"] == "identifierUris[0]"
+            assert error["details"][0]["message"].startswith(f"'{uri}' names another "
+                                                             "application")
+            if app_id:
+                assert error["details"][0]["message"].endswith(f"own id ({app_id}).")
+            assert await snapshot(services, a.tenant_id) == before
+    await call(client, "PATCH", f"/applications/{mine['id']}", a.admin,
+               {"identifierUris": [f"api://{mine['appId']}"]}, expect=204)
+    fresh = await operator_token(client, services, a.tenant_id)  # api://credo/.default
+    assert claims_of(fresh)["aud"] == MANAGEMENT_APP_ID

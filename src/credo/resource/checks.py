@@ -185,20 +185,25 @@ def check_lifetime(claims: Mapping[str, Any], now: float, rules: TimeRules) -> N
 def check_access_token(claims: Mapping[str, Any]) -> None:
     """Refuse an ID token (OIDC Core §2) where an access token is expected.
 
-    An ID token is recognised by ``nonce``, ``at_hash`` or ``c_hash``, or by granting
-    nothing (no ``scp``, no ``roles``) to an audience that is the client itself (``azp`` or
-    ``appid`` absent or among ``aud``).
+    An access token from Entra or Credo always names the client it was issued to (``azp`` in
+    v2, ``appid`` in v1); an ID token does not, and one issued to the API's own registration
+    carries the user's ``roles``. So an ID token is recognised by ``nonce``, ``at_hash`` or
+    ``c_hash``, by naming no client, or by granting nothing (no ``scp``, no ``roles``) to an
+    audience that is the client itself.
     """
     marker = next((name for name in ID_TOKEN_CLAIMS if name in claims), None)
     if marker is not None:
         raise invalid(f"The token is an ID token (it has a '{marker}' claim), not an access "
                       "token.")
+    client = claims.get("azp", claims.get("appid"))
+    if client is None:
+        raise invalid("The token is an ID token (it names no client: no 'azp' or 'appid'), "
+                      "not an access token.")
     if claims.get("scp") or claims.get("roles"):
         return
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-    client = claims.get("azp", claims.get("appid"))
-    if client is None or client in audiences:
+    if client in audiences:
         raise invalid("The token is an ID token (no 'scp' or 'roles', and its audience is "
                       "the client itself), not an access token.")
 

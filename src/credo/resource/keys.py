@@ -13,7 +13,10 @@ fetch per request, however many callers send them at once.
 Keys come only from the fetched set, chosen by ``kid``: a token header's ``jku``, ``x5u``,
 ``jwk`` and ``x5c`` are never read. Keys whose ``use`` is not ``sig``, keys that are not
 RSA and RSA keys under 2048 bits are skipped. When a refresh fails and an older copy exists,
-the older copy is kept and the refresh retried after ``refresh_min_interval``.
+the older copy is kept and the refresh retried after ``refresh_min_interval``. When a first
+fetch fails, lookups within the next ``COLD_RETRY`` seconds (at most ``refresh_min_interval``)
+fail at once with the same error, so a flood of tokens does not become a flood of requests
+to an authority that is already failing.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from credo.errors import JoseError, TokenValidationError, safe_description
-from credo.httpflow import Flow, Join, fetch, require_https
+from credo.httpflow import Flow, Join, Limit, fetch, require_https
 from credo.jose import public_key_from_jwk
 from credo.resource.transport import MetadataUnavailable, get
 
@@ -41,6 +44,11 @@ MAX_DOCUMENT_BYTES = 512 * 1024
 MIN_RSA_BITS = 2048
 JOIN_TIMEOUT = 30.0
 """Seconds a lookup waits for a fetch another caller started before answering 503."""
+COLD_RETRY = 5.0
+"""Seconds after a failed first fetch of a URL before it is fetched again."""
+FETCH_LIMIT = Limit(MAX_DOCUMENT_BYTES, JOIN_TIMEOUT)
+"""What one fetch may take, read as it arrives: the caller that fetches waits no longer than
+those that join it, and an answer is refused once it passes the size bound."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +155,7 @@ class SingleFlight(Generic[T]):
         self._entries: dict[str, _Entry[T]] = {}
         self._pending: dict[str, Future[T]] = {}
         self._last_refetch: dict[str, float] = {}
+        self._failed: dict[str, tuple[float, MetadataUnavailable]] = {}
         self._lock = threading.Lock()
 
     def get(self, url: str, now: float, *, refetch: bool = False) -> Flow[T]:
@@ -161,6 +170,9 @@ class SingleFlight(Generic[T]):
         with self._lock:
             entry = self._entries.get(url)
             pending = self._pending.get(url)
+            failed = self._failed.get(url)
+            if pending is None and entry is None and failed is not None and now < failed[0]:
+                raise _copy(failed[1])
             if pending is None and refetch and entry is not None:
                 if now - self._last_refetch.get(url, -math.inf) < self._min_interval:
                     return entry.value
@@ -197,12 +209,15 @@ class SingleFlight(Generic[T]):
     def _load(self, url: str, now: float, entry: _Entry[T] | None) -> Flow[T]:
         try:
             value = self._parse(url, (yield from fetch(get(url))))
-        except MetadataUnavailable:
+        except MetadataUnavailable as error:
             if entry is None:
+                with self._lock:
+                    self._failed[url] = (now + min(COLD_RETRY, self._min_interval), error)
                 raise
             self._entries[url] = _Entry(entry.value, now + self._min_interval)
             return entry.value
         self._entries[url] = _Entry(value, now + self._ttl)
+        self._failed.pop(url, None)
         return value
 
 
@@ -213,8 +228,15 @@ def _joined(url: str, pending: Future[T]) -> Flow[T]:
         raise MetadataUnavailable(f"The fetch of {url} did not finish in {JOIN_TIMEOUT:g} s.")
     error = pending.exception()
     if isinstance(error, MetadataUnavailable):
-        raise type(error)(error.description, detail=error.detail) from error
+        raise _copy(error)
     return pending.result()
+
+
+def _copy(error: MetadataUnavailable) -> MetadataUnavailable:
+    """A fresh exception for each caller that shares one fetch's failure."""
+    copied = type(error)(error.description, detail=error.detail)
+    copied.__cause__ = error
+    return copied
 
 
 class KeyCache:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import httpx
 
 from credo.errors import CredoError, TlsTrustError
-from credo.httpflow import tls_trust_error
+from credo.httpflow import OverLimit, tls_trust_error
 
 _HEADERS = {"Accept": "application/json"}
 
@@ -38,9 +38,10 @@ def get(url: str) -> httpx.Request:
 def failure(request: httpx.Request, exc: httpx.RequestError) -> MetadataUnavailable:
     """The error thrown into a flow when ``request`` never got an answer."""
     untrusted = tls_trust_error(request, exc)
-    error = (MetadataUnavailable(f"The authority metadata at {request.url} could not be "
-                                 "fetched.", detail=f"{type(exc).__name__}: {exc}")
-             if untrusted is None else
-             UntrustedAuthority(untrusted.description, detail=untrusted.detail))
+    error = (UntrustedAuthority(untrusted.description, detail=untrusted.detail)
+             if untrusted is not None else
+             MetadataUnavailable(f"{request.url} {exc}.") if isinstance(exc, OverLimit) else
+             MetadataUnavailable(f"The authority metadata at {request.url} could not be "
+                                 "fetched.", detail=f"{type(exc).__name__}: {exc}"))
     error.__cause__ = exc
     return error

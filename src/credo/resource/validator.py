@@ -35,7 +35,7 @@ from credo.httpflow import Flow, require_https, run_async, run_sync, ssl_context
 from credo.jose import RSA_ALGS
 from credo.numericdate import TimeRules
 from credo.resource import checks
-from credo.resource.keys import KeyCache, ProviderMetadata
+from credo.resource.keys import FETCH_LIMIT, KeyCache, ProviderMetadata
 from credo.resource.principal import Principal, principal_from_claims
 from credo.resource.transport import failure
 
@@ -129,16 +129,17 @@ class TokenValidator:
 
         Raises ``MetadataUnavailable`` when discovery or keys cannot be fetched at all.
         """
-        return await run_async(self._pipeline(token), self._async_client(), failure)
+        return await run_async(self._pipeline(token), self._async_client(), failure,
+                               FETCH_LIMIT)
 
     def validate_sync(self, token: str) -> Principal:
         """``validate`` for synchronous code (WSGI, scripts): same pipeline, blocking I/O."""
-        return run_sync(self._pipeline(token), self._sync_client(), failure)
+        return run_sync(self._pipeline(token), self._sync_client(), failure, FETCH_LIMIT)
 
     async def warm_up(self) -> None:
         """Fetch every discovery document and key set now (at startup), not on first use."""
         for version in sorted(self.versions):
-            await run_async(self._warm(version), self._async_client(), failure)
+            await run_async(self._warm(version), self._async_client(), failure, FETCH_LIMIT)
 
     async def aclose(self) -> None:
         """Close the HTTP clients this validator created (injected ones are left open)."""

@@ -27,8 +27,10 @@ from credo.model import (
     SignInAudience,
     Tenant,
     TenantId,
+    canonical_identifier_uri,
     is_guid,
 )
+from credo.service.builtin_apps import MANAGEMENT_APP_ID, MANAGEMENT_URI
 from credo.service.secrets import HINT_LENGTH, generate_secret
 from credo.service.snapshots import resolve_identifier_uri
 from credo.service.sources import SYSTEM, Sources
@@ -176,6 +178,7 @@ class DirectoryService:
         if tenant is None:
             raise ObjectNotFound(f"Tenant '{app.tenant_id}' does not exist.")
         check_uri_domains(app.identifier_uris, tenant)
+        check_uri_owner(app)
         await self._store.save_application(app)
 
     async def delete_application(self, app: Application) -> None:
@@ -280,6 +283,25 @@ class DirectoryService:
         await self._store.delete_assignment(found.id)
         self._changed()
         return found
+
+
+def check_uri_owner(app: Application) -> None:
+    """No registration takes another app's name: ``api://credo`` is the management API's
+    alone, and ``api://{guid}`` names only the app whose application id that is (Entra's
+    default identifier URI). Otherwise an app of any tenant would capture the built-in API's
+    scope in its tenant, the operator's CLI included."""
+    problems = []
+    for i, uri in enumerate(app.identifier_uris):
+        canonical = canonical_identifier_uri(uri)
+        named = canonical.removeprefix("api://")
+        if ((canonical == MANAGEMENT_URI and app.app_id != MANAGEMENT_APP_ID)
+                or (named != canonical and is_guid(named) and named != app.app_id)):
+            problems.append(FieldError(
+                f"identifierUris[{i}]", f"'{uri[:100]}' names another application; "
+                f"'api://<appId>' must use this app's own id ({app.app_id})."))
+    if problems:
+        raise InvalidInput("Invalid value specified for property 'identifierUris' of resource "
+                           "'Application'.", details=problems)
 
 
 def check_uri_domains(uris: Sequence[str], tenant: Tenant) -> None:

@@ -24,12 +24,18 @@ import httpx
 from credo.aadsts.client import FEDERATED_ISSUER_UNREACHABLE
 from credo.config import ConfigError
 from credo.errors import JoseError
-from credo.httpflow import Flow, run_async, tls_trust_error
+from credo.httpflow import Flow, Limit, OverLimit, run_async, tls_trust_error
 from credo.jose import PublicKey, external_key_from_jwk
 from credo.model import Application
 from credo.protocol.client_auth import ExternalKey, Presented
 from credo.protocol.client_auth.federated import NAME, match_credential
-from credo.resource.keys import ProviderMetadata, SingleFlight, json_object, parse_metadata
+from credo.resource.keys import (
+    MAX_DOCUMENT_BYTES,
+    ProviderMetadata,
+    SingleFlight,
+    json_object,
+    parse_metadata,
+)
 from credo.resource.transport import MetadataUnavailable
 
 REFRESH_MIN_INTERVAL = 60.0
@@ -84,6 +90,7 @@ class FederatedKeys:
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._timeout = timeout
         self._deadline = DEADLINE_REQUESTS * timeout
+        self._limit = Limit(MAX_DOCUMENT_BYTES, self._deadline)
         self._client = httpx.AsyncClient(verify=verify, timeout=httpx.Timeout(timeout),
                                          follow_redirects=False, transport=transport,
                                          trust_env=False)
@@ -103,7 +110,8 @@ class FederatedKeys:
         kid = str(assertion.header["kid"])
         try:
             async with asyncio.timeout(self._deadline):
-                key = await run_async(self._key(issuer, kid, now), self._client, self._failure)
+                key = await run_async(self._key(issuer, kid, now), self._client, self._failure,
+                                      self._limit)
         except TimeoutError:
             raise FEDERATED_ISSUER_UNREACHABLE(
                 issuer=issuer[:_SHOWN], reason=f"it did not answer within {self._deadline:g} s",
@@ -131,6 +139,8 @@ class FederatedKeys:
             reason = f"the TLS certificate of {where} is not trusted"
         elif isinstance(exc, httpx.TimeoutException):
             reason = f"{where} did not answer within {self._timeout:g} s"
+        elif isinstance(exc, OverLimit):
+            reason = f"{where} {exc}"
         else:
             reason = f"{where} could not be reached"
         error = MetadataUnavailable(reason, detail=f"{request.url}: {type(exc).__name__}: {exc}")

@@ -41,7 +41,7 @@ from credo.web.user_consent import consent_page
 _PURPOSE = "userconsent"
 _CONTROL = frozenset({"csrf", "action", "for_org"})
 _SUBMIT = "document.forms[0].submit();"
-_FORM_POST_CSP = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+_FORM_POST_CSP = (f"default-src 'none'; style-src {pages.STYLE_SRC}; base-uri 'none'; "
                   "frame-ancestors 'none'; script-src 'sha256-"
                   + base64.b64encode(hashlib.sha256(_SUBMIT.encode()).digest()).decode() + "'")
 

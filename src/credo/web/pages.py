@@ -1,14 +1,18 @@
 """HTML pages (sign-in, consent, messages): Jinja2 templates, no external assets, one header set.
 
 Every page is ``no-store`` (RFC 9111 §5.2.2.5) and carries a Content-Security-Policy that
-loads nothing from anywhere (W3C CSP3 ``default-src 'none'``; inline styles only), refuses
-framing (clickjacking: ``frame-ancestors 'none'``, RFC 7034) and sends no ``Referer`` to the
-app it redirects to (the consent URL holds ``state``). Form bodies are parsed with
-``protocol.forms.parse_form`` (strict decoding, no repeated parameter) under a size cap.
+loads nothing from anywhere (W3C CSP3 ``default-src 'none'``; the one inline style block by
+its hash; forms post to this origin only), refuses framing (clickjacking: ``frame-ancestors
+'none'``, RFC 7034) and sends no ``Referer`` to the app it redirects to (the consent URL
+holds ``state``). Form bodies are parsed with ``protocol.forms.parse_form`` (strict decoding,
+no repeated parameter) under a size cap.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 import uuid
 from typing import Any
 
@@ -22,20 +26,32 @@ from credo.protocol.forms import parse_form
 from credo.web.body import BodyTooLarge, read_body
 
 MAX_FORM = 16 * 1024
-HEADERS = {
-    "Cache-Control": "no-store, no-cache",
-    "Pragma": "no-cache",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-                               "base-uri 'none'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 _env = Environment(loader=PackageLoader("credo.web", "templates"),
                    autoescape=select_autoescape(default=True, default_for_string=True),
                    auto_reload=False)
 
 
+def _style_source() -> str:
+    """The CSP source allowing the pages' one inline style block, by its hash (CSP Level 3
+    §8.4), so that no other inline style (an injected one) applies."""
+    source = _env.loader.get_source(_env, "base.html")[0]  # type: ignore[union-attr]
+    match = re.search(r"<style>(.*?)</style>", source, re.DOTALL)
+    if match is None:
+        raise RuntimeError("templates/base.html has no <style> block")
+    digest = hashlib.sha256(match.group(1).encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+STYLE_SRC = _style_source()
+HEADERS = {
+    "Cache-Control": "no-store, no-cache",
+    "Pragma": "no-cache",
+    "Content-Security-Policy": f"default-src 'none'; style-src {STYLE_SRC}; "
+                               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 def render(template: str, *, status: int = 200, headers: dict[str, str] | None = None,
            **context: Any) -> HTMLResponse:
     body = _env.get_template(template).render(**context)

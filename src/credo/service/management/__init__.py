@@ -41,7 +41,7 @@ class Management:
 def open_management(*, base_url: str, directory: DirectoryService, keys: KeyService,
                     users: UserService, flows: FlowStore, audit: AuditBuffer, log: AuditLog,
                     bootstrap_tenant: str, operator_app_id: str) -> Management:
-    powers = Powers(directory, operator_app_id=operator_app_id,
+    powers = Powers(directory, flows, operator_app_id=operator_app_id,
                     bootstrap_tenant=bootstrap_tenant)
     return Management(
         auth=ManagementAuth(base_url=base_url, keys=keys, tenant=directory.tenant,

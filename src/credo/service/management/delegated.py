@@ -3,20 +3,34 @@
 Graph: https://learn.microsoft.com/graph/api/resources/oauth2permissiongrant. A grant is
 (client SP, resource SP, ``AllPrincipals`` or one user, scope values), all in the caller's
 tenant. The grants of the built-in apps (the portal's pre-consent) never change through the
-API. Deleting a grant (or removing values) stops new tokens at once; tokens already
-issued live until ``exp`` and refresh tokens then get only what is still granted.
+API. A delegated permission of the management API is granted, changed or revoked as its app
+role is (policy.py): only by the operator or a Global Administrator holding it, and
+``Tenant.ReadWrite.All`` never; otherwise a pre-consented client would hand its holder the
+power of whoever signs in to it. Deleting a grant (or removing values) stops new tokens at
+once; tokens already issued live until ``exp`` and refresh tokens then get only what is
+still granted.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from typing import Literal
 
 from credo.errors import FieldError, InvalidInput, ObjectConflict, ObjectNotFound
-from credo.model import Application, DelegatedGrant, ObjectId
+from credo.model import Application, DelegatedGrant, ObjectId, ServicePrincipal
 from credo.service.directory import DirectoryService
 from credo.service.management.caller import Caller
-from credo.service.management.policy import ROLE_GRANTS, require_any, require_not_builtin
+from credo.service.management.policy import (
+    GRANT_MANAGEMENT,
+    MANAGEMENT_APP_ID,
+    ROLE_GRANTS,
+    ROLE_TENANTS,
+    refuse,
+    require_any,
+    require_may_grant_management_role,
+    require_not_builtin,
+)
 from credo.service.users import UserService
 from credo.store.api import FlowStore
 
@@ -64,6 +78,8 @@ class DelegatedGrants:
             raise InvalidInput("principalId is required for consentType 'Principal' and must "
                                "be null for 'AllPrincipals'.",
                                details=[FieldError("principalId", "does not fit consentType")])
+        values = check_scope(await self._dir.app_of(resource), scope)
+        _may_change(caller, resource, granted=values.split())
         held = [g for g in await self._flows.delegated_grants(
             caller.tenant.id, client_id=client.id, resource_id=resource.id)
             if g.principal_id == (principal.id if principal else None)]
@@ -71,8 +87,7 @@ class DelegatedGrants:
             raise ObjectConflict("A permission grant for this client, resource and principal "
                                  f"already exists: '{held[0].id}'.")
         grant = DelegatedGrant(self._dir.new_id(), caller.tenant.id, client.id, consent_type,
-                               principal.id if principal else None, resource.id,
-                               check_scope(await self._dir.app_of(resource), scope),
+                               principal.id if principal else None, resource.id, values,
                                self._dir.now())
         await self._flows.save_delegated_grant(grant)
         return grant
@@ -82,13 +97,17 @@ class DelegatedGrants:
         require_any(caller.power, caller.tenant.id, (ROLE_GRANTS,))
         found = await self._changeable(caller, grant_id)
         resource = await self._dir.service_principal(caller.tenant, found.resource_id)
-        changed = dataclasses.replace(
-            found, scope=check_scope(await self._dir.app_of(resource), scope))
-        await self._flows.save_delegated_grant(changed)
+        values = check_scope(await self._dir.app_of(resource), scope)
+        before, after = set(found.scope.split()), set(values.split())
+        _may_change(caller, resource, granted=after - before, revoked=before - after)
+        await self._flows.save_delegated_grant(dataclasses.replace(found, scope=values))
 
     async def delete(self, caller: Caller, grant_id: str) -> None:
         require_any(caller.power, caller.tenant.id, (ROLE_GRANTS,))
-        await self._flows.delete_delegated_grant((await self._changeable(caller, grant_id)).id)
+        found = await self._changeable(caller, grant_id)
+        resource = await self._dir.service_principal(caller.tenant, found.resource_id)
+        _may_change(caller, resource, revoked=found.scope.split())
+        await self._flows.delete_delegated_grant(found.id)
 
     async def _changeable(self, caller: Caller, grant_id: str) -> DelegatedGrant:
         found = await self._grant(caller, grant_id)
@@ -96,6 +115,23 @@ class DelegatedGrants:
         require_not_builtin(client.app_id, self._builtins,
                             f"the grants of service principal {client.id}")
         return found
+
+
+def _may_change(caller: Caller, resource: ServicePrincipal, *, granted: Iterable[str] = (),
+                revoked: Iterable[str] = ()) -> None:
+    """A delegated permission of the management API is granted or revoked as its role is
+    (``/appRoleAssignedTo``, ``/adminconsent``); a ``Tenant.ReadWrite.All`` that should never
+    have been granted may still be revoked by the operator or a Global Administrator."""
+    if resource.app_id != MANAGEMENT_APP_ID:
+        return
+    for value in sorted(granted):
+        require_may_grant_management_role(caller.power, caller.tenant.id, value)
+    for value in sorted(revoked):
+        if value != ROLE_TENANTS:
+            require_may_grant_management_role(caller.power, caller.tenant.id, value)
+        elif not caller.power.holds(caller.tenant.id, GRANT_MANAGEMENT):
+            raise refuse("only the operator or a Global Administrator revokes management "
+                         "permissions")
 
 
 def check_scope(resource: Application, scope: str) -> str:

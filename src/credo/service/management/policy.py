@@ -24,12 +24,9 @@ from dataclasses import dataclass
 
 from credo.errors import NotPermitted
 from credo.model import AppRole, DirectoryRoleName, PermissionScope, TenantId
+from credo.service.builtin_apps import MANAGEMENT_APP_ID, MANAGEMENT_URI, PORTAL_APP_ID
 
-MANAGEMENT_APP_ID = "c4ed0000-0000-4000-8000-000000000001"
-PORTAL_APP_ID = "c4ed0000-0000-4000-8000-000000000002"
-"""The built-in admin portal: a public client holding the management API's delegated
-permissions in every tenant (service/portal.py)."""
-MANAGEMENT_URI = "api://credo"
+__all__ = ["MANAGEMENT_APP_ID", "MANAGEMENT_URI", "PORTAL_APP_ID"]  # and the rules below
 MANAGEMENT_SCOPE = f"{MANAGEMENT_URI}/.default"
 ROLE_APPS = "Application.ReadWrite.All"
 ROLE_GRANTS = "AppRoleAssignment.ReadWrite.All"

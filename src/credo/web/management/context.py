@@ -97,7 +97,7 @@ class RequestContext:
                                         status=413)
             await too_large(scope, receive, send_with_ids)
             return
-        refusal = _not_unicode(body)
+        refusal = _not_ijson(body)
         if refusal is not None:
             await _graph_response(refusal, request_id)(scope, receive, send_with_ids)
             return
@@ -148,14 +148,18 @@ def _created(body: bytes) -> dict[str, str]:
     return {k: str(value[k])[:256] for k in ("id", "displayName") if isinstance(value.get(k), str)}
 
 
-def _not_unicode(body: bytes) -> BadRequest | None:
-    """A JSON body with a string that is not Unicode text (RFC 7493 §2.1), named by its
-    path; other bodies, valid or not, are the route's to judge."""
+def _not_ijson(body: bytes) -> BadRequest | None:
+    """A JSON body that is not I-JSON: a string that is not Unicode text (RFC 7493 §2.1),
+    named by its path, or a member name given twice in one object (§2.3), which ``json``
+    would read as its last value; other bodies, valid or not, are the route's to judge."""
     try:
-        ijson.loads(body)
+        ijson.loads(body, unique_names=True)
     except ijson.NotUnicodeText as exc:
         return BadRequest("The request body is not valid.", details=[FieldError(
             exc.path, "Must be Unicode text: a lone UTF-16 surrogate is not a character.")])
+    except ijson.DuplicateName as exc:
+        return BadRequest("The request body is not valid.", details=[FieldError(
+            exc.name, "Must appear once: the member names of a JSON object are unique.")])
     except (ValueError, RecursionError):
         pass
     return None
