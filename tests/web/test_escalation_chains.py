@@ -161,7 +161,8 @@ async def test_no_administrator_is_made_or_taken_over(client: httpx.AsyncClient,
                                                       tenant: TenantAdmin) -> None:
     """Users and roles: a user administrator makes no Global Administrator and resets no
     stronger administrator's password (who would then sign in as them)."""
-    users_admin, _ = await holder(client, services, tenant, ROLE_USERS, ROLE_DIRECTORY_ROLES)
+    users_admin, _ = await holder(client, services, tenant, ROLE_USERS, ROLE_DIRECTORY_ROLES,
+                                  ROLE_READ)
     body = {"displayName": "Mallory", "userPrincipalName": f"mallory@{tenant.domain}",
             "passwordProfile": {"password": "Mallory password 1!"}}
     mallory = await call(client, "POST", "/users", users_admin, body, expect=201)
@@ -258,3 +259,22 @@ async def test_no_credential_on_a_pre_consented_app(client: httpx.AsyncClient,
                   writer, {"web": {"redirectUris": ["https://attacker.example/cb"]}})
     await refused(client, services, tenant.tenant_id, "PATCH",
                   f"/servicePrincipals/{wiki_sp['id']}", writer, {"accountEnabled": False})
+
+
+async def test_no_user_made_or_reset_to_read_what_the_caller_cannot(
+        client: httpx.AsyncClient, services: Services, tenant: TenantAdmin) -> None:
+    """Found by an attacker's probe: User.ReadWrite.All alone created a user (or reset a
+    plain user's password) and signed in as them to read every application. Every user
+    reads the directory, so managing users takes Directory.Read.All too."""
+    alone, _ = await holder(client, services, tenant, ROLE_USERS)
+    both, _ = await holder(client, services, tenant, ROLE_USERS, ROLE_READ)
+    puppet = {"displayName": "Sock Puppet", "userPrincipalName": f"puppet@{tenant.domain}",
+              "passwordProfile": {"password": "Puppet-pass-123456!"}}
+    await refused(client, services, tenant.tenant_id, "POST", "/users", alone, puppet)
+    made = await call(client, "POST", "/users", both, puppet, expect=201)
+    reset = {"passwordProfile": {"password": "Another-pass-123456!"}}
+    await refused(client, services, tenant.tenant_id, "PATCH", f"/users/{made['id']}", alone,
+                  reset)
+    await refused(client, services, tenant.tenant_id, "DELETE", f"/users/{made['id']}", alone)
+    await call(client, "PATCH", f"/users/{made['id']}", both, reset, expect=204)
+    await call(client, "DELETE", f"/users/{made['id']}", both, expect=204)

@@ -46,6 +46,11 @@ PERMISSIONS = (ROLE_APPS, ROLE_GRANTS, ROLE_READ, ROLE_AUDIT, ROLE_USERS,
 AADSTS501051, tested with the token endpoint)."""
 APP_ADMIN = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3"
 
+TOGETHER: dict[tuple[str, str], frozenset[str]] = {
+    op: frozenset({ROLE_USERS, ROLE_READ})
+    for op in (("POST", "/users"), ("PATCH", "/users/{ref}"), ("DELETE", "/users/{ref}"))}
+"""What no permission allows alone: every user reads the directory, so making or changing
+one takes Directory.Read.All beside User.ReadWrite.All (test_escalation_chains.py)."""
 ALLOWED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/organization"): READERS,
     ("GET", "/tenants"): frozenset({ROLE_TENANTS}),
@@ -82,10 +87,10 @@ ALLOWED: dict[tuple[str, str], frozenset[str]] = {
         frozenset({ROLE_GRANTS}),
     ("GET", "/servicePrincipals/{sp_id}/oauth2PermissionGrants"): READERS,
     ("GET", "/users"): USER_READERS,
-    ("POST", "/users"): frozenset({ROLE_USERS}),
+    ("POST", "/users"): frozenset(),  # TOGETHER
     ("GET", "/users/{ref}"): USER_READERS,
-    ("PATCH", "/users/{ref}"): frozenset({ROLE_USERS}),
-    ("DELETE", "/users/{ref}"): frozenset({ROLE_USERS}),
+    ("PATCH", "/users/{ref}"): frozenset(),
+    ("DELETE", "/users/{ref}"): frozenset(),
     ("GET", "/directoryRoles"): USER_READERS,
     ("GET", "/directoryRoles/{role_id}"): USER_READERS,
     ("GET", "/directoryRoles/{role_id}/members"): USER_READERS,

@@ -33,7 +33,7 @@ from credo.web.session import SESSION_COOKIE
 from support import bearer
 
 from .conftest import call
-from .test_escalation_matrix import ALLOWED, BUILD, Victims, World, snapshot
+from .test_escalation_matrix import ALLOWED, BUILD, TOGETHER, Victims, World, snapshot
 
 PASSWORD = "Delegated matrix 1!"
 ROLES: dict[str, tuple[DirectoryRoleName, ...]] = {
@@ -54,6 +54,8 @@ def allowed(operation: tuple[str, str], roles: tuple[DirectoryRoleName, ...],
     held.discard(GRANT_MANAGEMENT)
     if operation in ROLE_MEMBERS:
         return ROLE_DIRECTORY_ROLES in held and IMPLIED["Application Administrator"] <= held
+    if operation in TOGETHER:
+        return TOGETHER[operation] <= held
     return bool(ALLOWED[operation] & held)
 
 

@@ -112,10 +112,11 @@ async def test_a_user_administrator_cannot_take_over_an_administrator(
     sp = await call(client, "GET", f"/servicePrincipals(appId='{app['appId']}')", op,
                     expect=200)
     management = tenant.management_sp
-    role = next(r["id"] for r in management["appRoles"] if r["value"] == "User.ReadWrite.All")
-    await call(client, "POST", f"/servicePrincipals/{management['id']}/appRoleAssignedTo", op,
-               {"principalId": sp["id"], "resourceId": management["id"], "appRoleId": role},
-               expect=201)
+    for value in ("User.ReadWrite.All", "Directory.Read.All"):  # a user reads the directory
+        role = next(r["id"] for r in management["appRoles"] if r["value"] == value)
+        await call(client, "POST", f"/servicePrincipals/{management['id']}/appRoleAssignedTo",
+                   op, {"principalId": sp["id"], "resourceId": management["id"],
+                        "appRoleId": role}, expect=201)
     helpdesk = bearer(await token_with_secret(client, tenant.tenant_id, app["appId"], secret))
     plain = await call(client, "POST", "/users", helpdesk, _new(f"frank@{tenant.domain}"),
                        expect=201)

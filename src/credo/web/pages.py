@@ -2,7 +2,8 @@
 
 Every page is ``no-store`` (RFC 9111 §5.2.2.5) and carries a Content-Security-Policy that
 loads nothing from anywhere (W3C CSP3 ``default-src 'none'``; the one inline style block by
-its hash; forms post to this origin only), refuses framing (clickjacking: ``frame-ancestors
+its hash; no ``form-action``, since a browser applies it to the redirect that follows a
+sign-in or consent form, which goes to the app), refuses framing (clickjacking: ``frame-ancestors
 'none'``, RFC 7034) and sends no ``Referer`` to the app it redirects to (the consent URL
 holds ``state``). Form bodies are parsed with ``protocol.forms.parse_form`` (strict decoding,
 no repeated parameter) under a size cap.
@@ -47,7 +48,7 @@ HEADERS = {
     "Cache-Control": "no-store, no-cache",
     "Pragma": "no-cache",
     "Content-Security-Policy": f"default-src 'none'; style-src {STYLE_SRC}; "
-                               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+                               "base-uri 'none'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

@@ -3,10 +3,13 @@
 Graph: https://learn.microsoft.com/graph/api/resources/user and
 https://learn.microsoft.com/graph/api/directoryrole-post-members. Writes need
 ``User.ReadWrite.All`` (users) or ``RoleManagement.ReadWrite.Directory`` (role members).
-A user holding a directory role is changed only by a caller holding
-``RoleManagement.ReadWrite.Directory`` and covering what the user's roles allow, and a role
-is assigned only by a caller covering what it allows (policy.py): no administrator is made,
-reset or removed by someone weaker. A password is never returned or logged.
+A user is created, changed or deleted only by a caller covering what the user may do
+(policy.py): every user reads the directory (``Directory.Read.All``), so a caller without it
+cannot make itself a reader by creating a user or setting one's password. A user holding a
+directory role is changed only by a caller also holding ``RoleManagement.ReadWrite.Directory``
+and covering what the roles allow, and a role is assigned only by a caller covering what it
+allows: no administrator is made, reset or removed by someone weaker. A password is never
+returned or logged.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class Users:
     async def create(self, caller: Caller, *, user_principal_name: str, display_name: str,
                      password: str, account_enabled: bool) -> User:
         require_any(caller.power, caller.tenant.id, (ROLE_USERS,))
+        require_covers(caller.power, self._powers.of_roles(caller.tenant.id, ()), "a new user")
         return await self._users.create(caller.tenant, user_principal_name, display_name,
                                         password, account_enabled=account_enabled)
 
@@ -66,7 +70,7 @@ class Users:
         user = await self._users.get(caller.tenant, ref)
         if user.directory_roles:
             require_any(caller.power, caller.tenant.id, (ROLE_DIRECTORY_ROLES,))
-            require_covers(caller.power, self._powers.of_user(user), f"user {user.id}")
+        require_covers(caller.power, self._powers.of_user(user), f"user {user.id}")
         return user
 
     async def members(self, caller: Caller, role_ref: str
