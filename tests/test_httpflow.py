@@ -209,3 +209,21 @@ async def test_an_answer_within_the_limit_is_read_whole() -> None:
                                    LIMIT) == Hostile.BODY
     finally:
         server.close()
+
+
+async def test_an_answer_a_transport_read_whole_is_held_to_the_limit_too() -> None:
+    """``httpx.MockTransport`` reads its answers whole: an empty one passes, a large one is
+    refused, in both drivers."""
+    def answer_of(size: int) -> httpx.MockTransport:
+        return httpx.MockTransport(lambda request: httpx.Response(404, content=b"x" * size))
+    with httpx.Client(transport=answer_of(0)) as client:
+        assert run_sync(one_get("https://a.test/doc"), client, failure_text, LIMIT) == b""
+    async with httpx.AsyncClient(transport=answer_of(0)) as aclient:
+        assert await run_async(one_get("https://a.test/doc"), aclient, failure_text,
+                               LIMIT) == b""
+    with httpx.Client(transport=answer_of(5000)) as client, \
+            pytest.raises(RuntimeError, match=r"^OverLimit: answered more than 4096 bytes$"):
+        run_sync(one_get("https://a.test/doc"), client, failure_text, LIMIT)
+    async with httpx.AsyncClient(transport=answer_of(5000)) as aclient:
+        with pytest.raises(RuntimeError, match=r"^OverLimit: answered more than 4096 bytes$"):
+            await run_async(one_get("https://a.test/doc"), aclient, failure_text, LIMIT)

@@ -144,11 +144,13 @@ def _send_sync(client: httpx.Client, request: httpx.Request, limit: Limit) -> ht
     response = client.send(request, stream=True)
     try:
         _check_encoding(request, response, limit)
-        body = bytearray()
-        for chunk in _unread(response) or response.iter_raw():
-            body += chunk
-            _check_size_and_time(request, limit, len(body), started)
-        return _whole(request, response, body)
+        body = _already_read(response)
+        if body is None:
+            body = b""
+            for chunk in response.iter_raw():
+                body += chunk
+                _check_size_and_time(request, limit, len(body), started)
+        return _whole(request, response, body, limit)
     finally:
         response.close()
 
@@ -162,15 +164,13 @@ async def _send_async(client: httpx.AsyncClient, request: httpx.Request, limit: 
             response = await client.send(request, stream=True)
             try:
                 _check_encoding(request, response, limit)
-                body = bytearray()
-                for chunk in _unread(response):
-                    body += chunk
-                    _check_size_and_time(request, limit, len(body), started)
-                if not body:
+                body = _already_read(response)
+                if body is None:
+                    body = b""
                     async for chunk in response.aiter_raw():
                         body += chunk
                         _check_size_and_time(request, limit, len(body), started)
-                return _whole(request, response, body)
+                return _whole(request, response, body, limit)
             finally:
                 await response.aclose()
     except TimeoutError:
@@ -178,13 +178,13 @@ async def _send_async(client: httpx.AsyncClient, request: httpx.Request, limit: 
                         request=request) from None
 
 
-def _unread(response: httpx.Response) -> list[bytes]:
-    """The body of an answer a transport has already read whole (``httpx.MockTransport``'s),
-    which cannot be streamed again; nothing for an answer still to be read."""
+def _already_read(response: httpx.Response) -> bytes | None:
+    """The body of an answer a transport has already read whole (``httpx.MockTransport``'s,
+    which cannot be streamed again), or ``None`` for one still to be read."""
     try:
-        return [response.content]
+        return response.content
     except httpx.ResponseNotRead:
-        return []
+        return None
 
 
 def _check_encoding(request: httpx.Request, response: httpx.Response, limit: Limit) -> None:
@@ -204,10 +204,13 @@ def _check_size_and_time(request: httpx.Request, limit: Limit, size: int,
         raise OverLimit(f"did not answer whole within {limit.seconds:g} s", request=request)
 
 
-def _whole(request: httpx.Request, response: httpx.Response, body: bytearray) -> httpx.Response:
-    """The answer with its body read (the stream is closed when this returns)."""
-    return httpx.Response(response.status_code, headers=response.headers,
-                          content=bytes(body), request=request)
+def _whole(request: httpx.Request, response: httpx.Response, body: bytes,
+           limit: Limit) -> httpx.Response:
+    """The answer with its body read, within the limit (the stream is closed after this)."""
+    if len(body) > limit.max_bytes:
+        raise OverLimit(f"answered more than {limit.max_bytes} bytes", request=request)
+    return httpx.Response(response.status_code, headers=response.headers, content=body,
+                          request=request)
 
 
 def require_https(url: str, *, allow_insecure_http: bool, what: str,
