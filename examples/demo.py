@@ -9,10 +9,12 @@ Everything runs as it would on a laptop: ``credo init`` in a temporary data dire
 reuses the server certificate of Credo's local CA), every change through the ``credo`` CLI,
 and the daemon (``examples/daemon.py``) as its own process. Each step is one line on the
 screen; the servers' logs go to files in the temporary directory and are shown only when
-something fails. Whatever happens (an error, Ctrl-C, SIGTERM) the processes are stopped and
+something fails. Whatever happens (an error, Ctrl-C or SIGINT, SIGTERM; also when started in
+the background, where a shell starts it with SIGINT ignored) the processes are stopped and
 the directory is removed (``--keep`` keeps it, to look at the logs and certificates).
 
-Exit status 0 when the story went as told; 1 when a step failed; 130 on Ctrl-C.
+Exit status 0 when the story went as told; 1 when a step failed; 130 on Ctrl-C, SIGINT or
+SIGTERM.
 """
 
 from __future__ import annotations
@@ -390,6 +392,11 @@ class Demo:
             s.output = Text.from_ansi(self.daemon(use_msal=False, expect=3))
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""Handled by the demo itself: a shell starts a background job (``make demo &``, nohup,
+setsid) with SIGINT ignored, and Python then installs no KeyboardInterrupt handler."""
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -406,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(highlight=False, width=110)  # logs: room for the daemon's table
     work = Path(tempfile.mkdtemp(prefix="credo-demo-"))
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    previous = {signum: signal.signal(signum, _interrupt) for signum in _STOP_SIGNALS}
     demo = Demo(console, work, timeout=args.timeout)
     console.print(Panel(
         "certificate → app registration → admin consent → token → mail API → revoke → "
@@ -427,7 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         status = 130
     finally:
         demo.close()
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     stopped = ", ".join(f"{s.name} (pid {s.process.pid})" for s in demo.services) or "nothing"

@@ -240,7 +240,7 @@ def ssl_context(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext | bool:
 
 # -- TLS trust failures -------------------------------------------------------------------
 
-_UNKNOWN_ISSUER = frozenset({2, 18, 19, 20, 21})
+UNKNOWN_ISSUER = frozenset({2, 18, 19, 20, 21})
 """OpenSSL verify codes meaning "no trusted CA vouches for this chain" (``X509_V_ERR_…``
 UNABLE_TO_GET_ISSUER_CERT, DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN,
 UNABLE_TO_GET_ISSUER_CERT_LOCALLY, UNABLE_TO_VERIFY_LEAF_SIGNATURE)."""
@@ -270,7 +270,7 @@ def tls_trust_error(request: httpx.Request, exc: BaseException) -> TlsTrustError
         return None
     problem = (failure.verify_message or failure.reason or str(failure)).rstrip(".")
     where = f"{request.url.host}:{request.url.port or 443}"
-    if failure.verify_code in _UNKNOWN_ISSUER:
+    if failure.verify_code in UNKNOWN_ISSUER:
         description = f"The TLS certificate of {where} is not trusted ({problem}). {TRUST_FIX}"
     else:
         description = (f"The TLS certificate of {where} was refused ({problem}). Connect to a "

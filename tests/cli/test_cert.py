@@ -187,8 +187,13 @@ def test_validity_in_days_from_not_before(tmp_path: Path) -> None:
 def test_overwrite_refused_then_forced(bundle: Path) -> None:
     before = {p.name: p.read_bytes() for p in bundle.parent.iterdir()}
     existing = ", ".join(str(_file(bundle, s)) for s in (".key.pem", ".pem", ".cer", ".pfx"))
-    _one_line_error(create(bundle), 1, f"refusing to overwrite existing {existing}")
+    _one_line_error(create(bundle), 1, f"refusing to overwrite existing {existing}: add --force "
+                    "to replace them, or give another --out")
     assert {p.name: p.read_bytes() for p in bundle.parent.iterdir()} == before
+    _file(bundle, ".key.pem").unlink()  # one file of the bundle left out: still refused
+    rest = existing.split(", ", 1)[1]
+    _one_line_error(create(bundle), 1, f"refusing to overwrite existing {rest}: add --force to "
+                    "replace them, or give another --out")
     forced = create(bundle, "--force")
     assert forced.exit_code == 0, forced.stderr
     assert _file(bundle, ".pem").read_bytes() != before["superapp.pem"]
@@ -210,7 +215,10 @@ def test_create_user_errors(tmp_path: Path, args: list[str], code: int, message:
 def test_create_empty_password_file(tmp_path: Path) -> None:
     (tmp_path / "pw").write_bytes(b"\n")
     result = create(tmp_path / "x", "--password-file", tmp_path / "pw")
-    _one_line_error(result, 2, f"the password file {tmp_path / 'pw'} is empty")
+    _one_line_error(result, 1, f"the password file {tmp_path / 'pw'} is empty")
+    missing = create(tmp_path / "x", "--password-file", tmp_path / "nosuch.txt")
+    _one_line_error(missing, 1, f"cannot read {tmp_path / 'nosuch.txt'}: No such file or "
+                    "directory")
 
 
 def test_show_errors(tmp_path: Path) -> None:

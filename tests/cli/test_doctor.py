@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +49,138 @@ def test_a_data_dir_without_its_server(idle: Path) -> None:
         "server": "fail", "issuer": "skip", "clock": "skip", "signing keys": "skip",
         "operator": "skip"}
     port = load_settings(idle).port
-    assert checks["server"]["message"].startswith(
-        f"cannot reach Credo at https://127.0.0.1:{port} (")
+    assert checks["server"]["message"] == (
+        f"cannot reach Credo at https://127.0.0.1:{port} ([Errno 111] Connection refused) — is "
+        "`credo serve` running?")  # not "`credo doctor` checks …": this is credo doctor
     assert checks["server"]["fix"] == f"start it: credo serve --data-dir {idle}"
     text = run("doctor", "--data-dir", idle).stdout.splitlines()
     assert text[0] == "ok    settings              credo.toml and CREDO_* variables are valid"
     assert text[-6].startswith("FAIL  server                cannot reach Credo at ")
     assert text[-5] == f"                            fix: start it: credo serve --data-dir {idle}"
     assert text[-1] == "--    operator              the server did not answer"
+
+
+class _NotCredo(BaseHTTPRequestHandler):
+    """Another program's web server: it has no discovery document."""
+
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def _listening(tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """Another program's HTTP(S) server on a free port."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _NotCredo)
+    if tls is not None:
+        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(httpd.server_address[1])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _tls(cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+@pytest.fixture
+def foreign_tls(tmp_path: Path) -> ssl.SSLContext:
+    """A certificate for 127.0.0.1 from another CA than the data dir's."""
+    ca_key, ca_cert = local_ca.create_ca("Someone else's CA")
+    key, cert = local_ca.issue_server_certificate(ca_key, ca_cert, ["localhost"], ["127.0.0.1"])
+    (tmp_path / "other.pem").write_bytes(certs.certificate_pem(cert))
+    (tmp_path / "other.key.pem").write_bytes(certs.private_key_pem(key))
+    (tmp_path / "other-ca.pem").write_bytes(certs.certificate_pem(ca_cert))
+    return _tls(tmp_path / "other.pem", tmp_path / "other.key.pem")
+
+
+def _taken_fix(data_dir: Path, port: int) -> str:
+    return (f"port {port} is taken by another program: stop it, or move this server to a free "
+            f"port N: credo config set port N --data-dir {data_dir}, then credo serve "
+            f"--data-dir {data_dir}")
+
+
+def _server_check(data_dir: Path, port: int, *args: str) -> dict[str, Any]:
+    ok("config", "set", "port", str(port), "--data-dir", data_dir)
+    code, checks = _doctor(data_dir, *args)
+    assert code == 1
+    return checks["server"]
+
+
+def test_another_program_that_speaks_no_tls_on_the_port(idle: Path) -> None:
+    with _listening() as port:
+        server = _server_check(idle, port)
+    assert server["message"].startswith(f"https://127.0.0.1:{port} does not speak TLS (")
+    assert server["fix"] == _taken_fix(idle, port)
+
+
+def test_another_programs_https_server_on_the_port(idle: Path,
+                                                   foreign_tls: ssl.SSLContext) -> None:
+    with _listening(foreign_tls) as port:
+        server = _server_check(idle, port)
+    assert server == {
+        "check": "server", "status": "fail",
+        "message": f"https://127.0.0.1:{port} is not this data dir's Credo: its TLS certificate "
+                   f"is not from {idle}/tls/ca.pem (unable to get local issuer certificate)",
+        "fix": _taken_fix(idle, port)}
+
+
+def test_a_web_server_without_credo_on_the_port(idle: Path) -> None:
+    tls = _tls(idle / "tls" / "server.pem", idle / "tls" / "server.key.pem")
+    with _listening(tls) as port:
+        server = _server_check(idle, port)
+    tid = load_settings(idle).bootstrap_tenant
+    assert server["message"] == (
+        f"https://127.0.0.1:{port}/{tid}/v2.0/.well-known/openid-configuration answered HTTP "
+        "404: another server (or another data dir's Credo) answers at that address")
+    assert server["fix"] == _taken_fix(idle, port)
+
+
+def test_a_program_that_never_answers(idle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(doctor_server, "TIMEOUT", 0.5)
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = int(silent.getsockname()[1])
+        server = _server_check(idle, port)
+    assert server["message"].startswith(f"https://127.0.0.1:{port} did not answer in time (")
+    assert server["fix"] == _taken_fix(idle, port)
+
+
+def test_server_naming_another_port_than_the_data_dirs(idle: Path) -> None:
+    port = load_settings(idle).port
+    elsewhere = free_port()
+    _, checks = _doctor(idle, "--server", f"https://127.0.0.1:{elsewhere}")
+    assert checks["server"]["fix"] == (
+        f"--server names port {elsewhere}, but this data dir's server listens on port {port}: "
+        f"leave --server out, or give --server https://127.0.0.1:{port}")
+    _, same = _doctor(idle, "--server", f"https://127.0.0.1:{port}")
+    assert same["server"]["fix"] == f"start it: credo serve --data-dir {idle}"
+    ok("config", "set", "server", f"https://localhost:{elsewhere}", "--data-dir", idle)
+    _, configured = _doctor(idle)
+    assert configured["server"]["fix"] == (
+        f"the server setting names port {elsewhere}, but this data dir's server listens on "
+        f"port {port}: `credo config unset server`, or give --server https://127.0.0.1:{port}")
+
+
+def test_a_ca_that_is_not_the_data_dirs(idle: Path, tmp_path: Path,
+                                        foreign_tls: ssl.SSLContext) -> None:
+    tls = _tls(idle / "tls" / "server.pem", idle / "tls" / "server.key.pem")
+    with _listening(tls) as port:
+        server = _server_check(idle, port, "--ca", str(tmp_path / "other-ca.pem"))
+    assert server["message"].startswith(
+        f"the TLS certificate of https://127.0.0.1:{port} is not trusted (")
+    assert server["fix"] == (f"give this data dir's CA, --ca {idle}/tls/ca.pem, or leave --ca "
+                             "out (the CLI trusts that CA by itself)")
 
 
 def test_loose_modes_and_missing_files(idle: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import typer
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from credo.cli.main import app
 
@@ -132,3 +132,60 @@ def test_the_installed_script_completes() -> None:
            "COMP_CWORD": "1"}
     done = subprocess.run([str(credo)], env=env, capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "app\n")
+
+
+def _as_credo(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args), prog_name="credo")
+
+
+def _help(path: str) -> str:
+    """``credo PATH --help`` with its lines joined, so that wrapping does not matter."""
+    result = _as_credo(*path.split(), "--help")
+    assert result.exit_code == 0, result.output
+    return " ".join(result.stdout.split())
+
+
+def test_help_marks_what_is_required() -> None:
+    assert "Usage: credo user create [OPTIONS] {USER}" in _help("user create")
+    assert ("USER <str> userPrincipalName, e.g. alice@contoso.example (a domain of the "
+            "tenant). [required]") in _help("user create")
+    missing = _as_credo("user", "create", "--password-file", "pw.txt")
+    assert (missing.exit_code, missing.stderr) == (2, (
+        "Usage: credo user create [OPTIONS] {USER}\n"
+        "Try 'credo user create --help' for help.\n\n"
+        "Error: Missing argument 'USER'.\n"))
+    assert "--profile <entra|strict> entra or strict. [required]" in _help("tenant set-profile")
+    no_profile = _as_credo("tenant", "set-profile", "contoso.example")
+    assert no_profile.exit_code == 2
+    assert no_profile.stderr.endswith("Error: Missing option '--profile'. Choose from:\n"
+                                      "\tentra,\n\tstrict\n")
+
+
+def test_help_texts_describe_the_command_they_are_on() -> None:
+    for path in ("logs signins", "logs audit"):
+        text = _help(path)
+        assert ("-t, --tenant <str> The tenant: its id (GUID) or a domain name. [default: "
+                "(--app's home tenant, else the bootstrap tenant)]") in text, path
+        assert "the tenant the ID belongs to" not in text, path
+    assert "KEY_ID <str> The secret's keyId (`credo app secret list` shows it). [required]" in \
+        _help("app secret remove")
+    assert "thumbprint" not in _help("app secret remove")
+    assert "KEY_ID <str> The certificate's keyId, or its SHA-1 or SHA-256 thumbprint." in \
+        _help("app cert remove")
+    assert "NAME <str> The credential's name (unique per app). [required]" in \
+        _help("app federated add")
+    assert "NAME <str> The credential's name (unique per app), or its id. [required]" in \
+        _help("app federated remove")
+
+
+def test_docs_synopses_name_every_option() -> None:
+    synopses = {line.split(" [", 1)[0].split(" --", 1)[0]: line
+                for line in DOCS.read_text().splitlines() if line.startswith("credo ")}
+    for path, options in (
+            ("token get", ("--secret-file", "--secret S", "--password-file", "--cert F.pfx",
+                           "--cert F --key F")),
+            ("cert create", ("--not-before", "--password-file", "--force", "--json")),
+            ("user create", ("--disabled",))):
+        line = next(v for k, v in synopses.items() if k.startswith(f"credo {path}"))
+        for option in options:
+            assert option in line, (path, option)

@@ -70,6 +70,20 @@ def test_init_if_needed_says_what_is_there(initialized: Path,
         2, f"error: {initialized} is already initialized (--if-needed accepts that)\n")
 
 
+def test_init_with_another_address_on_an_initialized_dir_says_how_to_move_it(
+        initialized: Path) -> None:
+    moved = failed("init", "--port", "8632", "--data-dir", initialized)
+    assert (moved.exit_code, moved.stderr) == (2, (
+        f"error: {initialized} is already initialized (--if-needed accepts that); to change its "
+        "address: `credo config set port 8632`, then restart `credo serve`\n"))
+    both = failed("init", "--port", "8632", "--host", "localhost", "--data-dir", initialized)
+    assert both.stderr.endswith("to change its address: `credo config set host localhost` and "
+                                "`credo config set port 8632`, then restart `credo serve`\n")
+    same = failed("init", "--port", "18443", "--data-dir", initialized)  # already its port
+    assert same.stderr == (f"error: {initialized} is already initialized (--if-needed accepts "
+                           "that)\n")
+
+
 def test_init_if_needed_finds_the_domain_of_an_older_data_dir(initialized: Path) -> None:
     toml = initialized / "credo.toml"
     toml.write_text("".join(line for line in toml.read_text().splitlines(keepends=True)
@@ -106,7 +120,22 @@ def test_a_taken_port_stops_serve_before_any_banner(initialized: Path, taken_por
     assert result.stderr == (
         f"error: cannot listen on 127.0.0.1:{taken_port}: Address already in use (another "
         "`credo serve` or another program may have it; `credo doctor` shows what answers "
-        "there)\n")
+        "there); to use another port: `credo config set port N` with a free port N, then "
+        "`credo serve`\n")
+
+
+def test_a_taken_metrics_port_names_what_chose_it(initialized: Path, taken_port: int) -> None:
+    ok("config", "set", "port", str(free_port()), "--data-dir", initialized)
+    taken = (f"error: cannot listen on 127.0.0.1:{taken_port}: Address already in use (another "
+             "`credo serve` or another program may have it; `credo doctor` shows what answers "
+             "there); to use another port: ")
+    given = run("serve", "--data-dir", initialized, "--metrics-port", str(taken_port))
+    assert (given.exit_code, given.stderr) == (
+        1, f"{taken}`credo serve --metrics-port N` with a free port N\n")
+    ok("config", "set", "metrics_port", str(taken_port), "--data-dir", initialized)
+    configured = run("serve", "--data-dir", initialized)
+    assert (configured.exit_code, configured.stderr) == (
+        1, f"{taken}`credo config set metrics_port N` with a free port N, then `credo serve`\n")
 
 
 def test_an_issuer_of_its_own_lets_serve_listen_elsewhere(initialized: Path, taken_port: int,
@@ -114,6 +143,8 @@ def test_an_issuer_of_its_own_lets_serve_listen_elsewhere(initialized: Path, tak
     monkeypatch.setenv("CREDO_BASE_URL", "https://login.example.com")
     result = run("serve", "--data-dir", initialized, "--port", str(taken_port))
     assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{taken_port}: ")
+    assert result.stderr.endswith("; to use another port: `credo serve --port N` with a free "
+                                  "port N\n")
 
 
 def test_serve_makes_loose_modes_private_with_a_warning(initialized: Path,

@@ -25,6 +25,7 @@ from typer.testing import CliRunner, Result
 from credo import certs
 from credo.cli.api import Management
 from credo.cli.common import CliError, handle_errors
+from credo.cli.logs import since
 from credo.cli.main import app as credo_app
 from credo.config import load_settings, write_settings
 from credo.errors import BadRequest, NotFound
@@ -286,7 +287,8 @@ def test_credentials_removed_and_app_deleted(world: World) -> None:
 def test_errors_are_one_line_with_details(world: World) -> None:
     dd = world.dd()
     unknown = failed("app", "list", "--tenant", "nowhere.example", *dd)
-    assert unknown.stderr.startswith("error: unknown tenant 'nowhere.example' (AADSTS90002)")
+    assert unknown.stderr == ("error: unknown tenant 'nowhere.example'\n"
+                              "hint: `credo tenant list` shows the tenants\n")
     bad = world.files / "bad.json"
     bad.write_text(json.dumps({"signInAudience": "Everyone", "identifierUris": [7]}))
     refused = failed("app", "manifest", "set", world.api_app_id, bad, *dd)
@@ -306,6 +308,50 @@ def test_errors_are_one_line_with_details(world: World) -> None:
     wrong = world.token("--secret", "not-the-secret", "--scope", f"{world.api_uri}/.default")
     assert wrong.exit_code == 1 and wrong.stderr.startswith("error: AADSTS7000215: ")
     assert len(wrong.stderr.splitlines()) == 1
+
+
+@slow
+def test_an_unknown_tenant_is_worded_once_for_every_command(world: World) -> None:
+    dd, nowhere = world.dd(), "nowhere.example"
+    commands = [("tenant", "show", nowhere), ("tenant", "set-profile", nowhere, "--profile",
+                                               "strict"),
+                ("app", "list", "-t", nowhere), ("user", "list", "-t", nowhere),
+                ("user", "show", f"ada@{nowhere}"), ("logs", "signins", "-t", nowhere),
+                ("consent", "list", "-t", nowhere),
+                ("token", "get", world.daemon_app_id, "-t", nowhere, "--secret", "s",
+                 "--scope", f"{world.api_uri}/.default")]
+    for command in commands:
+        result = failed(*command, *dd)
+        assert (result.exit_code, result.stderr) == (1, (
+            f"error: unknown tenant '{nowhere}'\n"
+            "hint: `credo tenant list` shows the tenants\n")), command
+
+
+@slow
+def test_token_refusals_name_the_command_that_helps(world: World) -> None:
+    dd, name = world.dd(), f"Hinted daemon {uuid.uuid4().hex[:6]}"
+    app = ok_json("app", "create", name, *world.t(), *dd)
+    cert, key = world.files / "superapp2.pem", world.files / "superapp2.key.pem"
+
+    def token(*extra: str) -> list[str]:
+        result = failed("token", "get", name, "--cert", cert, "--key", key, "--scope",
+                        f"{world.api_uri}/.default", *extra, *dd)
+        assert result.exit_code == 1
+        return result.stderr.splitlines()
+
+    unknown_key = token()
+    assert unknown_key[0].startswith(
+        "error: AADSTS700027: Client assertion contains an invalid signature. [Reason - The key "
+        "was not found., Thumbprint of key used by client: ")
+    assert unknown_key[1:] == [
+        f"hint: `credo app cert list '{name}'` shows the app's certificates and their "
+        f"thumbprints; `credo app cert add '{name}' {cert}` uploads this one"]
+    ok("app", "cert", "add", name, cert, *dd)
+    ok("app", "disable", name, *dd)
+    assert token() == [f"error: AADSTS7000112: Application '{app['appId']}'({name}) is disabled.",
+                       f"hint: `credo app enable '{name}'` enables it"]
+    assert token("--tenant", world.domain)[1:] == [
+        f"hint: `credo app enable '{name}' --tenant {world.domain}` enables it"]
 
 
 @slow
@@ -409,3 +455,17 @@ def test_collections_follow_next_links_on_the_same_server_only(data_dir: Path) -
     with Management(data_dir, transport=elsewhere) as api, pytest.raises(
             CliError, match=r"refusing to send the token to https://evil\.example"):
         api.collection("t", "/apps")
+
+
+@pytest.mark.parametrize("value", ["5x", "yesterday", "30 m"])
+def test_since_lists_the_forms_it_accepts(tmp_path: Path, value: str) -> None:
+    for log in ("signins", "audit"):
+        result = failed("logs", log, "--since", value, "--data-dir", tmp_path)
+        assert (result.exit_code, result.stderr) == (2, (
+            f"error: --since: invalid value {value!r}, expected minutes, hours or days ago "
+            "(30m, 12h, 7d) or a date YYYY-MM-DD (or an ISO 8601 date-time, e.g. "
+            "2026-01-31T08:00:00Z)\n"))
+    now = datetime(2026, 2, 1, 12, tzinfo=UTC)
+    assert since("30m", now) == datetime(2026, 2, 1, 11, 30, tzinfo=UTC)
+    assert since("7d", now) == datetime(2026, 1, 25, 12, tzinfo=UTC)
+    assert since("2026-01-31", now) == datetime(2026, 1, 31, tzinfo=UTC)

@@ -63,3 +63,20 @@ def test_user_commands(live_server: LiveServer, tmp_path: Path) -> None:
     weak = run("user", "create", f"cy@{domain}", "--password-file", password, *dd)
     assert weak.exit_code == 1
     assert "passwordProfile.password: must be 8 to 256 characters long" in weak.stderr
+
+
+def test_an_unknown_user_is_named_with_its_tenant(live_server: LiveServer,
+                                                  tmp_path: Path) -> None:
+    dd = ("--data-dir", str(live_server.data_dir))
+    domain = f"cli-nobody-{uuid.uuid4().hex[:8]}.test"
+    ok("tenant", "create", domain, *dd)
+    password = tmp_path / "password"
+    password.write_text("a long enough password\n")
+    bob = f"bob@{domain}"
+    for command in (("show", bob), ("disable", bob), ("enable", bob), ("delete", bob, "--yes"),
+                    ("set-password", bob, "--password-file", str(password)),
+                    ("assign-role", bob, "--role", "Global Administrator")):
+        result = failed("user", *command, *dd)
+        assert (result.exit_code, result.stderr) == (1, (
+            f"error: no user '{bob}' in tenant {domain}\n"
+            f"hint: `credo user list --tenant {domain}` shows its users\n")), command

@@ -8,6 +8,7 @@ handshakes); then the same diagnosis from a synthetic error, in the fast suite.
 from __future__ import annotations
 
 import json
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -174,5 +175,23 @@ def test_the_diagnosis_without_a_socket() -> None:
     client = ConfidentialClient("https://login.test/contoso", "app",
                                 credential=ClientSecret("s"),
                                 http_client=httpx.Client(transport=httpx.MockTransport(down)))
-    with pytest.raises(TemporarilyUnavailable, match=r"no answer from login\.test: ConnectError"):
+    with pytest.raises(TemporarilyUnavailable) as down_error:
         client.acquire_token_for_client(["api://mail/.default"])
+    assert down_error.value.description == (
+        "cannot reach Credo at https://login.test:443 (connection refused) - is credo serve "
+        "running, and on that port?")
+
+
+def test_a_stopped_server_is_named_with_its_port_and_the_refusal() -> None:
+    """Nothing listens on the port: the error says where it looked and what happened."""
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    client = ConfidentialClient(f"https://127.0.0.1:{port}/contoso", "app",
+                                credential=ClientSecret("s"), max_retries=0)
+    with pytest.raises(TemporarilyUnavailable) as caught:
+        client.acquire_token_for_client(["api://mail/.default"])
+    assert str(caught.value) == (
+        f"temporarily_unavailable: AADSTS0: cannot reach Credo at https://127.0.0.1:{port} "
+        "([Errno 111] Connection refused) - is credo serve running, and on that port?")
+    assert caught.value.detail == "ConnectError: [Errno 111] Connection refused"

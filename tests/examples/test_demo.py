@@ -74,11 +74,20 @@ def test_make_demo_tells_the_whole_story() -> None:
     assert not work_dir(output).exists()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_interrupted_demo_stops_what_it_started(signum: signal.Signals) -> None:
+def as_background_job() -> None:
+    """What a shell does to a background job (``make demo &``, nohup): SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(("signum", "background"), [
+    (signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c", "sigint-to-a-background-job", "sigterm"])
+def test_interrupted_demo_stops_what_it_started(signum: signal.Signals,
+                                                background: bool) -> None:
     process = subprocess.Popen([sys.executable, "-m", "examples.demo", "--timeout", "600"],
                                cwd=ROOT, env=demo_env(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=as_background_job if background else None)
     assert process.stdout is not None
     lines: list[str] = []
     try:

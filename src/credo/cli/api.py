@@ -37,6 +37,14 @@ from credo.service.management.policy import MANAGEMENT_SCOPE
 _BY_STATUS: dict[int, type[GraphError]] = {
     400: BadRequest, 401: Unauthenticated, 403: Forbidden, 404: NotFound, 409: Conflict}
 _TIMEOUT = 30.0
+TENANT_NOT_FOUND = frozenset({90002, 900023})
+"""AADSTS codes of a tenant the token endpoint does not know (or a malformed one)."""
+
+
+def unknown_tenant(tenant: str) -> CliError:
+    """The one wording, in every command, for a tenant the deployment does not have."""
+    return CliError(f"unknown tenant {tenant!r}",
+                    hints=["`credo tenant list` shows the tenants"])
 
 
 def graph_error(status: int, body: Any) -> GraphError:
@@ -108,8 +116,8 @@ class Management:
                 raise explain(self.server, exc.__cause__, self._ca_hint) from exc
             raise
         except OAuthError as exc:
-            if exc.code in (90002, 900023):  # tenant not found / not a valid tenant
-                raise CliError(f"unknown tenant {tenant!r} ({exc.aadsts})") from exc
+            if exc.code in TENANT_NOT_FOUND:
+                raise unknown_tenant(tenant) from exc
             raise
 
     def _send(self, method: str, tenant: str, url: str,

@@ -43,9 +43,12 @@ secret_app = command_group("Add, list and remove an application's client secrets
 
 AppArgument = Annotated[str, typer.Argument(
     metavar="APP", help="Object id, appId, identifier URI or display name.", show_default=False)]
-KeyIdArgument = Annotated[str, typer.Argument(
-    metavar="KEY_ID", help="The credential's keyId (a certificate also by its SHA-1 or SHA-256 "
-    "thumbprint).", show_default=False)]
+CertKeyIdArgument = Annotated[str, typer.Argument(
+    metavar="KEY_ID", help="The certificate's keyId, or its SHA-1 or SHA-256 thumbprint.",
+    show_default=False)]
+SecretKeyIdArgument = Annotated[str, typer.Argument(
+    metavar="KEY_ID", help="The secret's keyId (`credo app secret list` shows it).",
+    show_default=False)]
 DisplayName = Annotated[str | None, typer.Option(help="The credential's display name.")]
 
 _Kind = Literal["certificate", "secret"]
@@ -158,7 +161,7 @@ def cert_list(app_ref: AppArgument, data_dir: DataDirOption, tenant: TenantOptio
 
 @cert_app.command("remove")
 @handle_errors
-def cert_remove(app_ref: AppArgument, key_id: KeyIdArgument, data_dir: DataDirOption,
+def cert_remove(app_ref: AppArgument, key_id: CertKeyIdArgument, data_dir: DataDirOption,
                 tenant: TenantOption = None, server: ServerOption = None, ca: CaOption = None,
                 as_json: JsonOption = False) -> None:
     """Remove a certificate: assertions signed with it are refused from then on."""
@@ -198,7 +201,7 @@ def secret_list(app_ref: AppArgument, data_dir: DataDirOption, tenant: TenantOpt
 
 @secret_app.command("remove")
 @handle_errors
-def secret_remove(app_ref: AppArgument, key_id: KeyIdArgument, data_dir: DataDirOption,
+def secret_remove(app_ref: AppArgument, key_id: SecretKeyIdArgument, data_dir: DataDirOption,
                   tenant: TenantOption = None, server: ServerOption = None,
                   ca: CaOption = None, as_json: JsonOption = False) -> None:
     """Remove a client secret."""

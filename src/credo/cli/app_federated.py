@@ -29,6 +29,8 @@ from credo.cli.output import emit, emit_table, print_fields, say
 federated_app = command_group(
     "Trust an external issuer's tokens (workload identity federation).")
 
+NewNameArgument = Annotated[str, typer.Argument(
+    metavar="NAME", help="The credential's name (unique per app).", show_default=False)]
 NameArgument = Annotated[str, typer.Argument(
     metavar="NAME", help="The credential's name (unique per app), or its id.",
     show_default=False)]
@@ -44,7 +46,7 @@ def _path(found: dict[str, Any], ref: str = "") -> str:
 @federated_app.command("add")
 @handle_errors
 def federated_add(
-    app_ref: AppArgument, name: NameArgument, data_dir: DataDirOption,
+    app_ref: AppArgument, name: NewNameArgument, data_dir: DataDirOption,
     issuer: Annotated[str, typer.Option(
         help="The issuer URL, exactly as its tokens' 'iss' (https; its discovery document "
         "is read from <issuer>/.well-known/openid-configuration).", show_default=False)],

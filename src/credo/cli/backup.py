@@ -11,7 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
-from credo.cli.common import EXIT_USAGE, CliError, DataDirOption, JsonOption, handle_errors
+from credo.cli.common import (
+    EXIT_USAGE,
+    CliError,
+    DataDirOption,
+    JsonOption,
+    check_readable,
+    handle_errors,
+)
 from credo.cli.output import emit, print_fields
 from credo.config import load_settings
 
@@ -65,6 +72,7 @@ def restore(
     """Restore a backup into a new data dir (it must not exist or be empty)."""
     from credo.service.backup import restore_backup
 
+    check_readable(archive)
     done = restore_backup(archive, data_dir)
     summary = {"dataDir": str(done.data_dir), "serverUrl": done.base_url,
                "tenants": done.tenants, "signingKeys": list(done.signing_keys),

@@ -46,6 +46,7 @@ _FILE_ROLES = {
     "key": "private key (keep it secret)", "pem": "certificate (PEM)",
     "cer": "certificate (DER, upload this)", "pfx": "PKCS#12 key + certificate",
 }
+_SUFFIXES = (".key.pem", ".pem", ".cer", ".pfx")  # the files certs.write_bundle writes
 
 CertArgument = Annotated[Path, typer.Argument(
     metavar="FILE", help="Certificate file: PEM, DER (.cer) or PKCS#12 (.pfx/.p12).",
@@ -101,6 +102,15 @@ def _key_credential_entry(cred: KeyCredential, *, include_key: bool = True) -> d
     }
 
 
+def _refuse_overwrite(out: Path) -> None:
+    """Before the key is made: files of an earlier ``--out`` are kept unless ``--force``."""
+    existing = [str(path) for path in (out.with_name(out.name + s) for s in _SUFFIXES)
+                if path.exists()]
+    if existing:
+        raise CliError(f"refusing to overwrite existing {', '.join(existing)}: add --force to "
+                       "replace them, or give another --out")
+
+
 def _validity(not_before: str | None, not_after: str | None, days: int | None,
               ) -> tuple[datetime, datetime]:
     start = parse_datetime(not_before, "--not-before") if not_before else _today()
@@ -141,6 +151,8 @@ def create(
                        exit_code=EXIT_USAGE)
     password = read_password_file(password_file)
     start, end = _validity(not_before, not_after, days)
+    if not force:
+        _refuse_overwrite(out)
     with Console(stderr=True).status(f"Generating a {key_size}-bit RSA key…"):
         key, cert = certs.create_self_signed(subject, start, end, key_size)
     paths = certs.write_bundle(out, key, cert, password, overwrite=force)

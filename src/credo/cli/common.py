@@ -2,8 +2,9 @@
 
 docs/cli.md describes the grammar (``credo NOUN VERB [ID] [--tenant T] [--json]``); the
 options below are its vocabulary. Every command is wrapped in ``handle_errors``: a failure is
-``error: <one line>`` on stderr (Graph field errors follow, indented) and exit 1, a usage
-error exit 2, never a traceback.
+``error: <one line>`` on stderr (Graph field errors follow, indented; ``hint: <command>`` lines
+say what to run next) and exit 1, a usage error exit 2, never a traceback. A file that cannot
+be read or used is a failure (exit 1), not a usage error.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn, ParamSpec, TypeVar
@@ -61,21 +62,32 @@ def command_group(help_text: str) -> typer.Typer:
 
 
 class CliError(Exception):
-    """A user error found by the CLI itself (bad option value, unreadable file)."""
+    """A user error found by the CLI itself (bad option value, unreadable file); ``hints`` are
+    the commands to run next, printed after the error line."""
 
-    def __init__(self, message: str, *, exit_code: int = EXIT_FAILURE) -> None:
+    def __init__(self, message: str, *, exit_code: int = EXIT_FAILURE,
+                 hints: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.hints = tuple(hints)
 
 
-def fail(message: str, exit_code: int = EXIT_FAILURE) -> NoReturn:
-    """Print ``error: <message>`` as one line on stderr and exit with ``exit_code``."""
+def fail(message: str, exit_code: int = EXIT_FAILURE, hints: Sequence[str] = ()) -> NoReturn:
+    """Print ``error: <message>`` as one line on stderr, then one ``hint: …`` line per hint,
+    and exit with ``exit_code``."""
     typer.echo(f"error: {' '.join(message.split())}", err=True)
+    for hint in hints:
+        typer.echo(f"hint: {' '.join(hint.split())}", err=True)
     raise typer.Exit(exit_code)
 
 
 def warn(message: str) -> None:
     typer.echo(f"warning: {' '.join(message.split())}", err=True)
+
+
+def oauth_message(exc: OAuthError) -> str:
+    """``AADSTSnnnn: description`` without the trace, correlation id and time Entra appends."""
+    return f"{exc.aadsts}: {_TRACE.sub('', exc.description)}"
 
 
 def _graph_failure(exc: GraphError) -> NoReturn:
@@ -96,13 +108,13 @@ def handle_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
         try:
             return command(*args, **kwargs)
         except CliError as exc:
-            fail(str(exc), exc.exit_code)
+            fail(str(exc), exc.exit_code, exc.hints)
         except ConfigError as exc:
             fail(str(exc), EXIT_USAGE)
         except GraphError as exc:
             _graph_failure(exc)
         except OAuthError as exc:
-            fail(f"{exc.aadsts}: {_TRACE.sub('', exc.description)}")
+            fail(oauth_message(exc))
         except CredoError as exc:
             fail(exc.description)
 
@@ -134,13 +146,23 @@ def read_file(path: Path) -> bytes:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
+def check_readable(path: Path) -> None:
+    """A ``CliError`` naming the file and the reason, as ``read_file``, when ``path`` cannot
+    be opened (for files too large to read twice)."""
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
 def read_password_file(path: Path | None) -> bytes | None:
     """The password in ``path`` without its trailing newline; ``None`` when no file is given."""
     if path is None:
         return None
     password = read_file(path).removesuffix(b"\n").removesuffix(b"\r")
     if not password:
-        raise CliError(f"the password file {path} is empty", exit_code=EXIT_USAGE)
+        raise CliError(f"the password file {path} is empty")
     return password
 
 

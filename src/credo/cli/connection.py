@@ -17,6 +17,7 @@ import httpx
 from credo.cli.common import EXIT_USAGE, CliError
 from credo.config import Settings
 from credo.errors import TlsTrustError
+from credo.httpflow import UNKNOWN_ISSUER, certificate_failure
 
 
 def server_url(value: str, option: str = "--server") -> str:
@@ -35,8 +36,7 @@ def trust(ca: Path | None, settings: Settings) -> ssl.SSLContext:
         try:
             return ssl.create_default_context(cafile=str(ca))
         except (OSError, ssl.SSLError) as exc:
-            raise CliError(f"--ca: cannot load {ca} as PEM CA certificates ({exc})",
-                           exit_code=EXIT_USAGE) from exc
+            raise CliError(f"--ca: cannot load {ca} as PEM CA certificates ({exc})") from exc
     context = ssl.create_default_context()
     if settings.ca_path.exists():
         context.load_verify_locations(cafile=str(settings.ca_path))
@@ -62,6 +62,38 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[-1][:160] if text else type(exc).__name__
 
 
+def untrusted_reason(exc: BaseException) -> str | None:
+    """Why the server's TLS certificate did not verify; None when something else failed."""
+    causes = list(_chain(exc))
+    for cause in causes:  # the TLS library's own reason first, however it was wrapped
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause.verify_message or _reason(cause)
+    for cause in causes:
+        if isinstance(cause, TlsTrustError):
+            return cause.description
+    return None
+
+
+def foreign_certificate(exc: BaseException) -> bool:
+    """The server's certificate chains to none of the CAs the client trusts (rather than
+    naming another host or being out of date): another CA made it."""
+    failure = certificate_failure(exc)
+    return failure is not None and failure.verify_code in UNKNOWN_ISSUER
+
+
+def refused(exc: BaseException) -> bool:
+    """Nothing listens there: the connection was refused."""
+    return any(isinstance(c, ConnectionRefusedError) for c in _chain(exc))
+
+
+def something_else_answers(exc: BaseException) -> bool:
+    """A program listens there but is not an HTTPS server that answers in time: it speaks no
+    TLS (or another TLS), drops the request, or accepts it and never answers."""
+    odd = (ssl.SSLError, httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError,
+           httpx.WriteError)
+    return any(isinstance(c, odd) for c in _chain(exc))
+
+
 def untrusted(url: str, reason: str, ca_file: Path | None) -> CliError:
     """The server's certificate did not verify: a setup problem, and how to fix it."""
     ca = str(ca_file) if ca_file is not None else "Credo's tls/ca.pem (in its data dir)"
@@ -72,15 +104,13 @@ def untrusted(url: str, reason: str, ca_file: Path | None) -> CliError:
         f"REQUESTS_CA_BUNDLE={ca}; Credo's client takes verify=\"{ca}\"")
 
 
-def explain(url: str, exc: BaseException, ca_file: Path | None = None) -> CliError:
-    """The CLI message for a request to ``url`` that got no HTTP answer."""
-    causes = list(_chain(exc))
-    for cause in causes:  # the TLS library's own reason first, however it was wrapped
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return untrusted(url, cause.verify_message or _reason(cause), ca_file)
-    for cause in causes:
-        if isinstance(cause, TlsTrustError):
-            return untrusted(url, cause.description, ca_file)
+def explain(url: str, exc: BaseException, ca_file: Path | None = None, *,
+            suggest_doctor: bool = True) -> CliError:
+    """The CLI message for a request to ``url`` that got no HTTP answer (``credo doctor``
+    itself does not suggest running ``credo doctor``)."""
+    reason = untrusted_reason(exc)
+    if reason is not None:
+        return untrusted(url, reason, ca_file)
     scheme = urlsplit(url).scheme
     dropped = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
     if scheme == "http" and any(isinstance(c, dropped) for c in _chain(exc)):
@@ -93,5 +123,6 @@ def explain(url: str, exc: BaseException, ca_file: Path | None = None) -> CliErr
                         f"http://{url.split('://', 1)[1]}")
     if any(isinstance(c, httpx.TimeoutException) for c in _chain(exc)):
         return CliError(f"{url} did not answer in time ({_reason(exc)})")
+    doctor = " `credo doctor` checks the data dir and the server" if suggest_doctor else ""
     return CliError(f"cannot reach Credo at {url} ({_reason(exc)}) — is `credo serve` "
-                    "running? `credo doctor` checks the data dir and the server")
+                    f"running?{doctor}")

@@ -56,10 +56,11 @@ def diagnose(data_dir: Path, server: str | None, ca: Path | None) -> list[Findin
         return [*found, fail("initialized", f"{settings.data_dir} is not initialized",
                              f"credo init --data-dir {settings.data_dir}")]
     found += _local(settings)
+    named_by = "--server" if server else "the server setting" if settings.server else None
     target = server_url(server) if server else server_url(settings.server or settings.base_url,
                                                           "the server setting")
     found.append(doctor_server.client_trust(settings, os.environ))
-    return found + doctor_server.server_checks(settings, target, ca)
+    return found + doctor_server.server_checks(settings, target, ca, named_by)
 
 
 @handle_errors

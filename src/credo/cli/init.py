@@ -42,15 +42,22 @@ def _print_summary(summary: dict[str, str], headline: str) -> None:
                f"{summary['caPath']} for MSAL); start the server with `credo serve`.")
 
 
+def _moves(settings: Settings, asked: Settings) -> dict[str, str]:
+    """Each ``--host``/``--port``/``--base-url`` given that differs from the initialised data
+    dir's, with the command that moves the data dir there."""
+    return {name: f"`credo config set {name} {getattr(asked, name)}`"
+            for name in ("host", "port", "base_url")
+            if asked.source(name).startswith("--") and getattr(asked, name) != getattr(
+                settings, name)}
+
+
 def _already(settings: Settings, asked: Settings, as_json: bool) -> None:
     """``--if-needed`` on an initialised data dir: say so, and what it is set up for."""
     from credo.service.setup import bootstrap_domain
 
-    for name in ("host", "port", "base_url"):
-        wanted = getattr(asked, name)
-        if asked.source(name).startswith("--") and wanted != getattr(settings, name):
-            warn(f"--{name.replace('_', '-')} {wanted} is ignored: {settings.data_dir} is set "
-                 f"up for {settings.base_url} (`credo config set {name} {wanted}` moves it)")
+    for name, command in _moves(settings, asked).items():
+        warn(f"--{name.replace('_', '-')} {getattr(asked, name)} is ignored: "
+             f"{settings.data_dir} is set up for {settings.base_url} ({command} moves it)")
     summary = _summary(settings, bootstrap_domain(settings))
     emit(summary, as_json, lambda: _print_summary(
         summary, f"{settings.data_dir} is already initialized; nothing changed."))
@@ -74,8 +81,11 @@ def init(
     settings = load_settings(data_dir, host=host, port=port, base_url=base_url)
     if is_initialized(settings):
         if not if_needed:
+            moves = " and ".join(_moves(load_settings(data_dir), settings).values())
+            then = (f"; to change its address: {moves}, then restart `credo serve`" if moves
+                    else "")
             raise CliError(f"{settings.data_dir} is already initialized (--if-needed accepts "
-                           "that)", exit_code=EXIT_USAGE)
+                           f"that){then}", exit_code=EXIT_USAGE)
         _already(load_settings(data_dir), settings, as_json)
         return
     result = initialize(settings, domain)

@@ -3,7 +3,7 @@
 ``signins`` lists token requests (apps and users) and password sign-ins; ``audit`` lists who
 changed what. ``--app`` narrows to one app (as the client of a sign-in, or as who made the
 change), ``--since`` to a recent window (``30m``, ``12h``, ``7d`` or a date), ``--failed`` to
-refusals. The tenant defaults to ``--app``'s home tenant, else the bootstrap tenant.
+refusals. The tenant is ``-t``, else ``--app``'s home tenant, else the bootstrap tenant.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import typer
 from credo.cli import lookup
 from credo.cli.api import Management
 from credo.cli.common import (
+    EXIT_USAGE,
     CaOption,
+    CliError,
     DataDirOption,
     JsonOption,
     ServerOption,
-    TenantOption,
     command_group,
     handle_errors,
     parse_datetime,
@@ -35,6 +36,11 @@ app = command_group("Sign-in and audit logs of a tenant.")
 PAGE = 200
 _AGO = re.compile(r"^(\d+)([mhd])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+SINCE_FORMS = ("minutes, hours or days ago (30m, 12h, 7d) or a date YYYY-MM-DD (or an ISO 8601 "
+               "date-time, e.g. 2026-01-31T08:00:00Z)")
+LogsTenantOption = Annotated[str | None, typer.Option(
+    "--tenant", "-t", show_default="--app's home tenant, else the bootstrap tenant",
+    help="The tenant: its id (GUID) or a domain name.")]
 AppOption = Annotated[str | None, typer.Option(
     "--app", help="Only this app: appId, object id or display name.", show_default=False)]
 SinceOption = Annotated[str | None, typer.Option(
@@ -53,7 +59,11 @@ def since(value: str, now: datetime) -> datetime:
     found = _AGO.match(value.strip())
     if found:
         return now - timedelta(**{_UNITS[found[2]]: int(found[1])})
-    return parse_datetime(value, "--since")
+    try:
+        return parse_datetime(value, "--since")
+    except CliError:
+        raise CliError(f"--since: invalid value {value!r}, expected {SINCE_FORMS}",
+                       exit_code=EXIT_USAGE) from None
 
 
 def _filter(clauses: list[str]) -> str:
@@ -113,7 +123,7 @@ def _audit_row(e: dict[str, Any]) -> dict[str, Any]:
 @app.command("signins")
 @handle_errors
 def signins(data_dir: DataDirOption, app_ref: AppOption = None, when: SinceOption = None,
-            failed: FailedOption = False, tenant: TenantOption = None,
+            failed: FailedOption = False, tenant: LogsTenantOption = None,
             server: ServerOption = None, ca: CaOption = None, as_json: JsonOption = False) -> None:
     """Sign-ins of a tenant: token requests of apps and users, password sign-ins."""
     found = _read("signIns", data_dir, server, ca, tenant, app_ref, when, failed)
@@ -124,7 +134,7 @@ def signins(data_dir: DataDirOption, app_ref: AppOption = None, when: SinceOptio
 @app.command("audit")
 @handle_errors
 def audit(data_dir: DataDirOption, app_ref: AppOption = None, when: SinceOption = None,
-          failed: FailedOption = False, tenant: TenantOption = None,
+          failed: FailedOption = False, tenant: LogsTenantOption = None,
           server: ServerOption = None, ca: CaOption = None, as_json: JsonOption = False) -> None:
     """Directory changes of a tenant: who changed which app, credential, grant, user, role."""
     found = _read("directoryAudits", data_dir, server, ca, tenant, app_ref, when, failed)

@@ -8,6 +8,7 @@ do; the port is probed. The banner is printed only once the server answers on it
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import ssl
@@ -47,17 +48,23 @@ def _check_address(settings: Settings, host: str, port: int) -> None:
         "`credo serve`", exit_code=EXIT_USAGE)
 
 
-def _probe(host: str, port: int) -> None:
-    """Fail before any banner when the address cannot be listened on."""
+def _probe(host: str, port: int, setting: str = "port", *, option: bool = False) -> None:
+    """Fail before any banner when the address cannot be listened on; a taken port says how
+    to choose another: ``setting`` chose it, through its ``--option`` when ``option``."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
+            how = (f"`credo serve --{setting.replace('_', '-')} N`" if option else
+                   f"`credo config set {setting} N`")
+            then = "" if option else ", then `credo serve`"
+            move = (f"; to use another port: {how} with a free port N{then}"
+                    if exc.errno == errno.EADDRINUSE else "")
             raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another "
                            "`credo serve` or another program may have it; `credo doctor` "
-                           "shows what answers there)") from exc
+                           f"shows what answers there){move}") from exc
 
 
 def _banner(settings: Settings, host: str, port: int, insecure_http: bool) -> str:
@@ -135,11 +142,13 @@ def serve(
     for loose in secure_data_dir(settings.data_dir, fix=True):
         warn(f"{loose.describe()} (the data dir holds keys and password hashes)")
     upgrade(settings.database_url)
-    _probe(listen_host, listen_port)
+    _probe(listen_host, listen_port, option=port is not None)
     if settings.metrics_port:
-        _probe(settings.metrics_host, settings.metrics_port)
+        _probe(settings.metrics_host, settings.metrics_port, "metrics_port",
+               option=metrics_port is not None)
     if settings.managed_identity_port:
-        _probe(settings.managed_identity_host, settings.managed_identity_port)
+        _probe(settings.managed_identity_host, settings.managed_identity_port,
+               "managed_identity_port")
     _run(settings, listen_host, listen_port)
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from credo.cli.api import Management, segment
+from credo.cli.api import Management, segment, unknown_tenant
 from credo.cli.common import (
     EXIT_USAGE,
     CaOption,
@@ -25,6 +25,7 @@ from credo.cli.common import (
     handle_errors,
 )
 from credo.cli.output import emit, emit_table, print_fields, text
+from credo.errors import NotFound
 
 app = command_group("Create and list tenants (operator).")
 
@@ -47,6 +48,15 @@ def _show(tenant: dict[str, Any]) -> None:
                   "Display name": tenant.get("displayName") or "",
                   "Profile": tenant.get("profile"),
                   "Created": tenant.get("createdDateTime") or ""})
+
+
+def _find(api: Management, name: str) -> dict[str, Any]:
+    """The tenant ``name`` (id or domain), or the CLI's one error for an unknown tenant."""
+    try:
+        found: dict[str, Any] = api.get(api.bootstrap_tenant, f"/tenants/{segment(name)}")
+    except NotFound as exc:
+        raise unknown_tenant(name) from exc
+    return found
 
 
 def _one(argument: str | None, option: str | None) -> str:
@@ -95,7 +105,7 @@ def show(data_dir: DataDirOption, tenant_ref: TenantArgument = None,
     """Show one tenant, by id or domain."""
     name = _one(tenant_ref, tenant)
     with Management(data_dir, server, ca=ca) as api:
-        found = api.get(api.bootstrap_tenant, f"/tenants/{segment(name)}")
+        found = _find(api, name)
     emit(found, as_json, lambda: _show(found))
 
 
@@ -103,18 +113,16 @@ def show(data_dir: DataDirOption, tenant_ref: TenantArgument = None,
 @handle_errors
 def set_profile(
     data_dir: DataDirOption,
+    profile: Annotated[ProfileName, typer.Option(
+        help="entra or strict.", show_default=False)],
     tenant_ref: TenantArgument = None,
-    profile: Annotated[ProfileName | None, typer.Option(
-        help="entra or strict.", show_default=False)] = None,
     tenant: TenantOption = None,
     server: ServerOption = None, ca: CaOption = None, as_json: JsonOption = False,
 ) -> None:
     """Change a tenant's security profile (entra or strict)."""
     name = _one(tenant_ref, tenant)
-    if profile is None:
-        raise CliError("give --profile entra or --profile strict", exit_code=EXIT_USAGE)
     with Management(data_dir, server, ca=ca) as api:
-        found = api.get(api.bootstrap_tenant, f"/tenants/{segment(name)}")
+        found = _find(api, name)
         api.patch(api.bootstrap_tenant, f"/tenants/{found['id']}", {"profile": profile})
         updated = api.get(api.bootstrap_tenant, f"/tenants/{found['id']}")
     emit(updated, as_json, lambda: _show(updated))

@@ -6,19 +6,26 @@ v2 (default): ``ConfidentialClient.acquire_token_for_client`` at
 ``resource`` (RS256 with ``x5t``, as ADAL signs). APP may be a display name and the tenant
 may be left out when the data dir's operator can look them up. ``--decode`` shows the
 header and claims, decoded *without* verifying the signature: for reading, never for trusting.
+
+A certificate or key file that cannot be read or used is named with the option that gave it
+(exit 1); a refusal the CLI can help with is followed by the command to run next.
 """
 
 from __future__ import annotations
 
+import shlex
 import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
 
+from credo import certs
 from credo.cli import lookup
-from credo.cli.api import Management, segment
+from credo.cli.api import TENANT_NOT_FOUND, Management, segment, unknown_tenant
 from credo.cli.common import (
     EXIT_USAGE,
     CaOption,
@@ -30,6 +37,7 @@ from credo.cli.common import (
     TenantOption,
     command_group,
     handle_errors,
+    oauth_message,
     read_file,
     read_password_file,
 )
@@ -38,32 +46,61 @@ from credo.cli.output import emit_json
 from credo.client import CertificateCredential, ClientSecret, ConfidentialClient, Credential
 from credo.client.adal import AuthenticationContext, ClientAssertionCertificate, ClientCredential
 from credo.config import load_settings
-from credo.errors import CertificateError, TemporarilyUnavailable, TlsTrustError
+from credo.errors import CertificateError, OAuthError, TemporarilyUnavailable, TlsTrustError
 from credo.jose import parse_compact
 from credo.model import is_guid
 
 app = command_group("Get tokens as a client application would.")
 
 _DEFAULT_SUFFIX = "/.default"
+_PFX_SUFFIXES = (".pfx", ".p12")
+KEY_NOT_REGISTERED = 700027
+"""The assertion's certificate is not one of the app's (or its signature does not verify)."""
+APP_DISABLED = 7000112
 
 
 def _secret(secret: str | None, secret_file: Path | None) -> str | None:
     if secret_file is not None:
         text = read_file(secret_file).decode("utf-8", "replace").strip()
         if not text:
-            raise CliError(f"the secret file {secret_file} is empty", exit_code=EXIT_USAGE)
+            raise CliError(f"the secret file {secret_file} is empty")
         return text
     return secret
 
 
+@contextmanager
+def _about(what: str) -> Iterator[None]:
+    """A ``CertificateError`` becomes ``<what>: <why>`` (exit 1: the file is unusable)."""
+    try:
+        yield
+    except CertificateError as exc:
+        raise CliError(f"{what}: {exc.description}") from exc
+
+
+def _key_and_certificate(cert: Path, key: Path | None, password: bytes | None,
+                         ) -> certs.KeyAndCert:
+    """The key and certificate of ``--cert`` (a PFX, or PEM with ``--key`` or the key inside);
+    each problem is named by the file it is in."""
+    data = read_file(cert)
+    if cert.suffix.lower() in _PFX_SUFFIXES:
+        with _about(str(cert)):
+            return certs.load_pkcs12(data, password)
+    with _about(str(cert)):
+        certificate = certs.load_certificate(data)
+    if key is None and b"PRIVATE KEY-----" not in data:
+        raise CliError(f"{cert} holds no private key: give its key file with --key (`credo cert "
+                       f"create` writes it as {cert.with_suffix('.key.pem').name}), or give the "
+                       ".pfx holding both as --cert")
+    key_data = data if key is None else read_file(key)
+    with _about(str(key or cert)):
+        return certs.load_private_key(key_data, password), certificate
+
+
 def _certificate(cert: Path, key: Path | None, password_file: Path | None,
                  *, v1: bool) -> CertificateCredential:
-    try:
-        return CertificateCredential.from_files(
-            cert, key, password=read_password_file(password_file),
-            algorithm="RS256" if v1 else "PS256")
-    except CertificateError as exc:
-        raise CliError(f"{cert}: {exc.description}", exit_code=EXIT_USAGE) from exc
+    private, certificate = _key_and_certificate(cert, key, read_password_file(password_file))
+    with _about(f"--cert {cert} and --key {key}" if key is not None else str(cert)):
+        return CertificateCredential(private, certificate, algorithm="RS256" if v1 else "PS256")
 
 
 def _targets(scopes: list[str], resource: str | None, v1: bool) -> tuple[list[str], str | None]:
@@ -114,6 +151,26 @@ def _acquire_v1(authority: str, client_id: str, credential: CertificateCredentia
         context.close()
     return {"token_type": result["tokenType"], "access_token": result["accessToken"],
             "expires_in": result["expiresIn"], "resource": result["resource"]}
+
+
+def _refused(exc: OAuthError, app_ref: str, tenant: str | None, where: str,
+             cert: Path | None) -> CliError:
+    """The token endpoint's refusal, with the command that helps when there is one."""
+    app = shlex.quote(app_ref)
+    if exc.code in TENANT_NOT_FOUND:
+        return unknown_tenant(where)
+    if exc.code == KEY_NOT_REGISTERED:
+        upload = (f"`credo app cert add {app} {shlex.quote(str(cert))}`"
+                  if cert is not None and cert.suffix.lower() not in _PFX_SUFFIXES
+                  else f"`credo app cert add {app} FILE` (its .pem or .cer, never the .pfx)")
+        return CliError(oauth_message(exc), hints=[
+            f"`credo app cert list {app}` shows the app's certificates and their thumbprints; "
+            f"{upload} uploads this one"])
+    if exc.code == APP_DISABLED:
+        in_tenant = f" --tenant {shlex.quote(tenant)}" if tenant is not None else ""
+        return CliError(oauth_message(exc), hints=[
+            f"`credo app enable {app}{in_tenant}` enables it"])
+    return CliError(oauth_message(exc))
 
 
 def _print(token: dict[str, Any], *, decode: bool, as_json: bool) -> None:
@@ -185,6 +242,8 @@ def get(
         if isinstance(exc.__cause__, httpx.TransportError):
             raise explain(base, exc.__cause__, ca_hint(settings)) from exc
         raise
+    except OAuthError as exc:
+        raise _refused(exc, app_ref, tenant, where, cert) from exc
     except ValueError as exc:
         raise CliError(str(exc), exit_code=EXIT_USAGE) from exc
     _print(token, decode=decode, as_json=as_json)

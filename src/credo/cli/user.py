@@ -32,6 +32,7 @@ from credo.cli.common import (
     read_password_file,
 )
 from credo.cli.output import emit, emit_table, print_fields
+from credo.errors import NotFound
 
 app = command_group("Users of a tenant and their administrator roles.")
 
@@ -61,8 +62,7 @@ def _password(path: Path | None) -> str:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise CliError(f"the password file {path} is not UTF-8 text",
-                           exit_code=EXIT_USAGE) from None
+            raise CliError(f"the password file {path} is not UTF-8 text") from None
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
@@ -93,9 +93,22 @@ def _assign(api: Management, tenant: str, user: Object, role_id: str) -> None:
              {"@odata.id": f"{api.server}/v1.0/directoryObjects/{user['id']}"})
 
 
-def _with_roles(api: Management, tenant: str, user: str) -> Object:
-    """The user, with the names of the directory roles it holds."""
-    found: Object = api.get(tenant, f"/users/{segment(user)}")
+def _user(api: Management, tenant: str, user: str, change: Object | None = None) -> Object:
+    """The user (after ``change``, when given); one the tenant lacks is named plainly."""
+    path = f"/users/{segment(user)}"
+    try:
+        if change is not None:
+            api.patch(tenant, path, change)
+        found: Object = api.get(tenant, path)
+    except NotFound as exc:
+        raise CliError(f"no user {user!r} in tenant {tenant}",
+                       hints=[f"`credo user list --tenant {tenant}` shows its users"]) from exc
+    return found
+
+
+def _with_roles(api: Management, tenant: str, user: str, change: Object | None = None) -> Object:
+    """The user (after ``change``), with the names of the directory roles it holds."""
+    found = _user(api, tenant, user, change)
     held = _held(api, tenant, _roles(api, tenant)).get(str(found.get("id")), [])
     return {**found, "roles": held}
 
@@ -111,9 +124,9 @@ def _show(user: Object) -> None:
 @handle_errors
 def create(
     data_dir: DataDirOption,
-    upn: Annotated[str | None, typer.Argument(
+    upn: Annotated[str, typer.Argument(
         metavar="USER", help="userPrincipalName, e.g. alice@contoso.example (a domain of the "
-        "tenant).", show_default=False)] = None,
+        "tenant).", show_default=False)],
     display_name: Annotated[str | None, typer.Option(
         help="Display name.", show_default="the part before @")] = None,
     password_file: PasswordFileOption = None, roles: RoleOption = None,
@@ -123,9 +136,6 @@ def create(
 ) -> None:
     """Create a user (and assign directory roles)."""
     principal, name = upn, display_name
-    if principal is None:
-        raise CliError("give the user's userPrincipalName, e.g. alice@contoso.example",
-                       exit_code=EXIT_USAGE)
     where = _tenant(principal, tenant)
     password = _password(password_file)
     with Management(data_dir, server, ca=ca) as api:
@@ -172,10 +182,8 @@ def set_password(user: UserArgument, data_dir: DataDirOption, tenant: TenantOpti
     """Set a user's password; sessions signed in before it end."""
     where, password = _tenant(user, tenant), _password(password_file)
     with Management(data_dir, server, ca=ca) as api:
-        api.patch(where, f"/users/{segment(user)}",
-                  {"passwordProfile": {"password": password,
-                                       "forceChangePasswordNextSignIn": False}})
-        found = _with_roles(api, where, user)
+        found = _with_roles(api, where, user, {"passwordProfile": {
+            "password": password, "forceChangePasswordNextSignIn": False}})
     emit(found, as_json, lambda: typer.echo(f"password of {found['userPrincipalName']} changed"))
 
 
@@ -228,8 +236,7 @@ def remove_role(user: UserArgument, data_dir: DataDirOption, roles: RoleOption =
 def _set_enabled(user: str, tenant: str | None, api: Management, enabled: bool,
                  as_json: bool) -> None:
     where = _tenant(user, tenant)
-    api.patch(where, f"/users/{segment(user)}", {"accountEnabled": enabled})
-    found = _with_roles(api, where, user)
+    found = _with_roles(api, where, user, {"accountEnabled": enabled})
     emit(found, as_json, lambda: typer.echo(
         f"{found['userPrincipalName']} {'enabled' if enabled else 'disabled'}"))
 

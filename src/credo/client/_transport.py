@@ -3,7 +3,8 @@
 The flows run on ``credo.httpflow``'s drivers (shared with ``credo.resource``); ``failure``
 is what this package makes of a request that got no answer: ``TlsTrustError`` when the
 server's certificate is not trusted (a setup problem, named with its fix), otherwise
-``TemporarilyUnavailable`` with the httpx error as its cause.
+``TemporarilyUnavailable`` naming the server's address and what went wrong (connection
+refused, timed out …), with the httpx error as its cause.
 
 Error mapping (RFC 6749 §5.2 bodies are parsed by ``OAuthError.from_response``):
 
@@ -105,13 +106,27 @@ def error_from_response(status: int, headers: httpx.Headers, body: Any, *,
     return error
 
 
+def origin(url: httpx.URL) -> str:
+    """``scheme://host:port`` of ``url``, the port always shown (a wrong one is a usual cause)."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return f"{url.scheme}://{host}:{port}"
+
+
+def _reason(exc: httpx.RequestError) -> str:
+    """The transport's own words (``[Errno 111] Connection refused``), else the error's type."""
+    lines = str(exc).strip().splitlines()
+    return lines[-1][:160] if lines else type(exc).__name__
+
+
 def failure(request: httpx.Request, exc: httpx.RequestError) -> Exception:
     """The error thrown into a flow when ``request`` never got an answer."""
     untrusted = tls_trust_error(request, exc)
     if untrusted is not None:
         return untrusted
     error = TemporarilyUnavailable(
-        0, f"no answer from {request.url.host}: {type(exc).__name__}", detail=str(exc),
+        0, f"cannot reach Credo at {origin(request.url)} ({_reason(exc)}) - is credo serve "
+        "running, and on that port?", detail=f"{type(exc).__name__}: {exc}",
         retry_after=_NETWORK_RETRY_AFTER)
     error.__cause__ = exc
     return error
