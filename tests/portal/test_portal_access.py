@@ -234,3 +234,34 @@ async def test_credos_own_apps_offer_no_change(services: Services,
     page = await browser.get(home.home + f"enterprise/{management.id}")
     assert "Built in" in page.text and 'value="remove"' not in page.text
     await browser.close()
+
+
+async def test_a_pages_values_never_reach_another_route_of_the_api(
+        services: Services, org: Org, app_id: str) -> None:
+    """Found by an attacker's probe: the "Remove assignment" form took
+    ``assignment=../../../applications/<id>`` and deleted an app registration, and ids such
+    as ``?``, ``#`` or NUL in a page's URL were a 500. A segment that is not a value is the
+    API's 404, and nothing is sent."""
+    admin = await signed_in(services, org, org.admin)
+    created = await act(admin, org.home + "apps/new", {"name": "Keep me",
+                                                       "audience": "AzureADMyOrg",
+                                                       "platform": "web", "redirect": ""})
+    keep = urlsplit(str(created.url)).path.rstrip("/").split("/")[-1]
+    app = await services.directory.find_application(app_id)
+    assert app is not None
+    sp = await services.directory.service_principal(org.tenant, app.app_id)
+    before = await directory_rows(services)
+    page = org.home + f"enterprise/{sp.id}"
+    for assignment in (f"../../../applications/{keep}", f"x/../../../applications/{keep}",
+                       f"..%2F..%2Fapplications%2F{keep}", f"{keep}?$top=1"):
+        answer = await admin.http.post(page, data={
+            "csrf": await _csrf(services, admin, page), "action": "remove",
+            "side": "appRoleAssignedTo", "assignment": assignment})
+        assert answer.status_code == 404 and "<h1>Not found</h1>" in answer.text, assignment
+    assert await directory_rows(services) == before
+    assert await services.directory.find_application(keep) is not None
+    for path in ("apps/%3F", "apps/%23", "apps/%00", "users/%3F", "enterprise/%3F",
+                 f"apps/{app_id}%3F%24top%3D1"):
+        answer = await admin.get(org.home + path)
+        assert answer.status_code == 404 and "<h1>Not found</h1>" in answer.text, path
+    await admin.close()

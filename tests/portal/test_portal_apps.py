@@ -19,6 +19,7 @@ from browser import Browser, forms
 from credo import certs
 from credo.cli.main import app as credo_app
 from credo.service.runtime import Services
+from support import directory_rows
 
 from .conftest import Org, act, signed_in
 
@@ -155,6 +156,20 @@ async def test_invalid_json_is_shown_at_its_line(admin: Browser, org: Org) -> No
                      {"action": "save", "manifest": '{\n  "displayName": "x",\n  oops\n}'})
     assert page.status_code == 400
     assert _bad_lines(page.text)[0][1].count("Line 3, column 3:") == 1
+
+
+async def test_json_the_api_cannot_take_is_a_page_not_a_500(admin: Browser, org: Org,
+                                                             services: Services) -> None:
+    """Found by an attacker's probe: ``1e400`` (read as infinity) and deep nesting were 500s."""
+    app_id = await _register(admin, org, "Out of range app")
+    before = await directory_rows(services)
+    for text, summary in (('{"displayName": 1e400}', "The manifest is not valid JSON."),
+                          ('{"displayName": NaN}', "The manifest is not valid JSON."),
+                          ("[" * 5000 + "]" * 5000, "The manifest cannot be read.")):
+        page = await act(admin, org.home + f"apps/{app_id}/manifest",
+                         {"action": "save", "manifest": text})
+        assert page.status_code == 400 and summary in page.text, text[:20]
+    assert await directory_rows(services) == before
 
 
 async def test_a_pasted_keycredential_entry_and_an_uploaded_manifest(

@@ -154,6 +154,12 @@ async def test_sign_ins_filter_on_app_status_and_time(client: httpx.AsyncClient,
     bad_time = await _list(client, world, "signIns", "?$filter=" + quote(
         "createdDateTime ge yesterday"), 400)
     assert "expected a UTC time" in bad_time["error"]["message"]
+    # Found by an attacker's probe: a code past SQLite's integers was a 500.
+    for code in ("99999999999999999999", "2147483648", "\u00b2", "1" * 30):
+        clause = f"status/errorCode eq {code}"
+        refused = await _list(client, world, "signIns", "?$filter=" + quote(clause), 400)
+        assert refused["error"]["message"].startswith(
+            f"Invalid filter clause '{clause[:100]}"), code
 
 
 async def test_pages_follow_next_links_to_the_end(client: httpx.AsyncClient,
@@ -171,8 +177,12 @@ async def test_pages_follow_next_links_to_the_end(client: httpx.AsyncClient,
         assert link.startswith("https://login.credo.test/v1.0/auditLogs/signIns?$top=2&")
         page = await _list(client, world, "signIns", link.split("/auditLogs/signIns", 1)[1])
     assert seen == [e["id"] for e in everything] and len(seen) >= 4
-    tampered = await _list(client, world, "signIns", "?$skiptoken=abc", 400)
-    assert "Invalid $skiptoken" in tampered["error"]["message"]
+    for token in ("abc", "99999999999999999999999.1", "1.99999999999999999999",
+                  "253402300800000000.1", "9999999999999999999.1", "\u00b2.1"):
+        for stream in ("signIns", "directoryAudits"):
+            tampered = await _list(client, world, stream, "?$skiptoken=" + quote(token), 400)
+            assert tampered["error"]["message"] == (
+                "Invalid $skiptoken: use the @odata.nextLink of the page before."), token
 
 
 async def test_directory_audits_say_who_changed_what(client: httpx.AsyncClient,

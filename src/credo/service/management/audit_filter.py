@@ -30,6 +30,12 @@ ACCEPTED = {
                       "category eq '…', activityDateTime ge|le TIME",
 }
 
+_NUMBER = re.compile(r"[0-9]{1,19}")
+"""ASCII digits only (``str.isdigit`` admits ``²``, which ``int`` refuses), at most 19."""
+MAX_CODE = 2**31 - 1
+"""The largest ``status/errorCode`` a filter compares (AADSTS codes have up to 7 digits)."""
+MAX_RECORD_ID = 2**63 - 1
+
 
 def parse_filter(stream: AuditStream, text: str, query: AuditQuery) -> AuditQuery:
     """``query`` narrowed by every clause of ``text``; ``InvalidInput`` for anything else."""
@@ -47,7 +53,8 @@ def _narrow(stream: AuditStream, name: str, op: str, value: str, clause: str) ->
         return {"since" if op == "ge" else "until": _time(value, clause)}
     if name == _APPS[stream] and op == "eq":
         return {"app_id": _text(value, clause).lower()}
-    if stream == "signIn" and name == "status/errorCode" and value.isdigit():
+    if stream == "signIn" and name == "status/errorCode" and _NUMBER.fullmatch(value) \
+            and int(value) <= MAX_CODE:
         if op == "eq":
             return {"code": int(value)}
         if op == "ne" and value == "0":
@@ -89,7 +96,14 @@ def skiptoken(moment: datetime, record_id: int) -> str:
 
 
 def parse_skiptoken(text: str) -> tuple[datetime, int]:
+    """``<microseconds since the epoch>.<record id>``, as the page before's nextLink made it;
+    anything else (a time past year 9999, an id past SQLite's 64 bits) is a 400."""
     micros, _, record_id = text.partition(".")
-    if not micros.isdigit() or not record_id.isdigit() or len(text) > 40:
-        raise InvalidInput("Invalid $skiptoken: use the @odata.nextLink of the page before.")
-    return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(record_id)
+    invalid = InvalidInput("Invalid $skiptoken: use the @odata.nextLink of the page before.")
+    if not (_NUMBER.fullmatch(micros) and _NUMBER.fullmatch(record_id)) \
+            or int(record_id) > MAX_RECORD_ID:
+        raise invalid
+    try:
+        return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(record_id)
+    except (ValueError, OverflowError, OSError):
+        raise invalid from None

@@ -10,6 +10,7 @@ browser's address as the client address, so the audit log names the right one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,9 @@ import httpx
 from starlette.types import ASGIApp
 
 ROOT = "/v1.0"
+_SEGMENT = re.compile(r"[A-Za-z0-9@$()'=_~+,;:!*-][A-Za-z0-9@$()'=_~+,;:!*.-]*")
+"""A path segment as the pages build them (ids, ``appId='…'``, UPNs, ``$ref``); no ``.`` or
+``..`` segment, no ``?``, ``#``, ``%``, ``/``, space or control character inside one."""
 
 
 @dataclass(eq=False)
@@ -58,7 +62,15 @@ class Graph:
 
     async def send(self, method: str, path: str, body: Any = None, *,
                    params: dict[str, str] | None = None) -> dict[str, Any] | None:
-        """The JSON answer (None for 204); ``GraphFailure`` for an error answer."""
+        """The JSON answer (None for 204); ``GraphFailure`` for an error answer.
+
+        ``path`` holds values from the page's URL and form (ids, a UPN): a segment that is
+        not one (``..``, ``?``, ``%``, a control character) is Graph's 404 before anything is
+        sent, so a page's form never reaches another route of the API."""
+        if not all(_SEGMENT.fullmatch(part) for part in path.split("/")[1:]):
+            raise GraphFailure(404, "Request_ResourceNotFound",
+                               "Resource does not exist or one of its queried "
+                               "reference-property objects are not present.")
         transport = httpx.ASGITransport(app=self._app, root_path=ROOT,
                                         client=(self._address, 0))
         async with httpx.AsyncClient(transport=transport, base_url=self._base) as http:

@@ -10,6 +10,7 @@ accepted when pasted (the API reads ``key`` as base64 DER or PEM).
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -37,12 +38,16 @@ async def page(portal: Portal) -> Response:
         return _render(portal, app, text, notice="saved" in portal.request.query_params)
     text = _submitted(portal)
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
     except ValueError as exc:
         line, column = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
         msg = getattr(exc, "msg", str(exc))
         return _render(portal, app, text, lines=annotate_text(text, line, column, msg),
                        summary="The manifest is not valid JSON.", status=400)
+    except RecursionError:
+        return _render(portal, app, text, lines=annotate_text(
+            text, 1, 1, "arrays and objects are nested more deeply than Credo reads"),
+                       summary="The manifest cannot be read.", status=400)
     try:
         await portal.graph.send("PATCH", f"/applications/{app_ref}", doc)
     except GraphFailure as err:
@@ -74,3 +79,17 @@ def _download(app: dict[str, Any]) -> Response:
     body = json.dumps(_document(app), indent=2, ensure_ascii=False).encode("utf-8")
     return Response(body, media_type="application/json", headers={
         **render.HEADERS, "Content-Disposition": f'attachment; filename="{name}.json"'})
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a float, refusing one past a float's range (``1e400``), which JSON
+    allows but cannot be sent on (RFC 8259 §6)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is out of range")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    """``NaN`` and ``Infinity`` are not JSON (RFC 8259 §6)."""
+    raise ValueError(f"{text} is not a JSON value")
