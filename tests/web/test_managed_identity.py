@@ -8,6 +8,7 @@ the managed-identity settings, as a restarted ``credo serve`` would be.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import socket
 import stat
@@ -191,3 +192,28 @@ async def test_a_port_without_an_identity_stops_the_start(services: Services) ->
         await open_services(load_settings(services.settings.data_dir, env=env))
     with pytest.raises(ConfigError, match="shorter than 16 characters"):
         load_settings(services.settings.data_dir, env={"CREDO_MANAGED_IDENTITY_SECRET": "short"})
+
+
+async def test_every_request_leaves_an_access_line_and_every_refusal_a_log_line(
+        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """Found by an attacker's probe: a wrong header, a remote peer or an unknown identity
+    left no trace at all, so probing the endpoint was invisible."""
+    caplog.set_level("INFO")
+    cases = [({"header": "guess"}, 401, logging.WARNING),
+             ({"peer": "192.0.2.7"}, 403, logging.WARNING),
+             ({"client_id": str(uuid.uuid4())}, 400, logging.INFO),
+             ({"client_id": world.user_assigned["appId"]}, 200, None)]
+    for params, status, level in cases:
+        caplog.clear()
+        assert (await get(world, **params)).status_code == status
+        access = [r.getMessage() for r in caplog.records if r.name == "credo.access"]
+        assert len(access) == 1 and access[0].startswith(f"GET /msi/token {status} "), access
+        refused = [r for r in caplog.records if r.name == "credo.managed_identity"]
+        assert [r.levelno for r in refused] == ([level] if level else []), params
+        assert all(SECRET not in r.getMessage() and "guess" not in r.getMessage()
+                   for r in caplog.records)
+    caplog.clear()
+    async with endpoint(world) as http:
+        await http.get("/metadata/identity/oauth2/token")
+    assert [r.getMessage().split(" ")[:3] for r in caplog.records
+            if r.name == "credo.access"] == [["GET", "unmatched", "404"]]

@@ -105,8 +105,19 @@ class ManagedIdentityService:
         self._remote_allowed = remote_allowed
 
     async def token(self, request: IdentityRequest) -> dict[str, str]:
-        """The token response, or ``IdentityRefused`` (nothing issued; a refusal of the grant
-        is recorded in the sign-in log, as at the token endpoint)."""
+        """The token response, or ``IdentityRefused`` (nothing issued). Every refusal is
+        logged (a wrong header or a remote peer as a warning: someone is probing); a refusal
+        of the grant is also recorded in the sign-in log, as at the token endpoint."""
+        try:
+            return await self._answer(request)
+        except IdentityRefused as refused:
+            log.log(logging.WARNING if refused.status in (401, 403) else logging.INFO,
+                    "managed identity refused: %d %s (%s)", refused.status,
+                    refused.description, refused.detail or "-",
+                    extra={"correlation_id": request.correlation_id})
+            raise
+
+    async def _answer(self, request: IdentityRequest) -> dict[str, str]:
         self._admit(request)
         resource = request.params.get("resource", "").strip()
         if request.params.get("api-version") != API_VERSION:
@@ -173,9 +184,6 @@ class ManagedIdentityService:
                                     correlation_id=request.correlation_id,
                                     ip_address=request.peer))
         metrics.token_request(METHOD, err.code if err else 0)
-        if err is not None:
-            log.info("managed identity refused: %s %s (%s)", err.aadsts, err.description,
-                     err.detail)
 
 
 def _names(snap: ClientSnapshot, kind: str, value: str) -> bool:

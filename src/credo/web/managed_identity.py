@@ -5,8 +5,9 @@ main port can never forward to it, and its port is what ``IDENTITY_ENDPOINT`` na
 (``http://127.0.0.1:<managed_identity_port>/msi/token``, plain HTTP on loopback as on App
 Service). Each worker process serves it from the same socket address (``SO_REUSEPORT``).
 Answers are JSON: the token (200), or ``{"statusCode", "message", "correlationId"}`` with the
-status of the refusal, as App Service answers. The rules are in
-``service/managed_identity.py``.
+status of the refusal, as App Service answers. Every request gets an access line and a latency
+observation, as on the main port; uvicorn's ``X-Forwarded-For`` handling is off, so the
+address checked and logged is the socket's. The rules are in ``service/managed_identity.py``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
 from collections.abc import Iterator, Mapping
 from urllib.parse import parse_qsl
 
@@ -23,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from credo.service.managed_identity import IdentityRefused, IdentityRequest
 from credo.service.runtime import Services
 from credo.web import render
+from credo.web.access import UNMATCHED, answered
 
 PATH = "/msi/token"
 
@@ -34,6 +37,7 @@ def managed_identity_app(services: Services) -> ASGIApp:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         correlation = render.correlation_id(_header(scope, b"x-ms-client-request-id"))
         body: Mapping[str, object]
         if scope["path"] != PATH:
@@ -55,8 +59,12 @@ def managed_identity_app(services: Services) -> ASGIApp:
         headers = [*render.NO_STORE]
         if status == 405:
             headers.append((b"allow", b"GET"))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": render.json_bytes(body)})
+        try:
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": render.json_bytes(body)})
+        finally:  # every request, refused or not: one access line, one latency observation
+            answered(scope, PATH if scope["path"] == PATH else UNMATCHED, status, correlation,
+                     time.perf_counter() - started)
 
     return app
 
@@ -110,7 +118,7 @@ async def start_listener(services: Services) -> Listener | None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((settings.managed_identity_host, settings.managed_identity_port))
     config = uvicorn.Config(managed_identity_app(services), lifespan="off", log_config=None,
-                            access_log=False, server_header=False)
+                            access_log=False, server_header=False, proxy_headers=False)
     server = _Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not task.done():
