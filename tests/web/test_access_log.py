@@ -59,6 +59,26 @@ async def test_a_token_request_is_one_line_with_its_tenant_client_and_correlatio
                    method="POST", status="400") == observed + 1
 
 
+async def test_a_secret_sent_as_the_client_id_is_never_written(
+        client: httpx.AsyncClient, services: Services,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Found by an attacker's probe: client_id and client_secret swapped put the secret in
+    the answer, the log and the sign-in log. No client id but a GUID names a client."""
+    tenant, secret = services.settings.bootstrap_tenant, "Zq8~" + "s" * 36
+    with caplog.at_level(logging.INFO, logger="credo"):
+        response = await client.post(f"/{tenant}/oauth2/v2.0/token", data={
+            "grant_type": "client_credentials", "client_id": secret,
+            "client_secret": "x", "scope": "api://credo/.default"})
+    assert response.status_code == 400
+    assert response.json()["error_description"].startswith(
+        "AADSTS700016: Application with identifier 'Zq8~... (40 characters)' was not found")
+    await services.audit.flush()
+    [event] = [e for e in await services.store.recent(
+        (await services.directory.tenant(tenant)).id, 5) if e.code == 700016][:1]
+    assert event.client_id == "Zq8~... (40 characters)"
+    assert secret not in caplog.text and secret not in response.text
+
+
 async def test_a_known_client_is_named(client: httpx.AsyncClient, services: Services,
                                        caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="credo.access"):

@@ -21,7 +21,7 @@ from credo.aadsts.client import CLIENT_NOT_FOUND, REPLAYED
 from credo.aadsts.request import MISSING_BODY_PARAMETER
 from credo.aadsts.service import TRANSIENT
 from credo.errors import InvalidClient, OAuthError, StoreUnavailable
-from credo.model import ClientSnapshot, Tenant
+from credo.model import ClientSnapshot, Tenant, is_guid
 from credo.protocol import forms, metadata
 from credo.protocol.client_auth import (
     METHODS,
@@ -92,7 +92,7 @@ class TokenService:
             facts.presented = presented
             client_id = presented.client_id if presented else _public_client_id(req)
             facts.client_id = client_id
-            snap = facts.snapshot = await self._client(tenant, client_id)
+            snap = facts.snapshot = await self._client(tenant, client_id, facts)
             auth = await self._authenticate(presented, snap, now) if presented else None
             facts.client = auth
             body = await grant.issue(GrantCall(req, tenant, snap, auth, call.version, now,
@@ -107,11 +107,14 @@ class TokenService:
         self._record(now, call, None)
         return body
 
-    async def _client(self, tenant: Tenant, client_id: str) -> ClientSnapshot:
-        """The client must have a service principal in the path's tenant (AADSTS700016)."""
+    async def _client(self, tenant: Tenant, client_id: str,
+                      facts: SignInFacts) -> ClientSnapshot:
+        """The client must have a service principal in the path's tenant (AADSTS700016); the
+        id of none is shown as ``shown_client_id`` shows it."""
         snap = await self._cache.client(tenant, client_id)
         if snap is None or snap.service_principal is None:
-            raise CLIENT_NOT_FOUND(client_id=client_id, tenant=tenant.default_domain)
+            facts.client_id = shown_client_id(client_id)
+            raise CLIENT_NOT_FOUND(client_id=facts.client_id, tenant=tenant.default_domain)
         return snap
 
     async def _authenticate(self, presented: Presented, snap: ClientSnapshot,
@@ -168,6 +171,15 @@ class TokenService:
         if err is not None:
             log.info("token refused: %s %s (%s)", err.aadsts, err.description, err.detail,
                      extra={"aadsts": err.code, "correlation_id": call.correlation_id})
+
+
+def shown_client_id(client_id: str) -> str:
+    """A ``client_id`` as answers, logs and the sign-in log show it: an application id (a
+    GUID) as given; anything else, which names no client and may be a secret pasted into the
+    wrong field, as its first four characters and its length."""
+    if is_guid(client_id):
+        return client_id
+    return f"{client_id[:4]}... ({len(client_id)} characters)"
 
 
 def _public_client_id(req: forms.TokenRequest) -> str:
