@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 
 from credo.config import CONFIG_FILE, Settings, load_settings, read_config_file, write_settings
 from credo.errors import CredoError
+from credo.service.managed_identity import SECRET_FILE
 from credo.service.setup import DIR_MODE, FILE_MODE, secure_data_dir
 from credo.store.migrate import upgrade
 from credo.store.seal import Sealer
@@ -47,7 +48,7 @@ MANIFEST = "credo-backup.json"
 DATABASE = "credo.db"
 FILES = ("credo.toml", "master.key", "secrets.key", "tls/ca.pem", "tls/ca.key.pem",
          "tls/server.pem", "tls/server.key.pem", "operator/operator.pem",
-         "operator/operator.key.pem")
+         "operator/operator.key.pem", SECRET_FILE)
 """The data dir's files a backup holds (those that exist), in this order."""
 FROM_ENVIRONMENT = {"master.key": "CREDO_MASTER_KEY", "secrets.key": "CREDO_SECRETS_KEY"}
 _CHUNK = 1 << 20
@@ -134,6 +135,9 @@ def _left_out(settings: Settings, files: dict[str, Path]) -> list[str]:
               if name not in files and not os.environ.get(FROM_ENVIRONMENT[name], "").strip()]
     if settings.source("database_url") == "CREDO_DATABASE_URL":
         notes.append("database_url: set by CREDO_DATABASE_URL, set it on the restored node")
+    if settings.federation_ca_file:
+        notes.append(f"federation_ca_file: {settings.federation_ca_file} is not in the data "
+                     "dir, keep it with this archive")
     return notes
 
 
