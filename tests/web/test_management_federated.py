@@ -97,6 +97,24 @@ async def test_every_bad_member_at_once_and_nothing_written(client: httpx.AsyncC
     assert (await call(client, "GET", _path(app), tenant.admin, expect=200))["value"] == []
 
 
+@pytest.mark.parametrize("issuer", [
+    "HTTPS://issuer.example", "https://user:pw@issuer.example", "https://@issuer.example",
+    "https://issuer.example/../..", "https://issuer.example/a/./b", "https://issuer.example/ a",
+    "https://issuer.example/\\a"])
+async def test_an_issuer_that_could_never_match_or_carries_credentials_is_refused(
+        client: httpx.AsyncClient, tenant: TenantAdmin, issuer: str) -> None:
+    """Found by an attacker's probe: these were stored, and one with user information was
+    fetched with it and echoed in AADSTS90061."""
+    app = await _app(client, tenant)
+    refused = await call(client, "POST", _path(app), tenant.admin,
+                         {"name": "bad", "issuer": issuer, "subject": MAIN}, expect=400)
+    assert refused["error"]["details"] == [{
+        "code": "Request_BadRequest", "target": "issuer",
+        "message": "Must be an https URL with a host and no query or fragment: where the "
+                   "issuer's /.well-known/openid-configuration is served."}]
+    assert (await call(client, "GET", _path(app), tenant.admin, expect=200))["value"] == []
+
+
 async def test_name_is_fixed_unique_and_pairs_are_unique(client: httpx.AsyncClient,
                                                          tenant: TenantAdmin) -> None:
     app = await _app(client, tenant)

@@ -24,6 +24,13 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{2,119}", re.ASCII)
 INVALID = "Invalid value specified for a property of resource 'FederatedIdentityCredential'."
 MEMBERS = ("name", "issuer", "subject", "audiences", "description")
 
+_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f\\]")
+"""Whitespace, control characters and backslashes, which no issuer URL holds. An issuer is
+also refused with a scheme not written ``https`` or ``.``/``..`` segments (it is compared with
+a token's ``iss`` exactly, RFC 7519 §4.1.1, and fetched as written: such a value could
+never match), and with user information (it would be sent to the host as credentials and
+shown in error messages)."""
+
 
 def _text(doc: Mapping[str, Any], name: str, p: Problems, *, required: bool) -> str | None:
     value = doc.get(name)
@@ -49,8 +56,9 @@ def _issuer(doc: Mapping[str, Any], p: Problems, required: bool) -> str | None:
     if value is None:
         return None
     parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment \
-            or value != value.strip():
+    if not value.startswith("https://") or not parts.hostname or parts.query \
+            or parts.fragment or "@" in parts.netloc or _UNSAFE.search(value) \
+            or any(seg in (".", "..") for seg in parts.path.split("/")):
         p.add("issuer", "Must be an https URL with a host and no query or fragment: where "
               "the issuer's /.well-known/openid-configuration is served.")
         return None
