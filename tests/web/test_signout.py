@@ -216,3 +216,18 @@ async def test_a_credential_change_ends_every_session_of_the_user_on_every_worke
     hashes = {hashlib.sha256(c.encode()).hexdigest() for c in cookies}
     assert not hashes & {r.token_hash for r in await _session_rows(services)}
     assert await _opens(other, other_worker)
+
+
+async def test_a_post_without_the_session_clears_no_cookie(services: Services,
+                                                            world: World) -> None:
+    """Found by an attacker's probe: a cross-site POST (no ``SameSite=Lax`` cookie goes with
+    it) to either sign-out answered with the cookie cleared, so a page anywhere signed the
+    user out in the browser while the session lived on in the server."""
+    async with Browser(services) as browser:
+        cookie = await _sign_in(browser, world, world.admin)
+        async with Browser(services) as cross_site:  # the same server, without the cookie
+            for path in (LOGOUT.format(tid=world.tid), "/portal/signout"):
+                answer = await cross_site.http.post(path, data={})
+                assert answer.status_code in (200, 303), (path, answer.text)
+                assert "set-cookie" not in answer.headers, path
+    assert await _opens(cookie, services)

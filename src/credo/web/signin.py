@@ -143,7 +143,8 @@ async def logout(request: Request) -> Response:
     response = pages.redirect(target) if target else pages.message(
         "You signed out of your account",
         "It's a good idea to close all browser windows.")
-    end_session(response)
+    if signed is not None:  # a request without the session (a cross-site POST) ends none
+        end_session(response)
     return response
 
 

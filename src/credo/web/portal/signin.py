@@ -84,10 +84,13 @@ def _refused(error: str, description: str) -> Response:
 
 
 async def signout(request: Request) -> Response:
-    """End the session (portal tokens included) everywhere, then the tenant picker."""
+    """End the session (portal tokens included) everywhere, then the tenant picker. Only a
+    session seen here, with its CSRF token, is ended and its cookie cleared: a cross-site
+    POST, which carries no ``SameSite=Lax`` cookie, signs no one out."""
     services = services_of(request)
     form = await read_form(request)
     signed = await signed_in(request, services)
+    response = render.redirect("/portal/?signedout=1")
     if signed is not None:
         try:
             services.accounts.sessions.check_csrf(form.get("csrf"), "portal signout",
@@ -97,8 +100,7 @@ async def signout(request: Request) -> Response:
         cookie = request.cookies.get(SESSION_COOKIE, "")
         await services.portal.forget(cookie)
         await services.accounts.sessions.end(cookie)
-    response = render.redirect("/portal/?signedout=1")
-    end_session(response)
+        end_session(response)
     return response
 
 
