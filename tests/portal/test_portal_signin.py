@@ -89,6 +89,23 @@ async def test_a_callback_in_another_browser_stores_nothing(services: Services,
         assert key not in {r.session_hash for r in await _rows(services)}
 
 
+async def test_an_error_text_shows_only_for_this_browsers_own_sign_in(
+        services: Services, org: Org) -> None:
+    """Found by an attacker's probe: a link to the callback with any ``error_description``
+    showed that text on Credo's origin (a phishing message)."""
+    phish = "Your account is locked. Re-enter your password at https://evil.example/"
+    async with Browser(services) as browser:
+        started = await browser.http.get(org.home)
+        state = dict(parse_qsl(urlsplit(started.headers["location"]).query))["state"]
+        for given in ("", "forged", state):
+            page = await browser.http.get("/portal/callback", params={
+                "error": "access_denied", "error_description": phish, "state": given})
+            assert page.status_code == 400
+            shown = phish if given == state else ("The sign-in was not completed. Open the "
+                                                  "portal again.")
+            assert shown in page.text and (given == state or "evil.example" not in page.text)
+
+
 def test_state_is_bound_to_the_flow_and_to_its_values(services: Services) -> None:
     portal = services.portal
     url = portal.authorize_url("tid", "flow-secret", "/portal/tid/apps")

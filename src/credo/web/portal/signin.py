@@ -18,6 +18,7 @@ from starlette.responses import Response
 from credo.errors import OAuthError
 from credo.model import is_guid
 from credo.service.portal import CONSENT, PortalSignInFailed, Session
+from credo.service.runtime import Services
 from credo.service.tenants import page_tenant
 from credo.web.client_address import client_address
 from credo.web.portal import render
@@ -55,9 +56,9 @@ async def callback(request: Request) -> Response:
     state = params.get("state", "")
     if state.startswith(CONSENT):
         return await _consented(request, state)
-    if params.get("error"):
-        return _refused(params.get("error", ""), params.get("error_description", ""))
     services = services_of(request)
+    if params.get("error"):
+        return _refused(params.get("error", ""), _provider_text(request, services, state))
     signed = await signed_in(request, services)
     if signed is None or not params.get("code"):
         return _refused("login_required", "You are not signed in. Open the portal again.")
@@ -74,6 +75,17 @@ async def callback(request: Request) -> Response:
         return _refused("state_mismatch", err.description)
     safe = safe_return_to(back)
     return render.redirect(safe if safe and safe.startswith("/portal/") else "/portal/")
+
+
+def _provider_text(request: Request, services: Services, state: str) -> str:
+    """The sign-in's own ``error_description``, shown only when ``state`` is this browser's
+    flow: anyone can link to the callback with any text, which the page would show on
+    Credo's origin (a phishing message), so another's is replaced by a fixed one."""
+    try:
+        services.portal.read_state(state, request.cookies.get(FLOW_COOKIE, ""))
+    except PortalSignInFailed:
+        return "The sign-in was not completed. Open the portal again."
+    return request.query_params.get("error_description", "")
 
 
 def _refused(error: str, description: str) -> Response:
