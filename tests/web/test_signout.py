@@ -231,3 +231,26 @@ async def test_a_post_without_the_session_clears_no_cookie(services: Services,
                 assert answer.status_code in (200, 303), (path, answer.text)
                 assert "set-cookie" not in answer.headers, path
     assert await _opens(cookie, services)
+
+
+async def test_another_tenants_app_redirects_only_once_installed_here(
+        client: httpx.AsyncClient, services: Services, world: World) -> None:
+    """Found by an attacker's probe: a multi-tenant app registered in any tenant made this
+    tenant's sign-out URL redirect to wherever it had registered."""
+    other = await make_world(client, services, "elsewhere")
+    app = await call(client, "POST", "/applications", other.tenant.operator, {
+        "displayName": "Elsewhere MT", "signInAudience": "AzureADMultipleOrgs",
+        "web": {"redirectUris": ["https://elsewhere.example/landing"]}}, expect=201)
+    url = LOGOUT.format(tid=world.tid) + "?" + str(httpx.QueryParams({
+        "post_logout_redirect_uri": "https://elsewhere.example/landing",
+        "client_id": app["appId"], "state": "x"}))
+    async with Browser(services) as browser:
+        refused = await browser.http.get(url)
+    assert refused.status_code == 200 and "You signed out" in refused.text
+    assert "location" not in refused.headers
+    await call(client, "POST", "/servicePrincipals", world.tenant.operator,
+               {"appId": app["appId"]}, expect=201)
+    async with Browser(services) as browser:
+        installed = await browser.http.get(url)
+    assert installed.status_code == 302
+    assert installed.headers["location"] == "https://elsewhere.example/landing?state=x"
