@@ -87,10 +87,12 @@ def _single(services: Services, app: Application, *, status: int = 200) -> Respo
 
 
 @router.get("/applications", summary="List the tenant's applications")
-async def list_applications(caller: CallerDep, services: ServicesDep) -> Response:
+async def list_applications(caller: CallerDep, services: ServicesDep,
+                            filter_text: responses.CollectionFilter = "") -> Response:
     found = await services.management.apps.all(caller)
-    return responses.listing(services, "applications",
-                             [application_to_json(a, include_keys=False) for a in found])
+    return responses.filtered(services, "applications",
+                              [application_to_json(a, include_keys=False) for a in found],
+                              filter_text)
 
 
 @router.post("/applications", status_code=201, summary="Register an application")

@@ -8,10 +8,12 @@ set (``…/$metadata#applications``), one entity (``…#applications/$entity``) 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from starlette.responses import Response
 
+from credo.protocol import odata_filter
 from credo.service.runtime import Services
 from credo.web import render
 
@@ -27,9 +29,20 @@ def _context(services: Services, fragment: str) -> str:
     return f"{services.settings.base_url}/v1.0/$metadata#{fragment}"
 
 
+CollectionFilter = Annotated[str, Query(alias="$filter", max_length=odata_filter.MAX_FILTER)]
+"""``$filter`` on a directory collection (``protocol/odata_filter.py``); empty is none."""
+
+
 def listing(services: Services, context: str, values: Iterable[dict[str, Any]]) -> Response:
     """A collection: ``{"@odata.context": …, "value": [...]}``."""
     return _json({"@odata.context": _context(services, context), "value": list(values)}, 200)
+
+
+def filtered(services: Services, collection: str, values: Iterable[dict[str, Any]],
+             filter_text: str) -> Response:
+    """The collection ``/{collection}``, narrowed by its ``$filter`` (400 when unsupported)."""
+    return listing(services, collection,
+                   odata_filter.select(collection, filter_text or None, list(values)))
 
 
 def entity(services: Services, context: str, value: dict[str, Any], *, status: int = 200,

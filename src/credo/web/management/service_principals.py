@@ -36,10 +36,12 @@ class ServicePrincipalUpdate(BaseModel):
 
 
 @router.get("/servicePrincipals", summary="List the tenant's service principals")
-async def list_service_principals(caller: CallerDep, services: ServicesDep) -> Response:
+async def list_service_principals(caller: CallerDep, services: ServicesDep,
+                                  filter_text: responses.CollectionFilter = "") -> Response:
     found = await services.management.apps.principals(caller)
-    return responses.listing(services, _ENTITY,
-                             [service_principal_to_json(sp, app) for sp, app in found])
+    return responses.filtered(services, _ENTITY,
+                              [service_principal_to_json(sp, app) for sp, app in found],
+                              filter_text)
 
 
 @router.post("/servicePrincipals", status_code=201, summary="Create a service principal")

@@ -90,9 +90,10 @@ def _time(value: Any) -> str | None:
 
 
 @router.get("/users", summary="List the tenant's users")
-async def list_users(caller: CallerDep, services: ServicesDep) -> Response:
+async def list_users(caller: CallerDep, services: ServicesDep,
+                     filter_text: responses.CollectionFilter = "") -> Response:
     found = await services.management.users.all(caller)
-    return responses.listing(services, "users", [user_to_json(u) for u in found])
+    return responses.filtered(services, "users", [user_to_json(u) for u in found], filter_text)
 
 
 @router.post("/users", status_code=201, summary="Create a user")
