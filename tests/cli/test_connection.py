@@ -4,19 +4,16 @@ to the HTTPS port (or TLS to a plain one), a TLS certificate the CLI does not tr
 from __future__ import annotations
 
 import ssl
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from credo import certs, local_ca
 from credo.client import ConfidentialClient
 from credo.errors import TlsTrustError
 from live import free_port
 
+from . import servers
 from .conftest import failed, ok
 
 
@@ -32,30 +29,10 @@ class _Answer(BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
-def _server(tls: ssl.SSLContext | None) -> Iterator[int]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
-    if tls is not None:
-        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield int(httpd.server_address[1])
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
 @pytest.fixture
 def foreign_tls(tmp_path: Path) -> ssl.SSLContext:
     """A server certificate for 127.0.0.1 from a CA nobody here trusts."""
-    ca_key, ca_cert = local_ca.create_ca("Someone else's CA")
-    key, cert = local_ca.issue_server_certificate(ca_key, ca_cert, ["localhost"], ["127.0.0.1"])
-    (tmp_path / "server.pem").write_bytes(certs.certificate_pem(cert))
-    (tmp_path / "server.key.pem").write_bytes(certs.private_key_pem(key))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "server.pem", tmp_path / "server.key.pem")
-    return context
+    return servers.foreign_tls(tmp_path)
 
 
 def _trust_message(url: str, reason: str, ca: Path) -> str:
@@ -67,7 +44,7 @@ def _trust_message(url: str, reason: str, ca: Path) -> str:
 
 def test_an_untrusted_certificate_is_not_called_an_outage(initialized: Path,
                                                           foreign_tls: ssl.SSLContext) -> None:
-    with _server(foreign_tls) as port:
+    with servers.listening(_Answer, foreign_tls) as port:
         url = f"https://127.0.0.1:{port}"
         result = failed("tenant", "list", "--data-dir", initialized, "--server", url)
         token = failed("token", "get", "SuperApp", "--tenant", "contoso.example", "--secret",
@@ -95,7 +72,7 @@ def test_the_clients_tls_trust_error_is_explained_too(initialized: Path,
 
 def test_plain_http_sent_to_the_https_port(initialized: Path,
                                            foreign_tls: ssl.SSLContext) -> None:
-    with _server(foreign_tls) as port:
+    with servers.listening(_Answer, foreign_tls) as port:
         result = failed("tenant", "list", "--data-dir", initialized, "--server",
                         f"http://127.0.0.1:{port}")
     assert (result.exit_code, result.stderr) == (1, (
@@ -104,7 +81,7 @@ def test_plain_http_sent_to_the_https_port(initialized: Path,
 
 
 def test_tls_sent_to_a_plain_http_port(initialized: Path) -> None:
-    with _server(None) as port:
+    with servers.listening(_Answer) as port:
         result = failed("tenant", "list", "--data-dir", initialized, "--server",
                         f"https://127.0.0.1:{port}")
     assert result.stderr.startswith(f"error: https://127.0.0.1:{port} does not speak TLS (")

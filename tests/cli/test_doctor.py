@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ from credo.cli import doctor_server
 from credo.config import load_settings
 from live import LiveServer, free_port
 
+from . import servers
 from .conftest import ok, run
 
 
@@ -71,36 +69,10 @@ class _NotCredo(BaseHTTPRequestHandler):
         pass
 
 
-@contextmanager
-def _listening(tls: ssl.SSLContext | None = None) -> Iterator[int]:
-    """Another program's HTTP(S) server on a free port."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _NotCredo)
-    if tls is not None:
-        httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield int(httpd.server_address[1])
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-def _tls(cert: Path, key: Path) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    return context
-
-
 @pytest.fixture
 def foreign_tls(tmp_path: Path) -> ssl.SSLContext:
     """A certificate for 127.0.0.1 from another CA than the data dir's."""
-    ca_key, ca_cert = local_ca.create_ca("Someone else's CA")
-    key, cert = local_ca.issue_server_certificate(ca_key, ca_cert, ["localhost"], ["127.0.0.1"])
-    (tmp_path / "other.pem").write_bytes(certs.certificate_pem(cert))
-    (tmp_path / "other.key.pem").write_bytes(certs.private_key_pem(key))
-    (tmp_path / "other-ca.pem").write_bytes(certs.certificate_pem(ca_cert))
-    return _tls(tmp_path / "other.pem", tmp_path / "other.key.pem")
+    return servers.foreign_tls(tmp_path)
 
 
 def _taken_fix(data_dir: Path, port: int) -> str:
@@ -117,7 +89,7 @@ def _server_check(data_dir: Path, port: int, *args: str) -> dict[str, Any]:
 
 
 def test_another_program_that_speaks_no_tls_on_the_port(idle: Path) -> None:
-    with _listening() as port:
+    with servers.listening(_NotCredo) as port:
         server = _server_check(idle, port)
     assert server["message"].startswith(f"https://127.0.0.1:{port} does not speak TLS (")
     assert server["fix"] == _taken_fix(idle, port)
@@ -125,7 +97,7 @@ def test_another_program_that_speaks_no_tls_on_the_port(idle: Path) -> None:
 
 def test_another_programs_https_server_on_the_port(idle: Path,
                                                    foreign_tls: ssl.SSLContext) -> None:
-    with _listening(foreign_tls) as port:
+    with servers.listening(_NotCredo, foreign_tls) as port:
         server = _server_check(idle, port)
     assert server == {
         "check": "server", "status": "fail",
@@ -135,8 +107,8 @@ def test_another_programs_https_server_on_the_port(idle: Path,
 
 
 def test_a_web_server_without_credo_on_the_port(idle: Path) -> None:
-    tls = _tls(idle / "tls" / "server.pem", idle / "tls" / "server.key.pem")
-    with _listening(tls) as port:
+    tls = servers.tls_context(idle / "tls" / "server.pem", idle / "tls" / "server.key.pem")
+    with servers.listening(_NotCredo, tls) as port:
         server = _server_check(idle, port)
     tid = load_settings(idle).bootstrap_tenant
     assert server["message"] == (
@@ -174,8 +146,8 @@ def test_server_naming_another_port_than_the_data_dirs(idle: Path) -> None:
 
 def test_a_ca_that_is_not_the_data_dirs(idle: Path, tmp_path: Path,
                                         foreign_tls: ssl.SSLContext) -> None:
-    tls = _tls(idle / "tls" / "server.pem", idle / "tls" / "server.key.pem")
-    with _listening(tls) as port:
+    tls = servers.tls_context(idle / "tls" / "server.pem", idle / "tls" / "server.key.pem")
+    with servers.listening(_NotCredo, tls) as port:
         server = _server_check(idle, port, "--ca", str(tmp_path / "other-ca.pem"))
     assert server["message"].startswith(
         f"the TLS certificate of https://127.0.0.1:{port} is not trusted (")
