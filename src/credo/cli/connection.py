@@ -64,14 +64,10 @@ def _reason(exc: BaseException) -> str:
 
 def untrusted_reason(exc: BaseException) -> str | None:
     """Why the server's TLS certificate did not verify; None when something else failed."""
-    causes = list(_chain(exc))
-    for cause in causes:  # the TLS library's own reason first, however it was wrapped
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return cause.verify_message or _reason(cause)
-    for cause in causes:
-        if isinstance(cause, TlsTrustError):
-            return cause.description
-    return None
+    failure = certificate_failure(exc)  # the TLS library's own reason first, however wrapped
+    if failure is not None:
+        return failure.verify_message or _reason(failure)
+    return next((c.description for c in _chain(exc) if isinstance(c, TlsTrustError)), None)
 
 
 def foreign_certificate(exc: BaseException) -> bool:

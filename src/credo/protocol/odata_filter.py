@@ -29,9 +29,15 @@ _EQ = re.compile(r"\s*([A-Za-z]+)\s+eq\s+" + _TEXT + r"\s*", re.IGNORECASE)
 _STARTS = re.compile(r"\s*startswith\(\s*([A-Za-z]+)\s*,\s*" + _TEXT + r"\s*\)\s*",
                      re.IGNORECASE)
 _AND = re.compile(r"\s+and\s+(?=(?:[^']*'[^']*')*[^']*$)", re.IGNORECASE)
+"""``and`` between clauses: outside quoted text (an even number of quotes follows it)."""
 
 Test = Callable[[Mapping[str, Any]], bool]
 Item = TypeVar("Item", bound=Mapping[str, Any])
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a ``$filter`` joined by ``and`` (none for an empty one)."""
+    return _AND.split(text.strip()) if text.strip() else []
 
 
 def parse(collection: str, text: str) -> list[Test]:
@@ -40,7 +46,7 @@ def parse(collection: str, text: str) -> list[Test]:
     if len(text) > MAX_FILTER or not text.strip():
         raise _unsupported(collection, text)
     tests = []
-    for clause in _AND.split(text.strip()):
+    for clause in clauses(text):
         found = _EQ.fullmatch(clause) or _STARTS.fullmatch(clause)
         if found is None or found.group(1) not in allowed:
             raise _unsupported(collection, clause)

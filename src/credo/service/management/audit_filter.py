@@ -17,10 +17,10 @@ from typing import Any
 
 from credo.errors import InvalidInput
 from credo.model import AuditQuery, AuditStream
+from credo.protocol import odata_filter
 
 _CLAUSE = re.compile(r"^\s*(?P<name>[A-Za-z/]+)\s+(?P<op>eq|ne|ge|le)\s+"
                      r"(?P<value>'(?:[^']|'')*'|\S+)\s*$", re.IGNORECASE)
-_AND = re.compile(r"\s+and\s+(?=(?:[^']*'[^']*')*[^']*$)", re.IGNORECASE)
 _TIMES = {"signIn": "createdDateTime", "directoryAudit": "activityDateTime"}
 _APPS = {"signIn": "appId", "directoryAudit": "initiatedBy/app/appId"}
 ACCEPTED = {
@@ -39,7 +39,7 @@ MAX_RECORD_ID = 2**63 - 1
 
 def parse_filter(stream: AuditStream, text: str, query: AuditQuery) -> AuditQuery:
     """``query`` narrowed by every clause of ``text``; ``InvalidInput`` for anything else."""
-    for clause in _AND.split(text.strip()) if text.strip() else []:
+    for clause in odata_filter.clauses(text):
         found = _CLAUSE.match(clause)
         if found is None:
             raise _refused(stream, clause)
